@@ -1,0 +1,81 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "Duplex",
+    products: [
+        .library(name: "Duplex", targets: ["Duplex"]),
+        .executable(name: "duplexd", targets: ["duplexd"]),
+        .executable(name: "duplexctl", targets: ["duplexctl"]),
+        .executable(name: "duplex-probe", targets: ["duplex-probe"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // Pure logic: state machines, codecs, configuration. Stdlib only.
+        .target(name: "DuplexCore", swiftSettings: strict),
+        .target(name: "DuplexSimulation", dependencies: ["DuplexCore"], swiftSettings: strict),
+        // C for what Glibc does not import.
+        .target(name: "CDuplexShims"),
+        .systemLibrary(
+            name: "CNetlink",
+            pkgConfig: "libnl-route-3.0",
+            providers: [.apt(["libnl-3-dev", "libnl-route-3-dev"])]
+        ),
+        .target(
+            name: "DuplexLinux",
+            dependencies: [
+                "DuplexCore", "CDuplexShims", "CNetlink",
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // The client library linked into line-card processes: no Foundation.
+        .target(name: "Duplex", dependencies: ["DuplexCore", "CDuplexShims"], swiftSettings: strict),
+        .executableTarget(
+            name: "duplexd",
+            dependencies: [
+                "DuplexCore", "DuplexLinux",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "duplexctl",
+            dependencies: [
+                "Duplex", "DuplexCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        // Benchmark probe: client and responder for the failover benchmark.
+        .executableTarget(name: "duplex-probe", dependencies: ["CDuplexShims"], swiftSettings: strict),
+        .testTarget(name: "DuplexCoreTests", dependencies: ["DuplexCore"], swiftSettings: strict),
+        .testTarget(
+            name: "DuplexSimulationTests",
+            dependencies: ["DuplexCore", "DuplexSimulation"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "DuplexLinuxTests",
+            dependencies: ["DuplexCore", "DuplexLinux", "CDuplexShims"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "DuplexIntegrationTests",
+            dependencies: ["DuplexCore", "Duplex"],
+            swiftSettings: strict
+        ),
+    ]
+)

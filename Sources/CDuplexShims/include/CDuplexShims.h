@@ -1,0 +1,4 @@
+#ifndef CDUPLEXSHIMS_H
+#define CDUPLEXSHIMS_H
+int CDuplexShims_placeholder(void);
+#endif

@@ -1,0 +1,2 @@
+#include "CDuplexShims.h"
+int CDuplexShims_placeholder(void) { return 0; }
