@@ -5,7 +5,7 @@ public enum Limits {
     /// Logical addresses per pair.
     public static let addressesMax = 8
     /// Actions one call to `handle` may return.
-    public static let pendingActionsMax = 16
+    public static let pendingActionsMax = 32
     /// Frames drained from one socket per epoll wake-up.
     public static let receiveBatchMax = 32
     /// Largest pair frame on the wire (header, payload, CRC; before Ethernet padding).

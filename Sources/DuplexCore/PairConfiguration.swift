@@ -1,0 +1,63 @@
+/// What the pair core needs to know about its board, its mate and its paths.
+public struct PairConfiguration: Sendable, Hashable {
+    /// Per-path heartbeat settings.
+    public struct Path: Sendable, Hashable {
+        /// A heartbeat is sent every `interval`.
+        public var interval: Duration
+        /// The path is down after `missedHeartbeatsMax` intervals of silence.
+        public var missedHeartbeatsMax: UInt64
+
+        public init(interval: Duration = .milliseconds(4), missedHeartbeatsMax: UInt64 = 3) {
+            self.interval = interval
+            self.missedHeartbeatsMax = missedHeartbeatsMax
+        }
+
+        /// Silence longer than this means the path is down.
+        public var timeout: Duration { interval * missedHeartbeatsMax }
+    }
+
+    public var cluster: UInt32
+    public var board: UInt16
+    public var priority: UInt8
+    /// Random per start of the daemon, so that the mate can tell a restart from a replay.
+    public var incarnation: UInt32
+    public var paths: [Path]
+    public var discoveryWindow: Duration
+    /// Whether this board, when preferred, takes the role back from an active mate.
+    public var preempt: Bool
+    /// How long a quiesced board waits for the mate to take the role before taking it back.
+    public var handoverTimeout: Duration
+    /// Claims attempted before the board declares itself failed.
+    public var actuationAttemptsMax: Int
+    /// Pause between two actuation attempts.
+    public var actuationRetryDelay: Duration
+
+    public init(
+        cluster: UInt32, board: UInt16, priority: UInt8 = 100, incarnation: UInt32,
+        paths: [Path], discoveryWindow: Duration = .milliseconds(300), preempt: Bool = false,
+        handoverTimeout: Duration = .milliseconds(250), actuationAttemptsMax: Int = 3,
+        actuationRetryDelay: Duration = .milliseconds(20)
+    ) {
+        precondition(!paths.isEmpty && paths.count <= Limits.linksMax, "1...linksMax paths")
+        precondition(board != 0, "board id 0 is reserved")
+        precondition(actuationAttemptsMax >= 1, "at least one actuation attempt")
+        for path in paths {
+            precondition(path.interval > .zero && path.missedHeartbeatsMax >= 1, "bad path timing")
+        }
+        self.cluster = cluster
+        self.board = board
+        self.priority = priority
+        self.incarnation = incarnation
+        self.paths = paths
+        self.discoveryWindow = discoveryWindow
+        self.preempt = preempt
+        self.handoverTimeout = handoverTimeout
+        self.actuationAttemptsMax = actuationAttemptsMax
+        self.actuationRetryDelay = actuationRetryDelay
+    }
+
+    /// The shortest path timeout: an event gap longer than this means the board itself stalled.
+    public var stallThreshold: Duration {
+        paths.map(\.timeout).min()!
+    }
+}

@@ -1,0 +1,153 @@
+extension PairCore {
+    mutating func receive(
+        _ frame: PairFrame, path: Int, now: Instant, into actions: inout PairActions
+    ) {
+        guard paths.indices.contains(path) else {
+            counters.framesForeign += 1
+            actions.append(.trace(.frameRejected(path: path, reason: .unknownPath)))
+            return
+        }
+        guard frame.cluster == configuration.cluster else {
+            return reject(path: path, reason: .foreignCluster, into: &actions)
+        }
+        guard frame.sender != configuration.board else {
+            return reject(path: path, reason: .ownBoard, into: &actions)
+        }
+        // A duplicate or a reordered old frame proves nothing about the path now.
+        if paths[path].mateIncarnation == frame.incarnation, frame.sequence <= paths[path].mateSequence {
+            counters.framesStale += 1
+            paths[path].framesRejected += 1
+            return
+        }
+        counters.framesReceived += 1
+        paths[path].framesReceived += 1
+        paths[path].mateIncarnation = frame.incarnation
+        paths[path].mateSequence = frame.sequence
+        paths[path].mateSentAt = frame.sentAt
+        paths[path].mateReceivedAt = now
+        paths[path].lastHeardAt = now
+        if frame.echoSentAt != .zero {
+            paths[path].rtt = now.since(frame.echoSentAt) - frame.echoHold
+        }
+        if !paths[path].up, paths[path].carrierUp {
+            setPath(path, up: true, reason: .heartbeatReceived, into: &actions)
+        }
+        updateMate(from: frame, now: now, into: &actions)
+        if frame.kind == .goodbye {
+            for index in paths.indices where paths[index].up {
+                paths[index].lastHeardAt = nil
+                setPath(index, up: false, reason: .mateSaidGoodbye, into: &actions)
+            }
+        }
+    }
+
+    private mutating func reject(path: Int, reason: FrameRejection, into actions: inout PairActions) {
+        counters.framesForeign += 1
+        paths[path].framesRejected += 1
+        actions.append(.trace(.frameRejected(path: path, reason: reason)))
+    }
+
+    private mutating func updateMate(from frame: PairFrame, now: Instant, into actions: inout PairActions) {
+        let restarted = mate.known && mate.incarnation != frame.incarnation
+        guard !mate.known || restarted || frame.sequence > mate.sequence else {
+            mate.lastHeardAt = now  // older news from a slower path: liveness only
+            return
+        }
+        if restarted { actions.append(.trace(.mateRestarted(board: frame.sender))) }
+        mate.known = true
+        mate.board = frame.sender
+        mate.incarnation = frame.incarnation
+        mate.sequence = frame.sequence
+        mate.role = frame.role
+        mate.epoch = frame.epoch
+        mate.priority = frame.priority
+        mate.flags = frame.flags
+        mate.lastHeardAt = now
+        if frame.role == .active, frame.epoch > epoch, role != .active {
+            epoch = frame.epoch  // a standby follows the active's epoch; it never goes back
+        }
+    }
+
+    mutating func carrierChanged(path: Int, up: Bool, now: Instant, into actions: inout PairActions) {
+        guard paths.indices.contains(path), paths[path].carrierUp != up else { return }
+        paths[path].carrierUp = up
+        if !up, paths[path].up {
+            paths[path].lastHeardAt = nil
+            setPath(path, up: false, reason: .carrierLost, into: &actions)
+        }
+        // Carrier back is not enough: the path comes up with the next heartbeat on it.
+    }
+
+    /// Declares paths down after `missedHeartbeatsMax` intervals of silence.
+    mutating func expirePaths(now: Instant, into actions: inout PairActions) {
+        for index in paths.indices where paths[index].up {
+            let silence = now.since(paths[index].lastHeardAt ?? .zero)
+            if silence > paths[index].configuration.timeout {
+                setPath(index, up: false, reason: .heartbeatsMissed, into: &actions)
+            }
+        }
+    }
+
+    mutating func setPath(_ index: Int, up: Bool, reason: PathChangeReason, into actions: inout PairActions) {
+        precondition(paths[index].up != up, "path state change without a change")
+        paths[index].up = up
+        if !up { paths[index].rtt = nil }
+        actions.append(.trace(.pathChanged(path: index, up: up, reason: reason)))
+        let upCount = paths.filter(\.up).count
+        if upCount > 0, upCount < paths.count {
+            degraded = true
+            actions.append(.trace(.pathsDegraded(pathsUp: upCount, pathsTotal: paths.count)))
+        } else if upCount == paths.count, degraded {
+            degraded = false
+            actions.append(.trace(.pathsRestored))
+        }
+    }
+
+    mutating func sendDueHeartbeats(now: Instant, into actions: inout PairActions) {
+        for index in paths.indices where paths[index].nextSendAt <= now {
+            actions.append(.send(makeFrame(.heartbeat, path: index, now: now), path: index))
+            let interval = paths[index].configuration.interval
+            // Keep the cadence, but never schedule in the past after a stall.
+            let next = paths[index].nextSendAt + interval
+            paths[index].nextSendAt = next > now ? next : now + interval
+        }
+    }
+
+    /// Sends one frame of `kind` on every path now.
+    mutating func sendToAll(_ kind: PairFrame.Kind, now: Instant, into actions: inout PairActions) {
+        for index in paths.indices {
+            actions.append(.send(makeFrame(kind, path: index, now: now), path: index))
+            paths[index].nextSendAt = now + paths[index].configuration.interval
+        }
+    }
+
+    mutating func makeFrame(_ kind: PairFrame.Kind, path: Int, now: Instant) -> PairFrame {
+        sequence += 1
+        counters.framesSent += 1
+        paths[path].framesSent += 1
+        var flags: PairFrame.Flags = []
+        if hot { flags.insert(.hot) }
+        if isolationOK { flags.insert(.isolationOK) }
+        var frameEpoch = epoch
+        if role == .quiesced, let quiesce, quiesce.offeredEpoch > 0 {
+            flags.insert(.handoverOffered)
+            frameEpoch = quiesce.offeredEpoch
+        }
+        if wantsPreemption { flags.insert(.preemptRequested) }
+        let state = paths[path]
+        let hold = state.mateSentAt == .zero ? Duration.zero : now.since(state.mateReceivedAt)
+        let frame = PairFrame(
+            kind: kind, cluster: configuration.cluster, sender: configuration.board, flags: flags,
+            epoch: frameEpoch, sequence: sequence, incarnation: configuration.incarnation, role: role,
+            priority: configuration.priority, path: UInt8(path), sentAt: now,
+            echoSentAt: state.mateSentAt, echoHold: hold)
+        assert(frame.sender != 0 && frame.sequence > 0)
+        return frame
+    }
+
+    /// A preferred standby configured to preempt asks the active mate for the role once it is hot.
+    var wantsPreemption: Bool {
+        configuration.preempt && role == .standby && hot && mateReachable && mate.role == .active
+            && preferredOverMate
+    }
+}

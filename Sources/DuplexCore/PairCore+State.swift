@@ -1,0 +1,75 @@
+extension PairCore {
+    /// What the core knows about one path to the mate.
+    struct PathState: Sendable {
+        let configuration: PairConfiguration.Path
+        var carrierUp = true
+        var up = false
+        var lastHeardAt: Instant?
+        var nextSendAt: Instant = .zero
+        var mateIncarnation: UInt32?
+        var mateSequence: UInt64 = 0
+        var mateSentAt: Instant = .zero
+        var mateReceivedAt: Instant = .zero
+        var rtt: Duration?
+        var framesSent: UInt64 = 0
+        var framesReceived: UInt64 = 0
+        var framesRejected: UInt64 = 0
+
+        init(configuration: PairConfiguration.Path) {
+            self.configuration = configuration
+        }
+    }
+
+    /// The mate as last heard on any path (the newest frame wins).
+    struct MateState: Sendable {
+        var known = false
+        var board: UInt16 = 0
+        var incarnation: UInt32 = 0
+        var sequence: UInt64 = 0
+        var role: Role = .starting
+        var epoch: UInt64 = 0
+        var priority: UInt8 = 0
+        var flags: PairFrame.Flags = []
+        var lastHeardAt: Instant?
+    }
+
+    enum Holding: Sendable {
+        case held, released, unknown
+    }
+
+    /// The logical addresses: what the role wants, what the kernel is known to have, and the
+    /// one actuation in flight (there is never more than one, so the actuator queue is bounded).
+    struct ActuationState: Sendable {
+        var wanted = false
+        var held: Holding = .released
+        var inFlight: Bool?  // true: claim, false: release
+        var failures = 0
+        var retryAt: Instant?
+    }
+
+    enum QuiescePurpose: Sendable {
+        case switchover, preempt, lock, failure, shutdown
+    }
+
+    /// A graceful hand-over in progress.
+    struct QuiesceState: Sendable {
+        var purpose: QuiescePurpose
+        var request: UInt32?
+        var offeredEpoch: UInt64 = 0
+        var deadline: Instant = .zero
+    }
+
+    /// Whether this board is preferred over the mate for the active role: higher priority,
+    /// then lower board id.
+    var preferredOverMate: Bool {
+        configuration.priority != mate.priority
+            ? configuration.priority > mate.priority : configuration.board < mate.board
+    }
+
+    /// Whether the mate wins a dual-active conflict: higher epoch, then priority, then lower
+    /// board id.
+    var mateWinsResolution: Bool {
+        if mate.epoch != epoch { return mate.epoch > epoch }
+        return !preferredOverMate
+    }
+}

@@ -1,0 +1,175 @@
+/// The 2N pair protocol of one board: role arbitration, the failure detector over N paths,
+/// epochs, graceful switchover, split-brain resolution and the isolation rule.
+///
+/// Pure and synchronous: facts go in through `handle(_:now:)`, orders come out as
+/// `PairActions`. Time enters only as an argument. The adapter arms its timer at
+/// `nextDeadline` and delivers `.tick` when it expires.
+public struct PairCore: Sendable {
+    public let configuration: PairConfiguration
+    public internal(set) var role: Role = .starting
+    /// Grows on every takeover; the higher epoch wins a dual-active conflict.
+    public internal(set) var epoch: UInt64 = 0
+
+    var paths: [PathState]
+    var mate = MateState()
+    var isolationOK = true
+    var hot = true
+    var sequence: UInt64 = 0
+    var startedAt: Instant?
+    var lastEventAt: Instant = .zero
+    var discoveryEndsAt: Instant = .zero
+    var actuation = ActuationState()
+    var quiesce: QuiesceState?
+    var reannouncePending = false
+    var degraded = false
+    public internal(set) var lastRoleChange: RoleChange?
+    public internal(set) var counters = Counters()
+
+    public struct RoleChange: Sendable, Hashable {
+        public var at: Instant
+        public var from: Role
+        public var to: Role
+        public var reason: RoleChangeReason
+    }
+
+    public struct Counters: Sendable, Hashable {
+        public var framesSent: UInt64 = 0
+        public var framesReceived: UInt64 = 0
+        public var framesMalformed: UInt64 = 0
+        public var framesForeign: UInt64 = 0
+        public var framesStale: UInt64 = 0
+        public var takeovers: UInt64 = 0
+        public var stalls: UInt64 = 0
+    }
+
+    public init(configuration: PairConfiguration) {
+        self.configuration = configuration
+        self.paths = configuration.paths.map { PathState(configuration: $0) }
+    }
+
+    /// The next instant at which the core wants a `.tick`.
+    public var nextDeadline: Instant {
+        guard startedAt != nil else { return Instant(nanoseconds: .max) }
+        var deadline = Instant(nanoseconds: .max)
+        for path in paths {
+            deadline = min(deadline, path.nextSendAt)
+            if path.up, let heard = path.lastHeardAt {
+                deadline = min(deadline, heard + path.configuration.timeout + .nanoseconds(1))
+            }
+        }
+        if role == .starting { deadline = min(deadline, discoveryEndsAt) }
+        if let quiesce, role == .quiesced { deadline = min(deadline, quiesce.deadline) }
+        if let retryAt = actuation.retryAt { deadline = min(deadline, retryAt) }
+        return deadline
+    }
+
+    /// Whether at least one path to the mate is up.
+    public var mateReachable: Bool { paths.contains { $0.up } }
+
+    /// Handles one fact and returns the orders that follow from it.
+    public mutating func handle(_ event: PairEvent, now rawNow: Instant) -> PairActions {
+        precondition(startedAt != nil || event == .started, "the first event must be .started")
+        var actions = PairActions()
+        let now = max(rawNow, lastEventAt)
+        if event == .started {
+            guard startedAt == nil else { return actions }
+            start(now: now, into: &actions)
+        } else {
+            noticeStall(now: now, into: &actions)
+        }
+        lastEventAt = now
+        apply(event, now: now, into: &actions)
+        expirePaths(now: now, into: &actions)
+        for _ in 0..<3 where arbitrate(now: now, into: &actions) {}
+        driveActuation(now: now, into: &actions)
+        sendDueHeartbeats(now: now, into: &actions)
+        assertInvariants()
+        return actions
+    }
+
+    private mutating func start(now: Instant, into actions: inout PairActions) {
+        startedAt = now
+        discoveryEndsAt = now + configuration.discoveryWindow
+        for index in paths.indices { paths[index].nextSendAt = now }
+        // A crash may have left the logical addresses behind: remove them before anything else.
+        actuation.held = .unknown
+    }
+
+    private mutating func apply(_ event: PairEvent, now: Instant, into actions: inout PairActions) {
+        switch event {
+        case .started, .tick:
+            break
+        case .frameReceived(let frame, let path):
+            receive(frame, path: path, now: now, into: &actions)
+        case .frameMalformed(let path):
+            counters.framesMalformed += 1
+            actions.append(.trace(.frameRejected(path: path, reason: .malformed)))
+        case .carrierChanged(let path, let up):
+            carrierChanged(path: path, up: up, now: now, into: &actions)
+        case .isolationChanged(let ok):
+            isolationOK = ok
+        case .readinessChanged(let ready):
+            hot = ready
+        case .switchoverRequested(let force, let request):
+            requestQuiesce(.switchover, force: force, request: request, now: now, into: &actions)
+        case .lockRequested(let force, let request):
+            lock(force: force, request: request, now: now, into: &actions)
+        case .unlockRequested(let request):
+            unlock(request: request, now: now, into: &actions)
+        case .failureReported:
+            failureReported(now: now, into: &actions)
+        case .shutdownRequested:
+            shutdown(now: now, into: &actions)
+        case .addressesClaimed(let ok):
+            actuationFinished(claim: true, ok: ok, now: now, into: &actions)
+        case .addressesReleased(let ok):
+            actuationFinished(claim: false, ok: ok, now: now, into: &actions)
+        }
+    }
+
+    /// A gap between events longer than the shortest path timeout means this board was not
+    /// running (frozen, preempted, or its clock stepped): silence during the gap says nothing
+    /// about the mate, so every path gets a fresh timeout instead of being declared down.
+    private mutating func noticeStall(now: Instant, into actions: inout PairActions) {
+        let gap = now.since(lastEventAt)
+        guard gap > configuration.stallThreshold else { return }
+        counters.stalls += 1
+        actions.append(.trace(.stallDetected(gap)))
+        for index in paths.indices where paths[index].up {
+            paths[index].lastHeardAt = now
+        }
+    }
+
+    mutating func changeRole(
+        to next: Role, reason: RoleChangeReason, now: Instant, into actions: inout PairActions
+    ) {
+        let previous = role
+        precondition(previous.canChange(to: next), "illegal role change \(previous) -> \(next)")
+        role = next
+        lastRoleChange = RoleChange(at: now, from: previous, to: next, reason: reason)
+        actuation.wanted = next.ownsAddresses
+        actions.append(.trace(.roleChanged(from: previous, to: next, reason: reason, epoch: epoch)))
+        // Tell the mate at once rather than at the next interval.
+        for index in paths.indices { paths[index].nextSendAt = now }
+    }
+
+    /// Becomes active at a new epoch, higher than any seen.
+    mutating func takeOver(
+        epoch offered: UInt64? = nil, reason: RoleChangeReason, now: Instant,
+        into actions: inout PairActions
+    ) {
+        let next = offered ?? (max(epoch, mate.epoch) + 1)
+        precondition(next > epoch, "an epoch never goes back")
+        epoch = next
+        counters.takeovers += 1
+        changeRole(to: .active, reason: reason, now: now, into: &actions)
+    }
+
+    func assertInvariants() {
+        assert(paths.count == configuration.paths.count, "path table changed size")
+        assert(role != .active || actuation.wanted, "an active board wants its addresses")
+        assert(!role.ownsAddresses || epoch > 0, "an active board has an epoch")
+        assert(quiesce == nil || [.quiescing, .quiesced, .active, .failed].contains(role) || quiesce!.purpose == .shutdown,
+            "a quiesce belongs to a quiescing board")
+    }
+}

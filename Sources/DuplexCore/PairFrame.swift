@@ -1,0 +1,169 @@
+/// A frame of the pair protocol, as carried in the payload of a raw Ethernet frame on a
+/// dedicated link or of a UDP datagram on the service LAN.
+///
+/// Wire format, version 1, big-endian, 60 bytes for every type:
+///
+/// | offset | size | field |
+/// | ---: | ---: | --- |
+/// | 0 | 2 | magic `0x4458` ("DX") |
+/// | 2 | 1 | version (1) |
+/// | 3 | 1 | type (`PairFrame.Kind`) |
+/// | 4 | 4 | cluster id |
+/// | 8 | 2 | sender board id |
+/// | 10 | 2 | flags (`PairFrame.Flags`) |
+/// | 12 | 8 | epoch |
+/// | 20 | 8 | sequence number (per sender incarnation, grows by one per frame sent) |
+/// | 28 | 4 | sender incarnation (random per start of the sender) |
+/// | 32 | 1 | sender role (`Role`) |
+/// | 33 | 1 | sender priority |
+/// | 34 | 1 | path index the frame was sent on |
+/// | 35 | 1 | reserved, zero |
+/// | 36 | 8 | sent-at (sender's monotonic clock, ns) |
+/// | 44 | 8 | echo: the last sent-at received from the mate on this path (0 if none) |
+/// | 52 | 4 | echo hold: ns between receiving that echo and sending this frame (saturates) |
+/// | 56 | 4 | CRC-32C (Castagnoli) of bytes 0..<56 |
+public struct PairFrame: Sendable, Hashable {
+    public static let magic: UInt16 = 0x4458
+    public static let version: UInt8 = 1
+    public static let size = 60
+    static let checksummedSize = 56
+
+    /// Frame types.
+    public enum Kind: UInt8, Sendable, Hashable {
+        /// The periodic heartbeat: the sender's role, epoch and liveness.
+        case heartbeat = 1
+        /// "I released the logical addresses; take the role at `epoch`." Sent at once by a
+        /// board that quiesced for a graceful switchover, or that is failing.
+        case handover = 2
+        /// "I am leaving (orderly stop) and am not active": the mate need not wait for a timeout.
+        case goodbye = 3
+    }
+
+    /// Flag bits.
+    public struct Flags: OptionSet, Sendable, Hashable {
+        public let rawValue: UInt16
+        public init(rawValue: UInt16) { self.rawValue = rawValue }
+        /// The sender's checkpoint replica is caught up (a hot standby).
+        public static let hot = Flags(rawValue: 1 << 0)
+        /// The sender's isolation check passes.
+        public static let isolationOK = Flags(rawValue: 1 << 1)
+        /// The sender offers the active role at `epoch` (graceful switchover in progress).
+        public static let handoverOffered = Flags(rawValue: 1 << 2)
+        /// The sender, a standby that is preferred and configured to preempt, asks for the role.
+        public static let preemptRequested = Flags(rawValue: 1 << 3)
+        static let known: Flags = [.hot, .isolationOK, .handoverOffered, .preemptRequested]
+    }
+
+    public var kind: Kind
+    public var cluster: UInt32
+    public var sender: UInt16
+    public var flags: Flags
+    public var epoch: UInt64
+    public var sequence: UInt64
+    public var incarnation: UInt32
+    public var role: Role
+    public var priority: UInt8
+    public var path: UInt8
+    public var sentAt: Instant
+    public var echoSentAt: Instant
+    public var echoHold: Duration
+
+    public init(
+        kind: Kind, cluster: UInt32, sender: UInt16, flags: Flags, epoch: UInt64, sequence: UInt64,
+        incarnation: UInt32, role: Role, priority: UInt8, path: UInt8, sentAt: Instant,
+        echoSentAt: Instant = .zero, echoHold: Duration = .zero
+    ) {
+        self.kind = kind
+        self.cluster = cluster
+        self.sender = sender
+        self.flags = flags
+        self.epoch = epoch
+        self.sequence = sequence
+        self.incarnation = incarnation
+        self.role = role
+        self.priority = priority
+        self.path = path
+        self.sentAt = sentAt
+        self.echoSentAt = echoSentAt
+        self.echoHold = echoHold
+    }
+
+    /// Why a frame was rejected by `decode`.
+    public enum DecodeError: UInt8, Error, Sendable, Hashable, CaseIterable {
+        case truncated
+        case badMagic
+        case unsupportedVersion
+        case badChecksum
+        case unknownKind
+        case unknownRole
+        case unknownFlags
+        case nonZeroReserved
+    }
+
+    /// Encodes into `buffer`, which must hold at least `PairFrame.size` bytes.
+    /// - Returns: the number of bytes written (`PairFrame.size`).
+    @discardableResult
+    public func encode(into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        precondition(buffer.count >= PairFrame.size, "frame buffer too small")
+        precondition(Flags.known.isSuperset(of: flags), "unknown flag bits")
+        var writer = ByteWriter(UnsafeMutableRawBufferPointer(rebasing: buffer[0..<PairFrame.size]))
+        writer.write(PairFrame.magic)
+        writer.write(PairFrame.version)
+        writer.write(kind.rawValue)
+        writer.write(cluster)
+        writer.write(sender)
+        writer.write(flags.rawValue)
+        writer.write(epoch)
+        writer.write(sequence)
+        writer.write(incarnation)
+        writer.write(role.rawValue)
+        writer.write(priority)
+        writer.write(path)
+        writer.write(UInt8(0))
+        writer.write(sentAt.nanoseconds)
+        writer.write(echoSentAt.nanoseconds)
+        writer.write(UInt32(clamping: echoHold.nanoseconds))
+        assert(writer.offset == PairFrame.checksummedSize)
+        let crc = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: buffer[0..<PairFrame.checksummedSize]))
+        writer.write(crc)
+        assert(writer.offset == PairFrame.size)
+        return PairFrame.size
+    }
+
+    /// Decodes untrusted bytes. Never traps; trailing bytes (Ethernet padding) are ignored.
+    public static func decode(_ bytes: UnsafeRawBufferPointer) -> Result<PairFrame, DecodeError> {
+        guard bytes.count >= size else { return .failure(.truncated) }
+        var reader = ByteReader(UnsafeRawBufferPointer(rebasing: bytes[0..<size]))
+        guard reader.read(UInt16.self) == magic else { return .failure(.badMagic) }
+        guard reader.read(UInt8.self) == version else { return .failure(.unsupportedVersion) }
+        let crcStored = bytes.loadUnaligned(fromByteOffset: checksummedSize, as: UInt32.self).bigEndian
+        let crc = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[0..<checksummedSize]))
+        guard crc == crcStored else { return .failure(.badChecksum) }
+        return decodeBody(&reader)
+    }
+
+    private static func decodeBody(_ reader: inout ByteReader) -> Result<PairFrame, DecodeError> {
+        // Every read below is within the 60 bytes checked above, so the force-unwraps are safe.
+        guard let kind = Kind(rawValue: reader.read()!) else { return .failure(.unknownKind) }
+        let cluster: UInt32 = reader.read()!
+        let sender: UInt16 = reader.read()!
+        let flags = Flags(rawValue: reader.read()!)
+        guard Flags.known.isSuperset(of: flags) else { return .failure(.unknownFlags) }
+        let epoch: UInt64 = reader.read()!
+        let sequence: UInt64 = reader.read()!
+        let incarnation: UInt32 = reader.read()!
+        guard let role = Role(rawValue: reader.read()!) else { return .failure(.unknownRole) }
+        let priority: UInt8 = reader.read()!
+        let path: UInt8 = reader.read()!
+        guard reader.read(UInt8.self) == 0 else { return .failure(.nonZeroReserved) }
+        let sentAt = Instant(nanoseconds: reader.read()!)
+        let echoSentAt = Instant(nanoseconds: reader.read()!)
+        let echoHold = Duration(nanoseconds: UInt64(reader.read(UInt32.self)!))
+        assert(reader.offset == checksummedSize)
+        return .success(
+            PairFrame(
+                kind: kind, cluster: cluster, sender: sender, flags: flags, epoch: epoch,
+                sequence: sequence, incarnation: incarnation, role: role, priority: priority,
+                path: path, sentAt: sentAt, echoSentAt: echoSentAt, echoHold: echoHold))
+    }
+}
