@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "duplexd", targets: ["duplexd"]),
         .executable(name: "duplexctl", targets: ["duplexctl"]),
         .executable(name: "duplex-probe", targets: ["duplex-probe"]),
+        .executable(name: "duplex-vopr", targets: ["duplex-vopr"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -61,6 +62,10 @@ let package = Package(
         ),
         // Benchmark probe: client and responder for the failover benchmark.
         .executableTarget(name: "duplex-probe", dependencies: ["CDuplexShims"], swiftSettings: strict),
+        // Runs random simulation seeds for a given time and prints any failing seed.
+        .executableTarget(
+            name: "duplex-vopr", dependencies: ["DuplexCore", "DuplexSimulation"],
+            path: "Tools/vopr/Sources", swiftSettings: strict),
         .testTarget(name: "DuplexCoreTests", dependencies: ["DuplexCore"], swiftSettings: strict),
         .testTarget(
             name: "DuplexSimulationTests",
