@@ -83,6 +83,11 @@ extension PairCore {
             }
             return
         }
+        if !mateWasReachable {
+            // Back in touch after a partition: the mate may have served the addresses meanwhile
+            // and clients may still have its MAC address. Announce once it is not active.
+            reannouncePending = true
+        }
         if mate.role == .active {
             let won = !mateWinsResolution
             actions.append(.trace(.dualActiveResolved(won: won, mateEpoch: mate.epoch)))
@@ -116,6 +121,7 @@ extension PairCore {
             let purpose = quiesce.purpose
             self.quiesce = nil
             if purpose == .shutdown {
+                stopped = true
                 actions.append(.stop)
                 return
             }

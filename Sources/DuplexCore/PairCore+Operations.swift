@@ -63,6 +63,7 @@ extension PairCore {
             changeRole(to: .failed, reason: .failureReported, now: now, into: &actions)
         case .shutdown:
             sendToAll(.goodbye, now: now, into: &actions)
+            stopped = true
             actions.append(.stop)
         }
         if let request = state.request { actions.append(.reply(request: request, outcome)) }
@@ -118,6 +119,7 @@ extension PairCore {
         // Not active, or no mate to hand over to: release what we hold, say goodbye, stop.
         actuation.wanted = false
         sendToAll(.goodbye, now: now, into: &actions)
+        stopped = true
         actions.append(.stop)
     }
 

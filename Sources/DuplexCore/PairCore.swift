@@ -22,6 +22,10 @@ public struct PairCore: Sendable {
     var quiesce: QuiesceState?
     var reannouncePending = false
     var degraded = false
+    /// Whether a path to the mate was up after the previous step.
+    var mateWasReachable = false
+    /// Set once `.stop` was returned: the core then only answers with nothing.
+    public internal(set) var stopped = false
     public internal(set) var lastRoleChange: RoleChange?
     public internal(set) var counters = Counters()
 
@@ -70,6 +74,7 @@ public struct PairCore: Sendable {
     public mutating func handle(_ event: PairEvent, now rawNow: Instant) -> PairActions {
         precondition(startedAt != nil || event == .started, "the first event must be .started")
         var actions = PairActions()
+        guard !stopped else { return actions }
         let now = max(rawNow, lastEventAt)
         if event == .started {
             guard startedAt == nil else { return actions }
@@ -80,9 +85,13 @@ public struct PairCore: Sendable {
         lastEventAt = now
         apply(event, now: now, into: &actions)
         expirePaths(now: now, into: &actions)
-        for _ in 0..<3 where arbitrate(now: now, into: &actions) {}
+        // A role change can enable one more decision (separated -> standby -> active): at most 3.
+        for _ in 0..<3 {
+            guard !stopped, arbitrate(now: now, into: &actions) else { break }
+        }
         driveActuation(now: now, into: &actions)
-        sendDueHeartbeats(now: now, into: &actions)
+        if !stopped { sendDueHeartbeats(now: now, into: &actions) }
+        mateWasReachable = mateReachable
         assertInvariants()
         return actions
     }

@@ -1,0 +1,234 @@
+import Testing
+
+@testable import DuplexCore
+
+@Suite struct PairCoreTests {
+    @Test func startsAloneAndBecomesActiveAfterDiscovery() {
+        var harness = PairHarness()
+        harness.start(0)
+        harness.run(for: .milliseconds(299))
+        #expect(harness.roles[0] == .starting)
+        harness.run(for: .milliseconds(2))
+        #expect(harness.roles[0] == .active)
+        #expect(harness.cores[0].epoch == 1)
+        #expect(harness.holds[0])
+        #expect(harness.roleChanges(0).last?.2 == .discoveryNoMate)
+    }
+
+    @Test func cleansUpStaleAddressesAtStart() {
+        var core = PairCore(configuration: .init(cluster: 1, board: 1, incarnation: 1, paths: [.init()]))
+        let actions = core.handle(.started, now: Instant(nanoseconds: 10))
+        #expect(actions.contains(.releaseAddresses))
+    }
+
+    @Test func preferredBoardWinsAJointStart() {
+        let harness = PairHarness.settled()
+        #expect(harness.roles == [.active, .standby])
+        #expect(harness.holds == [true, false])
+        #expect(harness.cores[1].epoch == harness.cores[0].epoch)
+        #expect(harness.roleChanges(1).last?.2 == .discoveryMatePreferred)
+    }
+
+    @Test func laterBoardJoinsAsStandbyWithoutPreemption() {
+        var harness = PairHarness()
+        harness.start(1)  // the less preferred board starts first
+        harness.run(for: .milliseconds(400))
+        harness.start(0)
+        harness.run(for: .milliseconds(400))
+        #expect(harness.roles == [.standby, .active])
+        #expect(harness.roleChanges(0).last?.2 == .discoveryMateActive)
+    }
+
+    @Test func preemptionHandsTheRoleToThePreferredBoard() {
+        var harness = PairHarness(preempt: true)
+        harness.start(1)
+        harness.run(for: .milliseconds(400))
+        harness.start(0)
+        harness.run(for: .milliseconds(400))
+        #expect(harness.roles == [.active, .standby])
+        #expect(harness.holds == [true, false])
+    }
+
+    @Test func standbyTakesOverOnlyAfterEveryPathTimesOut() {
+        var harness = PairHarness.settled()
+        let epoch = harness.cores[0].epoch
+        harness.frozen[0] = true
+        harness.run(for: .milliseconds(8))  // less than 3 x 4 ms of silence
+        #expect(harness.roles[1] == .standby)
+        harness.run(for: .milliseconds(10))
+        #expect(harness.roles[1] == .active)
+        #expect(harness.cores[1].epoch == epoch + 1)
+        #expect(harness.roleChanges(1).last?.2 == .mateLost)
+        #expect(harness.holds[1])
+    }
+
+    @Test func thawedActiveStepsDownToTheHigherEpoch() {
+        var harness = PairHarness.settled()
+        harness.frozen[0] = true
+        harness.run(for: .milliseconds(100))
+        harness.frozen[0] = false
+        harness.run(for: .milliseconds(50))
+        #expect(harness.roles == [.standby, .active])
+        #expect(harness.holds == [false, true])
+        #expect(harness.traces[0].contains(.dualActiveResolved(won: false, mateEpoch: 2)))
+        #expect(harness.traces[0].contains { if case .stallDetected = $0 { true } else { false } })
+    }
+
+    @Test func losingOnePathRaisesAnAlarmButNoFailover() {
+        var harness = PairHarness.settled()
+        harness.pathCut[0] = true
+        harness.inject(1, .carrierChanged(path: 0, up: false))
+        harness.run(for: .milliseconds(200))
+        #expect(harness.roles == [.active, .standby])
+        #expect(harness.traces[1].contains(.pathsDegraded(pathsUp: 1, pathsTotal: 2)))
+        harness.pathCut[0] = false
+        harness.inject(1, .carrierChanged(path: 0, up: true))
+        harness.run(for: .milliseconds(20))
+        #expect(harness.traces[1].last { if case .pathsRestored = $0 { true } else { false } } != nil)
+    }
+
+    @Test func carrierLossOnEveryPathTakesOverAtOnce() {
+        var harness = PairHarness.settled()
+        harness.pathCut = [true, true]
+        harness.inject(1, .carrierChanged(path: 0, up: false))
+        #expect(harness.roles[1] == .standby)
+        harness.inject(1, .carrierChanged(path: 1, up: false))
+        #expect(harness.roles[1] == .active)
+    }
+
+    @Test func isolatedStandbyGoesSeparatedAndClaimsNothing() {
+        var harness = PairHarness.settled()
+        harness.inject(1, .isolationChanged(ok: false))
+        harness.pathCut = [true, true]
+        harness.run(for: .milliseconds(50))
+        #expect(harness.roles[1] == .separated)
+        #expect(!harness.holds[1])
+        harness.inject(1, .isolationChanged(ok: true))
+        #expect(harness.roles[1] == .active)
+    }
+
+    @Test func isolatedActiveReleasesItsAddresses() {
+        var harness = PairHarness.settled()
+        harness.pathCut = [true, true]
+        harness.inject(0, .isolationChanged(ok: false))
+        harness.run(for: .milliseconds(50))
+        #expect(harness.roles == [.separated, .active])
+        #expect(harness.holds == [false, true])
+    }
+
+    @Test func partitionHealLeavesExactlyOneActive() {
+        var harness = PairHarness.settled()
+        harness.pathCut = [true, true]
+        harness.run(for: .milliseconds(100))
+        #expect(harness.roles == [.active, .active])
+        harness.pathCut = [false, false]
+        harness.run(for: .milliseconds(50))
+        #expect(harness.roles == [.standby, .active], "the higher epoch keeps the role")
+        #expect(harness.holds == [false, true])
+        #expect(harness.announces[1] == 1, "the winner re-announces after the loser released: \(harness.traces[1].suffix(12))")
+    }
+
+    @Test func gracefulSwitchoverHandsOverAtTheOfferedEpoch() {
+        var harness = PairHarness.settled()
+        let epoch = harness.cores[0].epoch
+        harness.inject(0, .switchoverRequested(force: false, request: 9))
+        #expect(harness.roles[0] == .quiescing)
+        harness.run(for: .milliseconds(5))
+        #expect(harness.roles == [.standby, .active])
+        #expect(harness.cores[1].epoch == epoch + 1)
+        #expect(harness.replies[0] == [.done])
+        #expect(harness.roleChanges(1).last?.2 == .handoverReceived)
+        #expect(harness.holds == [false, true])
+    }
+
+    @Test func switchoverIsRefusedWithoutAStandby() {
+        var harness = PairHarness.settled()
+        harness.inject(1, .switchoverRequested(force: false, request: 1))
+        #expect(harness.replies[1] == [.refused(.notActive)])
+        harness.inject(1, .lockRequested(force: false, request: 2))
+        harness.run(for: .milliseconds(10))
+        harness.inject(0, .switchoverRequested(force: false, request: 3))
+        #expect(harness.replies[0] == [.refused(.mateNotStandby)])
+        harness.inject(1, .readinessChanged(hot: false))
+        harness.inject(1, .unlockRequested(request: 4))
+        harness.run(for: .milliseconds(10))
+        harness.inject(0, .switchoverRequested(force: false, request: 5))
+        #expect(harness.replies[0].last == .refused(.mateNotHot))
+        harness.inject(0, .switchoverRequested(force: true, request: 6))
+        harness.run(for: .milliseconds(5))
+        #expect(harness.roles == [.standby, .active])
+    }
+
+    @Test func handoverTimeoutTakesTheRoleBack() {
+        var harness = PairHarness.settled()
+        harness.inject(0, .switchoverRequested(force: false, request: 1))
+        harness.frozen[1] = true  // the mate never answers, though its paths stay up briefly
+        harness.run(for: .milliseconds(400))
+        #expect(harness.roles[0] == .active)
+        #expect(harness.holds[0])
+    }
+
+    @Test func lockedStandbyNeverTakesOver() {
+        var harness = PairHarness.settled()
+        harness.inject(1, .lockRequested(force: false, request: 1))
+        #expect(harness.roles[1] == .blocked)
+        harness.frozen[0] = true
+        harness.run(for: .milliseconds(100))
+        #expect(harness.roles[1] == .blocked)
+        harness.inject(1, .unlockRequested(request: 2))
+        harness.run(for: .milliseconds(1))
+        #expect(harness.roles[1] == .active)
+    }
+
+    @Test func reportedFailureHandsOverWithoutWaitingForATimeout() {
+        var harness = PairHarness.settled()
+        harness.inject(0, .failureReported)
+        harness.run(for: .milliseconds(1))
+        #expect(harness.roles == [.failed, .active])
+        #expect(harness.roleChanges(1).last?.2 == .mateNotActive)
+    }
+
+    @Test func orderlyStopOfTheActiveHandsOverThenStops() {
+        var harness = PairHarness.settled()
+        harness.inject(0, .shutdownRequested)
+        harness.run(for: .milliseconds(2))
+        #expect(harness.stopped[0])
+        #expect(harness.roles[1] == .active)
+        #expect(!harness.holds[0])
+    }
+
+    @Test func failingClaimsEndInAHandover() {
+        var harness = PairHarness.settled()
+        harness.actuationOK[1] = false
+        harness.inject(0, .switchoverRequested(force: false, request: 1))
+        harness.run(for: .milliseconds(200))
+        #expect(harness.roles == [.active, .failed])
+        #expect(harness.holds[0])
+    }
+
+    @Test func rejectsForeignAndStaleFrames() {
+        var core = PairCore(configuration: .init(cluster: 7, board: 1, incarnation: 1, paths: [.init()]))
+        let t0 = Instant(nanoseconds: 1_000)
+        _ = core.handle(.started, now: t0)
+        var frame = PairFrameTests.sample()
+        frame.cluster = 8
+        let foreign = core.handle(.frameReceived(frame, path: 0), now: t0)
+        #expect(foreign.contains(.trace(.frameRejected(path: 0, reason: .foreignCluster))))
+        frame.cluster = 7
+        _ = core.handle(.frameReceived(frame, path: 0), now: t0)
+        #expect(core.mateReachable)
+        _ = core.handle(.frameReceived(frame, path: 0), now: t0)
+        #expect(core.counters.framesStale == 1)
+        frame.sender = 1
+        frame.sequence += 1
+        let own = core.handle(.frameReceived(frame, path: 0), now: t0)
+        #expect(own.contains(.trace(.frameRejected(path: 0, reason: .ownBoard))))
+    }
+
+    @Test func measuresRoundTripTimeFromEchoes() {
+        var harness = PairHarness.settled()
+        harness.run(for: .milliseconds(20))
+        let rtt = harness.cores[0].status.paths[0].rtt
+        #expect(rtt == .microseconds(100), "two one-way latencies of 50 us")
+    }
+}

@@ -1,0 +1,139 @@
+@testable import DuplexCore
+
+/// Two cores joined by paths with a fixed latency, an instant-ish actuator, and manual control
+/// of paths. Deterministic: every step is ordered by time, then by insertion.
+struct PairHarness {
+    struct Pending {
+        var at: Instant
+        var order: Int
+        var board: Int
+        var event: PairEvent
+    }
+
+    var cores: [PairCore]
+    var pending: [Pending] = []
+    var now = Instant(nanoseconds: 1_000_000_000)
+    var order = 0
+    var latency = Duration.microseconds(50)
+    var actuationDelay = Duration.microseconds(40)
+    var actuationOK = [true, true]
+    /// pathCut[path] drops frames both ways.
+    var pathCut: [Bool]
+    var frozen = [false, false]
+    var holds = [false, false]
+    var traces: [[PairTrace]] = [[], []]
+    var replies: [[CommandOutcome]] = [[], []]
+    var stopped = [false, false]
+    var claimEpochs: [[UInt64]] = [[], []]
+    var announces = [0, 0]
+    var started = [false, false]
+
+    init(paths: Int = 2, priorities: (UInt8, UInt8) = (200, 100), preempt: Bool = false) {
+        let pathConfig = [PairConfiguration.Path](repeating: .init(), count: paths)
+        cores = [
+            PairCore(configuration: .init(cluster: 7, board: 1, priority: priorities.0, incarnation: 11, paths: pathConfig, preempt: preempt)),
+            PairCore(configuration: .init(cluster: 7, board: 2, priority: priorities.1, incarnation: 22, paths: pathConfig, preempt: preempt)),
+        ]
+        pathCut = Array(repeating: false, count: paths)
+    }
+
+    mutating func start(_ board: Int) {
+        deliver(board, .started)
+    }
+
+    mutating func inject(_ board: Int, _ event: PairEvent) {
+        deliver(board, event)
+    }
+
+    mutating func schedule(_ board: Int, _ event: PairEvent, after delay: Duration) {
+        order += 1
+        pending.append(Pending(at: now + delay, order: order, board: board, event: event))
+    }
+
+    private mutating func deliver(_ board: Int, _ event: PairEvent) {
+        guard !frozen[board], !stopped[board] else { return }
+        // An unstarted board has no sockets open: what is sent to it is lost.
+        guard event == .started || cores[board].lastRoleChange != nil || cores[board].role != .starting
+            || started[board] else { return }
+        if event == .started { started[board] = true }
+        let actions = cores[board].handle(event, now: now)
+        for action in actions { perform(action, board: board) }
+    }
+
+    private mutating func perform(_ action: PairAction, board: Int) {
+        let other = 1 - board
+        switch action {
+        case .send(let frame, let path):
+            guard !pathCut[path] else { return }
+            var bytes = [UInt8](repeating: 0, count: PairFrame.size)
+            bytes.withUnsafeMutableBytes { _ = frame.encode(into: $0) }
+            let decoded = bytes.withUnsafeBytes { PairFrame.decode($0) }
+            guard case .success(let copy) = decoded else { preconditionFailure("codec") }
+            schedule(other, .frameReceived(copy, path: path), after: latency)
+        case .claimAddresses(let epoch):
+            claimEpochs[board].append(epoch)
+            let ok = actuationOK[board]
+            if ok { holds[board] = true }
+            schedule(board, .addressesClaimed(ok: ok), after: actuationDelay)
+        case .releaseAddresses:
+            holds[board] = false
+            schedule(board, .addressesReleased(ok: true), after: actuationDelay)
+        case .announceAddresses:
+            announces[board] += 1
+        case .reply(_, let outcome):
+            replies[board].append(outcome)
+        case .trace(let trace):
+            traces[board].append(trace)
+        case .stop:
+            stopped[board] = true
+        }
+    }
+
+    /// Runs until `deadline`, delivering frames, actuator results and ticks in order.
+    mutating func run(for duration: Duration) {
+        let end = now + duration
+        for _ in 0..<1_000_000 {
+            let tickBoard = (0..<2).filter { !frozen[$0] && !stopped[$0] }
+                .min { cores[$0].nextDeadline < cores[$1].nextDeadline }
+            let tickAt = tickBoard.map { cores[$0].nextDeadline } ?? Instant(nanoseconds: .max)
+            let next = pending.indices.min { (pending[$0].at, pending[$0].order) < (pending[$1].at, pending[$1].order) }
+            let nextAt = next.map { pending[$0].at } ?? Instant(nanoseconds: .max)
+            if min(tickAt, nextAt) > end {
+                now = end
+                return
+            }
+            if let next, nextAt <= tickAt {
+                let item = pending.remove(at: next)
+                now = max(now, item.at)
+                if frozen[item.board] {
+                    // A frozen board's socket keeps the frame until it thaws.
+                    pending.append(Pending(at: end + .nanoseconds(1), order: item.order, board: item.board, event: item.event))
+                    continue
+                }
+                deliver(item.board, item.event)
+            } else if let tickBoard {
+                now = max(now, tickAt)
+                deliver(tickBoard, .tick)
+            }
+        }
+        preconditionFailure("harness did not converge")
+    }
+
+    func roleChanges(_ board: Int) -> [(Role, Role, RoleChangeReason)] {
+        traces[board].compactMap {
+            if case .roleChanged(let from, let to, let reason, _) = $0 { return (from, to, reason) }
+            return nil
+        }
+    }
+
+    var roles: [Role] { cores.map(\.role) }
+
+    /// Both boards started and settled: board 0 active, board 1 standby.
+    static func settled(paths: Int = 2) -> PairHarness {
+        var harness = PairHarness(paths: paths)
+        harness.start(0)
+        harness.start(1)
+        harness.run(for: .milliseconds(400))
+        return harness
+    }
+}
