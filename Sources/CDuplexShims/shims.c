@@ -1,2 +1,314 @@
+#define _GNU_SOURCE
 #include "CDuplexShims.h"
-int CDuplexShims_placeholder(void) { return 0; }
+
+#include <errno.h>
+#include <net/if.h>
+#include <netpacket/packet.h>
+#include <linux/if_ether.h>
+#include <linux/netlink.h>
+#include <linux/watchdog.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#ifndef PACKET_IGNORE_OUTGOING
+#define PACKET_IGNORE_OUTGOING 23
+#endif
+
+_Static_assert(ETH_P_ALL == 0x0003 && ETH_P_ARP == 0x0806 && ETH_P_IPV6 == 0x86DD, "ETH_P_*");
+_Static_assert(ETH_HLEN == 14 && ETH_ZLEN == 60 && ETH_ALEN == 6, "ETH lengths");
+_Static_assert(PACKET_OUTGOING == 4 && PACKET_HOST == 0, "PACKET_*");
+_Static_assert(CLONE_NEWNET == 0x40000000, "CLONE_NEWNET");
+_Static_assert(NETLINK_ROUTE == 0, "NETLINK_ROUTE");
+
+// MARK: epoll
+
+int CDuplexShims_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
+
+int CDuplexShims_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t token) {
+    struct epoll_event event;
+    memset(&event, 0, sizeof event);
+    event.events = events;
+    event.data.u64 = token;
+    return epoll_ctl(epfd, op, fd, &event);
+}
+
+int CDuplexShims_epoll_wait(int epfd, CDuplexShims_EpollEvent *out, int max_events, int timeout_ms) {
+    struct epoll_event events[64];
+    if (max_events > CDuplexShims_EPOLL_EVENTS_MAX) max_events = CDuplexShims_EPOLL_EVENTS_MAX;
+    if (max_events < 1) { errno = EINVAL; return -1; }
+    int count = epoll_wait(epfd, events, max_events, timeout_ms);
+    for (int i = 0; i < count; i++) {
+        out[i].token = events[i].data.u64;
+        out[i].events = events[i].events;
+    }
+    return count;
+}
+
+// MARK: timerfd
+
+int CDuplexShims_timerfd_create(void) {
+    return timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+}
+
+int CDuplexShims_timerfd_arm_absolute(int fd, uint64_t deadline_ns, uint64_t interval_ns) {
+    if (deadline_ns == 0) deadline_ns = 1;
+    struct itimerspec spec;
+    spec.it_value.tv_sec = (time_t)(deadline_ns / 1000000000u);
+    spec.it_value.tv_nsec = (long)(deadline_ns % 1000000000u);
+    spec.it_interval.tv_sec = (time_t)(interval_ns / 1000000000u);
+    spec.it_interval.tv_nsec = (long)(interval_ns % 1000000000u);
+    return timerfd_settime(fd, TFD_TIMER_ABSTIME, &spec, NULL);
+}
+
+int CDuplexShims_timerfd_disarm(int fd) {
+    struct itimerspec spec;
+    memset(&spec, 0, sizeof spec);
+    return timerfd_settime(fd, 0, &spec, NULL);
+}
+
+static int read_u64(int fd, uint64_t *value) {
+    ssize_t n = read(fd, value, sizeof *value);
+    if (n == (ssize_t)sizeof *value) return 0;
+    if (n >= 0) errno = EIO;
+    return -1;
+}
+
+int CDuplexShims_timerfd_read(int fd, uint64_t *expirations) { return read_u64(fd, expirations); }
+
+// MARK: eventfd
+
+int CDuplexShims_eventfd_create(unsigned int initial) {
+    return eventfd(initial, EFD_NONBLOCK | EFD_CLOEXEC);
+}
+
+int CDuplexShims_eventfd_write(int fd, uint64_t value) {
+    ssize_t n = write(fd, &value, sizeof value);
+    if (n == (ssize_t)sizeof value) return 0;
+    if (n >= 0) errno = EIO;
+    return -1;
+}
+
+int CDuplexShims_eventfd_read(int fd, uint64_t *value) { return read_u64(fd, value); }
+
+// MARK: AF_PACKET
+
+int CDuplexShims_packet_socket(int ifindex, uint16_t ethertype, int nonblocking) {
+    int type = SOCK_RAW | SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0);
+    int fd = socket(AF_PACKET, type, htons(ethertype));
+    if (fd < 0) return -1;
+    int one = 1;
+    // Best effort: older kernels lack it, and receive() also drops PACKET_OUTGOING.
+    (void)setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one);
+    struct sockaddr_ll address;
+    memset(&address, 0, sizeof address);
+    address.sll_family = AF_PACKET;
+    address.sll_protocol = htons(ethertype);
+    address.sll_ifindex = ifindex;
+    if (bind(fd, (struct sockaddr *)&address, sizeof address) != 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    return fd;
+}
+
+ssize_t CDuplexShims_packet_send(int fd, int ifindex, uint16_t ethertype, const uint8_t *mac,
+                                 const void *frame, size_t length) {
+    struct sockaddr_ll address;
+    memset(&address, 0, sizeof address);
+    address.sll_family = AF_PACKET;
+    address.sll_protocol = htons(ethertype);
+    address.sll_ifindex = ifindex;
+    address.sll_halen = ETH_ALEN;
+    memcpy(address.sll_addr, mac, ETH_ALEN);
+    return sendto(fd, frame, length, MSG_DONTWAIT, (struct sockaddr *)&address, sizeof address);
+}
+
+ssize_t CDuplexShims_packet_receive(int fd, void *payload, size_t capacity, uint8_t *source_mac,
+                                    uint16_t *ethertype, uint8_t *pkttype) {
+    uint8_t header[ETH_HLEN];
+    struct iovec parts[2] = {
+        { .iov_base = header, .iov_len = sizeof header },
+        { .iov_base = payload, .iov_len = capacity },
+    };
+    struct sockaddr_ll from;
+    memset(&from, 0, sizeof from);
+    struct msghdr message;
+    memset(&message, 0, sizeof message);
+    message.msg_name = &from;
+    message.msg_namelen = sizeof from;
+    message.msg_iov = parts;
+    message.msg_iovlen = 2;
+    ssize_t n = recvmsg(fd, &message, MSG_TRUNC | MSG_DONTWAIT);
+    if (n < 0) return -1;
+    *pkttype = from.sll_pkttype;
+    if (n < ETH_HLEN) { *ethertype = 0; memset(source_mac, 0, ETH_ALEN); return 0; }
+    memcpy(source_mac, header + ETH_ALEN, ETH_ALEN);
+    *ethertype = (uint16_t)((header[12] << 8) | header[13]);
+    return n - ETH_HLEN;
+}
+
+// MARK: interfaces
+
+static int interface_request(const char *name, unsigned long request, struct ifreq *ifr) {
+    if (strlen(name) >= IFNAMSIZ) { errno = ENAMETOOLONG; return -1; }
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    memset(ifr, 0, sizeof *ifr);
+    strncpy(ifr->ifr_name, name, IFNAMSIZ - 1);
+    int result = ioctl(fd, request, ifr);
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return result;
+}
+
+int CDuplexShims_interface_index(const char *name) {
+    struct ifreq ifr;
+    if (interface_request(name, SIOCGIFINDEX, &ifr) != 0) return -1;
+    return ifr.ifr_ifindex;
+}
+
+int CDuplexShims_interface_mac(const char *name, uint8_t *mac) {
+    struct ifreq ifr;
+    if (interface_request(name, SIOCGIFHWADDR, &ifr) != 0) return -1;
+    memcpy(mac, ifr.ifr_hwaddr.sa_data, ETH_ALEN);
+    return 0;
+}
+
+int CDuplexShims_bind_to_device(int fd, const char *name) {
+    return setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, name, (socklen_t)strlen(name));
+}
+
+// MARK: netlink
+
+int CDuplexShims_netlink_route_socket(uint32_t groups, int rcvbuf) {
+    int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
+    if (fd < 0) return -1;
+    if (rcvbuf > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf) != 0) {
+        int saved = errno; close(fd); errno = saved; return -1;
+    }
+    struct sockaddr_nl address;
+    memset(&address, 0, sizeof address);
+    address.nl_family = AF_NETLINK;
+    address.nl_groups = groups;
+    if (bind(fd, (struct sockaddr *)&address, sizeof address) != 0) {
+        int saved = errno; close(fd); errno = saved; return -1;
+    }
+    return fd;
+}
+
+// MARK: watchdog
+
+int CDuplexShims_watchdog_keepalive(int fd) { return ioctl(fd, WDIOC_KEEPALIVE, 0); }
+int CDuplexShims_watchdog_settimeout(int fd, int *seconds) { return ioctl(fd, WDIOC_SETTIMEOUT, seconds); }
+int CDuplexShims_watchdog_gettimeout(int fd, int *seconds) { return ioctl(fd, WDIOC_GETTIMEOUT, seconds); }
+
+// MARK: namespaces, scheduling, threads
+
+int CDuplexShims_setns(int fd, int nstype) { return setns(fd, nstype); }
+
+int CDuplexShims_set_fifo_priority(int priority) {
+    struct sched_param param;
+    memset(&param, 0, sizeof param);
+    param.sched_priority = priority;
+    return sched_setscheduler(0, SCHED_FIFO, &param);
+}
+
+int CDuplexShims_set_normal_scheduler(void) {
+    struct sched_param param;
+    memset(&param, 0, sizeof param);
+    return sched_setscheduler(0, SCHED_OTHER, &param);
+}
+
+int CDuplexShims_is_fifo(void) {
+    int policy = sched_getscheduler(0);
+    if (policy < 0) return -1;
+    return policy == SCHED_FIFO ? 1 : 0;
+}
+
+int CDuplexShims_fifo_priority_min(void) { return sched_get_priority_min(SCHED_FIFO); }
+int CDuplexShims_fifo_priority_max(void) { return sched_get_priority_max(SCHED_FIFO); }
+int CDuplexShims_mlockall(void) { return mlockall(MCL_CURRENT | MCL_FUTURE); }
+pid_t CDuplexShims_gettid(void) { return gettid(); }
+
+int CDuplexShims_set_thread_name(const char *name) {
+    char cut[16];
+    strncpy(cut, name, sizeof cut - 1);
+    cut[sizeof cut - 1] = 0;
+    int result = pthread_setname_np(pthread_self(), cut);
+    if (result != 0) { errno = result; return -1; }
+    return 0;
+}
+
+// MARK: time and randomness
+
+uint64_t CDuplexShims_monotonic_ns(void) {
+    struct timespec now;
+    // CLOCK_MONOTONIC cannot fail with a valid pointer.
+    (void)clock_gettime(CLOCK_MONOTONIC, &now);
+    return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+}
+
+ssize_t CDuplexShims_getrandom(void *buffer, size_t length, unsigned int flags) {
+    return getrandom(buffer, length, flags);
+}
+
+// MARK: processes and signals
+
+int CDuplexShims_pidfd_open(pid_t pid, unsigned int flags) {
+    return (int)syscall(SYS_pidfd_open, pid, flags);
+}
+
+int CDuplexShims_pidfd_send_signal(int pidfd, int signal) {
+    return (int)syscall(SYS_pidfd_send_signal, pidfd, signal, NULL, 0);
+}
+
+static int make_set(sigset_t *set, const int *signals, int count) {
+    sigemptyset(set);
+    for (int i = 0; i < count; i++) {
+        if (sigaddset(set, signals[i]) != 0) return -1;
+    }
+    return 0;
+}
+
+static int change_mask(int how, const int *signals, int count) {
+    sigset_t set;
+    if (make_set(&set, signals, count) != 0) return -1;
+    int result = pthread_sigmask(how, &set, NULL);
+    if (result != 0) { errno = result; return -1; }
+    return 0;
+}
+
+int CDuplexShims_block_signals(const int *signals, int count) { return change_mask(SIG_BLOCK, signals, count); }
+int CDuplexShims_unblock_signals(const int *signals, int count) { return change_mask(SIG_UNBLOCK, signals, count); }
+
+int CDuplexShims_signalfd_create(const int *signals, int count) {
+    sigset_t set;
+    if (make_set(&set, signals, count) != 0) return -1;
+    return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+int CDuplexShims_signalfd_read(int fd, int *signal) {
+    struct signalfd_siginfo info;
+    ssize_t n = read(fd, &info, sizeof info);
+    if (n == (ssize_t)sizeof info) { *signal = (int)info.ssi_signo; return 0; }
+    if (n >= 0) errno = EIO;
+    return -1;
+}

@@ -1,4 +1,172 @@
 #ifndef CDUPLEXSHIMS_H
 #define CDUPLEXSHIMS_H
-int CDuplexShims_placeholder(void);
+
+// What Swift's Glibc module does not import: epoll, timerfd, eventfd, signalfd, sockaddr_ll,
+// ETH_P_*, IFF_LOWER_UP, the WDIOC_* ioctls, and the GNU functions (setns, gettid, pidfd).
+// Every symbol is prefixed CDuplexShims_. Function-like macros become functions, constant
+// macros become static const values.
+//
+// Do not include <linux/if.h> here: it clashes with glibc's <net/if.h> as soon as Swift
+// touches `struct ifreq`. IFF_LOWER_UP is defined by value below instead.
+
+#include <stdint.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <sys/epoll.h>
+
+// MARK: epoll
+
+static const uint32_t CDuplexShims_EPOLLIN = EPOLLIN;
+static const uint32_t CDuplexShims_EPOLLOUT = EPOLLOUT;
+static const uint32_t CDuplexShims_EPOLLPRI = EPOLLPRI;
+static const uint32_t CDuplexShims_EPOLLERR = EPOLLERR;
+static const uint32_t CDuplexShims_EPOLLHUP = EPOLLHUP;
+static const uint32_t CDuplexShims_EPOLLRDHUP = EPOLLRDHUP;
+static const uint32_t CDuplexShims_EPOLLET = EPOLLET;
+static const uint32_t CDuplexShims_EPOLLONESHOT = (uint32_t)EPOLLONESHOT;
+static const int CDuplexShims_EPOLL_CTL_ADD = EPOLL_CTL_ADD;
+static const int CDuplexShims_EPOLL_CTL_MOD = EPOLL_CTL_MOD;
+static const int CDuplexShims_EPOLL_CTL_DEL = EPOLL_CTL_DEL;
+/// Largest `max_events` accepted by CDuplexShims_epoll_wait (its kernel buffer is on the stack).
+static const int CDuplexShims_EPOLL_EVENTS_MAX = 64;
+
+/// An epoll event without the packed layout of x86_64's `struct epoll_event`.
+typedef struct CDuplexShims_EpollEvent {
+    uint64_t token;
+    uint32_t events;
+} CDuplexShims_EpollEvent;
+
+/// `epoll_create1(EPOLL_CLOEXEC)`.
+int CDuplexShims_epoll_create(void);
+/// `epoll_ctl(epfd, op, fd, {events, .data.u64 = token})`.
+int CDuplexShims_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t token);
+/// `epoll_wait`, copying at most min(max_events, CDuplexShims_EPOLL_EVENTS_MAX) events into `out`.
+int CDuplexShims_epoll_wait(int epfd, CDuplexShims_EpollEvent *out, int max_events, int timeout_ms);
+
+// MARK: timerfd (CLOCK_MONOTONIC, absolute deadlines)
+
+/// `timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)`.
+int CDuplexShims_timerfd_create(void);
+/// `timerfd_settime(fd, TFD_TIMER_ABSTIME, ...)`: first expiry at `deadline_ns` on
+/// CLOCK_MONOTONIC, then every `interval_ns` (0: one shot). A deadline of 0 is raised to 1 ns
+/// (already passed, fires at once) because a zero it_value would disarm.
+int CDuplexShims_timerfd_arm_absolute(int fd, uint64_t deadline_ns, uint64_t interval_ns);
+/// `timerfd_settime` with a zero it_value: disarms.
+int CDuplexShims_timerfd_disarm(int fd);
+/// `read(fd, &u64, 8)`: 0 and the expiration count, or -1 with errno (EAGAIN: none yet).
+int CDuplexShims_timerfd_read(int fd, uint64_t *expirations);
+
+// MARK: eventfd
+
+/// `eventfd(initial, EFD_NONBLOCK | EFD_CLOEXEC)`.
+int CDuplexShims_eventfd_create(unsigned int initial);
+/// `write(fd, &value, 8)`: 0, or -1 with errno (EAGAIN: counter would overflow).
+int CDuplexShims_eventfd_write(int fd, uint64_t value);
+/// `read(fd, &u64, 8)`: 0 and the counter (reset to 0), or -1 with errno (EAGAIN: zero).
+int CDuplexShims_eventfd_read(int fd, uint64_t *value);
+
+// MARK: AF_PACKET (sockaddr_ll) and Ethernet
+
+static const uint16_t CDuplexShims_ETH_P_ALL = 0x0003;   // <linux/if_ether.h>
+static const uint16_t CDuplexShims_ETH_P_IP = 0x0800;
+static const uint16_t CDuplexShims_ETH_P_ARP = 0x0806;
+static const uint16_t CDuplexShims_ETH_P_IPV6 = 0x86DD;
+static const int CDuplexShims_ETH_ALEN = 6;
+static const int CDuplexShims_ETH_HLEN = 14;
+static const int CDuplexShims_ETH_ZLEN = 60;              // minimum frame without FCS
+/// `sll_pkttype` values (<linux/if_packet.h>).
+static const uint8_t CDuplexShims_PACKET_HOST = 0;
+static const uint8_t CDuplexShims_PACKET_BROADCAST = 1;
+static const uint8_t CDuplexShims_PACKET_MULTICAST = 2;
+static const uint8_t CDuplexShims_PACKET_OTHERHOST = 3;
+static const uint8_t CDuplexShims_PACKET_OUTGOING = 4;
+
+/// `socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC [| SOCK_NONBLOCK], htons(ethertype))` bound with
+/// `sockaddr_ll` to `ifindex`. `ethertype` 0 makes a send-only socket (receives nothing).
+/// Sets PACKET_IGNORE_OUTGOING where the kernel has it (best effort, Linux >= 4.20).
+int CDuplexShims_packet_socket(int ifindex, uint16_t ethertype, int nonblocking);
+/// `sendto` of a complete Ethernet frame with a `sockaddr_ll` for `ifindex`/`ethertype`/`mac`.
+/// Returns the byte count or -1 with errno.
+ssize_t CDuplexShims_packet_send(int fd, int ifindex, uint16_t ethertype, const uint8_t *mac,
+                                 const void *frame, size_t length);
+/// `recvmsg(MSG_TRUNC | MSG_DONTWAIT)` of one frame: the 14-byte Ethernet header into a local
+/// buffer, the rest into `payload`. Returns the payload length the frame had (may exceed
+/// `capacity`: truncated), or -1 with errno. Fills `source_mac` (6 bytes), `ethertype`
+/// (host order) and `pkttype` (sll_pkttype).
+ssize_t CDuplexShims_packet_receive(int fd, void *payload, size_t capacity, uint8_t *source_mac,
+                                    uint16_t *ethertype, uint8_t *pkttype);
+
+// MARK: interfaces
+
+/// Interface flag bits (<linux/if.h>, defined by value; see the note at the top).
+static const uint32_t CDuplexShims_IFF_UP = 0x1;
+static const uint32_t CDuplexShims_IFF_RUNNING = 0x40;
+static const uint32_t CDuplexShims_IFF_LOWER_UP = 0x10000;
+/// `ioctl(SIOCGIFINDEX)` on a datagram socket: the index, or -1 with errno.
+int CDuplexShims_interface_index(const char *name);
+/// `ioctl(SIOCGIFHWADDR)`: copies 6 bytes into `mac`; 0 or -1 with errno.
+int CDuplexShims_interface_mac(const char *name, uint8_t *mac);
+/// `setsockopt(SO_BINDTODEVICE)`.
+int CDuplexShims_bind_to_device(int fd, const char *name);
+
+// MARK: netlink (route)
+
+static const int CDuplexShims_NETLINK_ROUTE = 0;
+/// `socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE)` bound to the
+/// multicast `groups` bit mask (RTMGRP_LINK = 1), with a receive buffer of `rcvbuf` bytes.
+int CDuplexShims_netlink_route_socket(uint32_t groups, int rcvbuf);
+
+// MARK: watchdog
+
+/// `ioctl(fd, WDIOC_KEEPALIVE, 0)`.
+int CDuplexShims_watchdog_keepalive(int fd);
+/// `ioctl(fd, WDIOC_SETTIMEOUT, &seconds)`; the driver writes back the timeout it chose.
+int CDuplexShims_watchdog_settimeout(int fd, int *seconds);
+/// `ioctl(fd, WDIOC_GETTIMEOUT, &seconds)`.
+int CDuplexShims_watchdog_gettimeout(int fd, int *seconds);
+
+// MARK: namespaces, scheduling, threads
+
+static const int CDuplexShims_CLONE_NEWNET = 0x40000000;
+/// `setns(fd, nstype)` (GNU).
+int CDuplexShims_setns(int fd, int nstype);
+/// `sched_setscheduler(0, SCHED_FIFO, {priority})`: the calling thread only.
+int CDuplexShims_set_fifo_priority(int priority);
+/// `sched_setscheduler(0, SCHED_OTHER, {0})`: the calling thread back to the normal scheduler.
+int CDuplexShims_set_normal_scheduler(void);
+/// `sched_getscheduler(0) == SCHED_FIFO`: 1, 0, or -1 with errno.
+int CDuplexShims_is_fifo(void);
+/// `sched_get_priority_min(SCHED_FIFO)` / `sched_get_priority_max(SCHED_FIFO)`.
+int CDuplexShims_fifo_priority_min(void);
+int CDuplexShims_fifo_priority_max(void);
+/// `mlockall(MCL_CURRENT | MCL_FUTURE)`.
+int CDuplexShims_mlockall(void);
+/// `gettid()`.
+pid_t CDuplexShims_gettid(void);
+/// `pthread_setname_np(pthread_self(), name)` (GNU); names are cut to 15 bytes.
+int CDuplexShims_set_thread_name(const char *name);
+
+// MARK: time and randomness
+
+/// `clock_gettime(CLOCK_MONOTONIC)` as nanoseconds.
+uint64_t CDuplexShims_monotonic_ns(void);
+/// `getrandom(buffer, length, flags)`.
+ssize_t CDuplexShims_getrandom(void *buffer, size_t length, unsigned int flags);
+
+// MARK: processes and signals
+
+/// `syscall(SYS_pidfd_open, pid, flags)`.
+int CDuplexShims_pidfd_open(pid_t pid, unsigned int flags);
+/// `syscall(SYS_pidfd_send_signal, pidfd, signal, NULL, 0)`.
+int CDuplexShims_pidfd_send_signal(int pidfd, int signal);
+/// `pthread_sigmask(SIG_BLOCK, {signals})` for the calling thread (threads created later
+/// inherit the mask: call it before starting any thread).
+int CDuplexShims_block_signals(const int *signals, int count);
+/// `pthread_sigmask(SIG_UNBLOCK, {signals})`.
+int CDuplexShims_unblock_signals(const int *signals, int count);
+/// `signalfd(-1, {signals}, SFD_NONBLOCK | SFD_CLOEXEC)`. Block the signals first.
+int CDuplexShims_signalfd_create(const int *signals, int count);
+/// `read(fd, &signalfd_siginfo, sizeof)`: 0 and the signal number, or -1 with errno.
+int CDuplexShims_signalfd_read(int fd, int *signal);
+
 #endif

@@ -1,1 +1,0 @@
-// DuplexLinux module.

@@ -1,0 +1,137 @@
+public import SystemPackage
+import CDuplexShims
+import DuplexCore
+import Glibc
+import Synchronization
+
+/// The last-resort heartbeat path over the service LAN: a non-blocking UDP socket bound to a
+/// local address and port, talking to exactly one peer.
+///
+/// `send` and `receive` work in caller-owned buffers and never allocate. Datagrams whose source
+/// address is not the peer's are dropped and counted (the frame's cluster id, CRC and optional
+/// HMAC are the real filter; this is the cheap first one). The link holds no mutable state
+/// besides atomic counters, hence `Sendable`.
+public final class UDPLink: Sendable {
+    /// An IP address and UDP port.
+    public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
+        public var address: IPAddress
+        public var port: UInt16
+
+        public init(address: IPAddress, port: UInt16) {
+            self.address = address
+            self.port = port
+        }
+
+        public var description: String {
+            address.family == .v4 ? "\(address):\(port)" : "[\(address)]:\(port)"
+        }
+    }
+
+    public let local: Endpoint
+    public let peer: Endpoint
+    /// The UDP socket; register it with `Epoll` for `.readable`.
+    public let fileDescriptor: CInt
+    /// The scope of link-local IPv6 endpoints (the bound device's index), else 0.
+    private let scopeID: UInt32
+
+    private let foreignDatagrams = Atomic<UInt64>(0)
+    private let truncatedDatagrams = Atomic<UInt64>(0)
+
+    /// Opens a UDP socket bound to `local`, optionally to one device.
+    ///
+    /// The corresponding C calls are `socket(SOCK_DGRAM | SOCK_NONBLOCK)`, `setsockopt(SO_REUSEADDR)`,
+    /// `setsockopt(SO_BINDTODEVICE)` and `bind`.
+    /// - Parameters:
+    ///   - local: the address and port to bind; same family as `peer`.
+    ///   - peer: the only address we send to and accept from.
+    ///   - device: an interface name for `SO_BINDTODEVICE` (needs `CAP_NET_RAW`), also the
+    ///     scope of link-local IPv6 endpoints.
+    /// - Throws: `Errno` (`EADDRNOTAVAIL` when `local` is not configured, `EADDRINUSE`, `ENODEV`).
+    public init(local: Endpoint, peer: Endpoint, device: String? = nil) throws(Errno) {
+        precondition(local.address.family == peer.address.family, "local and peer of one family")
+        self.local = local
+        self.peer = peer
+        let domain = local.address.family == .v4 ? AF_INET : AF_INET6
+        let descriptor = try Syscall.retrying { socket(domain, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
+        do throws(Errno) {
+            var scope: UInt32 = 0
+            if let device {
+                _ = try Syscall.retrying { CDuplexShims_bind_to_device(descriptor, device) }
+                scope = UInt32(try NetworkInterface(named: device).index)
+            }
+            var one: CInt = 1
+            _ = try Syscall.retrying {
+                setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<CInt>.size))
+            }
+            _ = try Self.withSocketAddress(local, scope: scope) { (address, length) throws(Errno) in
+                try Syscall.retrying { bind(descriptor, address, length) }
+            }
+            scopeID = scope
+        } catch {
+            close(descriptor)
+            throw error
+        }
+        fileDescriptor = descriptor
+    }
+
+    deinit { close(fileDescriptor) }
+
+    /// Datagrams dropped because their source address was not the peer's.
+    public var foreignDatagramCount: UInt64 { foreignDatagrams.load(ordering: .relaxed) }
+    /// Datagrams dropped because they did not fit the caller's buffer.
+    public var truncatedDatagramCount: UInt64 { truncatedDatagrams.load(ordering: .relaxed) }
+
+    /// Sends one datagram to the peer.
+    ///
+    /// The corresponding C function is `sendto(MSG_DONTWAIT)`.
+    /// - Returns: `false` when the socket buffer is full (`EAGAIN`/`ENOBUFS`): the datagram is lost.
+    /// - Throws: `Errno` such as `ENETUNREACH`, `EHOSTUNREACH`, `ECONNREFUSED` (an ICMP error
+    ///   for an earlier datagram), `EMSGSIZE`.
+    public func send(_ datagram: UnsafeRawBufferPointer) throws(Errno) -> Bool {
+        let sent = try Self.withSocketAddress(peer, scope: scopeID) { (address, length) throws(Errno) -> Int? in
+            do throws(Errno) {
+                return try Syscall.nonBlocking {
+                    sendto(fileDescriptor, datagram.baseAddress, datagram.count, CInt(MSG_DONTWAIT), address, length)
+                }
+            } catch where error == .noBufferSpace {
+                return nil
+            }
+        }
+        guard let sent else { return false }
+        precondition(sent == datagram.count, "UDP sends whole datagrams")
+        return true
+    }
+
+    /// Receives one datagram from the peer into `buffer`.
+    ///
+    /// Skips (and counts) datagrams from other addresses or longer than `buffer`, at most
+    /// `Limits.receiveBatchMax` per call. Allocation-free.
+    ///
+    /// The corresponding C function is `recvfrom(MSG_TRUNC | MSG_DONTWAIT)`.
+    /// - Returns: the datagram length, or `nil` when nothing is pending.
+    /// - Throws: `Errno` other than `EINTR`/`EAGAIN` (for example `ECONNREFUSED`).
+    public func receive(into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int? {
+        for _ in 0..<Limits.receiveBatchMax {
+            var storage = sockaddr_storage()
+            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let received = try withUnsafeMutablePointer(to: &storage) { (pointer) throws(Errno) -> Int? in
+                try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { (address) throws(Errno) -> Int? in
+                    try Syscall.nonBlocking {
+                        recvfrom(fileDescriptor, buffer.baseAddress, buffer.count, CInt(MSG_TRUNC | MSG_DONTWAIT), address, &length)
+                    }
+                }
+            }
+            guard let received else { return nil }
+            guard Self.address(of: storage) == peer.address else {
+                foreignDatagrams.add(1, ordering: .relaxed)
+                continue
+            }
+            guard received <= buffer.count else {
+                truncatedDatagrams.add(1, ordering: .relaxed)
+                continue
+            }
+            return received
+        }
+        return nil
+    }
+}
