@@ -94,7 +94,8 @@ extension PairCore {
         if !up { paths[index].rtt = nil }
         actions.append(.trace(.pathChanged(path: index, up: up, reason: reason)))
         let upCount = paths.filter(\.up).count
-        if upCount > 0, upCount < paths.count {
+        if !up, upCount > 0 {
+            // An alarm when a path is lost while others remain, not while paths come up.
             degraded = true
             actions.append(.trace(.pathsDegraded(pathsUp: upCount, pathsTotal: paths.count)))
         } else if upCount == paths.count, degraded {

@@ -176,7 +176,7 @@ public struct PairCore: Sendable {
 
     func assertInvariants() {
         assert(paths.count == configuration.paths.count, "path table changed size")
-        assert(role != .active || actuation.wanted, "an active board wants its addresses")
+        assert(role != .active || actuation.wanted || stopped, "an active board wants its addresses")
         assert(!role.ownsAddresses || epoch > 0, "an active board has an epoch")
         assert(quiesce == nil || [.quiescing, .quiesced, .active, .failed].contains(role) || quiesce!.purpose == .shutdown,
             "a quiesce belongs to a quiescing board")

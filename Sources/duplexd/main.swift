@@ -1,1 +1,40 @@
-print("duplexd")
+import DuplexCore
+import DuplexLinux
+import Glibc
+import Logging
+
+// duplexd: the board's redundancy daemon. Composition root only: read the configuration,
+// build the pair, actuator and control services, start their threads, serve until stopped.
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+let options: DaemonOptions
+do {
+    options = try DaemonOptions.parse(arguments)
+} catch {
+    fail(2, "\(error)\n\(DaemonOptions.usage)")
+}
+if options.help {
+    print(DaemonOptions.usage)
+    exit(0)
+}
+let configuration = loadConfiguration(path: options.configurationPath)
+if options.checkOnly {
+    print("\(options.configurationPath): configuration is valid")
+    exit(0)
+}
+
+LoggingSystem.bootstrap { label in
+    var handler = StreamLogHandler.standardError(label: label)
+    handler.logLevel = Logger.Level(rawValue: configuration.log.level.rawValue) ?? .info
+    return handler
+}
+var logger = Logger(label: "duplexd")
+logger[metadataKey: "duplex.board"] = "\(configuration.board.name)"
+
+do {
+    try runDaemon(configuration: configuration, logger: logger)
+    exit(0)
+} catch {
+    logger.critical("duplexd cannot run", metadata: ["duplex.error": "\(error)"])
+    exit(1)
+}

@@ -1,0 +1,152 @@
+public import DuplexCore
+public import Logging
+import Glibc
+public import SystemPackage
+
+/// The actuator thread: adds and removes the logical addresses through libnl-route and sends
+/// the gratuitous ARP / unsolicited NA bursts. It runs apart from the pair thread because a
+/// stalled `rtnl_lock` must never delay a heartbeat. Every libnl call happens on this thread,
+/// which owns the libnl socket.
+public final class ActuatorService: @unchecked Sendable {
+    // @unchecked Sendable: `actuator`, `announcer` and the burst state are used only by the
+    // thread that calls `run()`; the queues, eventfds and the atomic stop flag are thread-safe.
+
+    /// One logical address: `198.51.100.10/24` on `lan0`.
+    public struct Address: Sendable, Hashable {
+        public var prefix: String
+        public var interface: String
+
+        public init(prefix: String, interface: String) {
+            self.prefix = prefix
+            self.interface = interface
+        }
+    }
+
+    private let addresses: [Address]
+    private let announceCount: Int
+    private let announceInterval: DuplexCore.Duration
+    private let pair: PairService
+    private let actuator: AddressActuator
+    private let announcer: Announcer
+    private let logger: Logger
+    private var burstRemaining = 0
+    private var burstNextAt = Instant.zero
+    private let stopSignal: EventFD
+
+    /// - Throws: `NetlinkError` when the route socket cannot be opened, or an `Errno`.
+    public init(
+        addresses: [Address], announceCount: Int, announceInterval: DuplexCore.Duration,
+        pair: PairService, logger: Logger
+    ) throws {
+        precondition(addresses.count <= Limits.addressesMax, "too many logical addresses")
+        self.addresses = addresses
+        self.announceCount = announceCount
+        self.announceInterval = announceInterval
+        self.pair = pair
+        self.logger = logger
+        actuator = try AddressActuator()
+        announcer = try Announcer()
+        stopSignal = try EventFD()
+    }
+
+    /// Asks `run()` to return after the request it is carrying out.
+    public func stop() {
+        _ = try? stopSignal.signal()  // an eventfd write cannot block; a failure means it is closed
+    }
+
+    /// Whether the request queue is empty (for an orderly exit).
+    public var idle: Bool { pair.actuatorRequests.isEmpty }
+
+    /// Carries out requests until `stop()`.
+    public func run() {
+        var fds = [
+            pollfd(fd: pair.actuatorRequestSignal.fileDescriptor, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: stopSignal.fileDescriptor, events: Int16(POLLIN), revents: 0),
+        ]
+        while true {
+            let timeout = burstRemaining > 0 ? millisecondsUntil(burstNextAt) : -1
+            _ = poll(&fds, 2, timeout)
+            if fds[1].revents != 0 { return }
+            if fds[0].revents != 0 {
+                _ = try? pair.actuatorRequestSignal.drain()  // level reset only; the queue holds the work
+            }
+            for _ in 0..<Limits.actuatorQueueMax {
+                guard let request = pair.actuatorRequests.pop() else { break }
+                perform(request)
+            }
+            if burstRemaining > 0, MonotonicClock.now() >= burstNextAt {
+                announceAll()
+            }
+        }
+    }
+
+    private func millisecondsUntil(_ deadline: Instant) -> Int32 {
+        let wait = deadline.since(MonotonicClock.now())
+        return Int32(clamping: (wait.nanoseconds + 999_999) / 1_000_000)
+    }
+
+    private func perform(_ request: ActuatorRequest) {
+        switch request {
+        case .claim(let epoch):
+            var ok = true
+            for address in addresses {
+                do throws(NetlinkError) {
+                    try actuator.add(address: address.prefix, interface: address.interface)
+                } catch {
+                    ok = false
+                    logger.error("cannot add logical address", metadata: metadata(address, error))
+                }
+            }
+            report(.claimed(ok: ok))
+            if ok {
+                logger.debug("logical addresses added", metadata: ["duplex.epoch": "\(epoch)"])
+                burstRemaining = announceCount
+                announceAll()
+            }
+        case .release:
+            burstRemaining = 0
+            var ok = true
+            for address in addresses {
+                do throws(NetlinkError) {
+                    try actuator.remove(address: address.prefix, interface: address.interface)
+                } catch {
+                    ok = false
+                    logger.error("cannot remove logical address", metadata: metadata(address, error))
+                }
+            }
+            report(.released(ok: ok))
+        case .announce:
+            burstRemaining = announceCount
+            announceAll()
+        }
+    }
+
+    private func report(_ result: ActuatorResult) {
+        if pair.actuatorResults.push(result) {
+            _ = try? pair.actuatorResultSignal.signal()  // cannot block; see `stop()`
+        } else {
+            logger.critical("actuator result queue full", metadata: ["duplex.result": "\(result)"])
+        }
+    }
+
+    /// Sends one announcement for every address and schedules the next one of the burst.
+    private func announceAll() {
+        guard burstRemaining > 0 else { return }
+        burstRemaining -= 1
+        burstNextAt = MonotonicClock.now() + announceInterval
+        for address in addresses {
+            do throws(Errno) {
+                try announcer.announce(address: address.prefix, interface: address.interface)
+            } catch {
+                logger.warning("cannot announce logical address", metadata: [
+                    "duplex.address": "\(address.prefix)", "duplex.interface": "\(address.interface)",
+                    "duplex.error": "\(error)",
+                ])
+            }
+        }
+    }
+
+    private func metadata(_ address: Address, _ error: NetlinkError) -> Logger.Metadata {
+        ["duplex.address": "\(address.prefix)", "duplex.interface": "\(address.interface)", "duplex.error": "\(error)"]
+    }
+}

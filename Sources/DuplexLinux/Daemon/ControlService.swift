@@ -1,0 +1,209 @@
+public import DuplexCore
+public import Logging
+import Glibc
+public import SystemPackage
+
+/// The control plane on the daemon's main thread: the Unix control socket, termination
+/// signals, and the pair thread's notices (traces become log lines and event history).
+/// Nothing here is on the heartbeat path; it may allocate and log.
+public final class ControlService {
+    struct Client {
+        var decoder = ControlFrameDecoder()
+    }
+
+    enum Pending {
+        case status(CInt)
+        case command(CInt)
+    }
+
+    let configuration: Configuration
+    private let pair: PairService
+    private let actuator: ActuatorService
+    private let listener: UnixListener
+    private let signals: SignalFD
+    let logger: Logger
+    let startedAt: Instant
+    private let epoll: Epoll
+    private let events = Epoll.EventBuffer(capacity: 32)
+    private var clients: [CInt: Client] = [:]
+    private var pending: [UInt32: Pending] = [:]
+    private var nextRequest: UInt32 = 1
+    var history: [EventRecord] = []
+    var epochSeen: UInt64 = 0
+    private var stopDeadline: Instant?
+    private var stopped = false
+
+    static let listenerToken: UInt64 = 1
+    static let signalToken: UInt64 = 2
+    static let noticeToken: UInt64 = 3
+    static let clientTokenBase: UInt64 = 1 << 32
+
+    public init(
+        configuration: Configuration, pair: PairService, actuator: ActuatorService,
+        listener: UnixListener, signals: SignalFD, logger: Logger, startedAt: Instant
+    ) throws(Errno) {
+        self.configuration = configuration
+        self.pair = pair
+        self.actuator = actuator
+        self.listener = listener
+        self.signals = signals
+        self.logger = logger
+        self.startedAt = startedAt
+        epoll = try Epoll()
+        try epoll.add(listener.fileDescriptor, token: Self.listenerToken)
+        try epoll.add(signals.fileDescriptor, token: Self.signalToken)
+        try epoll.add(pair.noticeSignal.fileDescriptor, token: Self.noticeToken)
+    }
+
+    /// Serves until the pair's orderly stop completes (after SIGTERM/SIGINT) or its deadline.
+    public func run() throws(Errno) {
+        while !stopped {
+            let timeout: DuplexCore.Duration? = stopDeadline.map { $0.since(MonotonicClock.now()) + .milliseconds(1) }
+            let ready = try epoll.wait(into: events, timeout: timeout)
+            for index in 0..<ready {
+                try dispatch(events[index].token)
+            }
+            if let stopDeadline, MonotonicClock.now() >= stopDeadline {
+                logger.warning("orderly stop timed out; exiting")
+                stopped = true
+            }
+        }
+        waitForActuator()
+    }
+
+    private func dispatch(_ token: UInt64) throws(Errno) {
+        switch token {
+        case Self.listenerToken:
+            try acceptClients()
+        case Self.signalToken:
+            while let signal = try signals.next() { requestStop(signal: signal) }
+        case Self.noticeToken:
+            _ = try pair.noticeSignal.drain()
+            drainNotices()
+        default:
+            serve(CInt(truncatingIfNeeded: token - Self.clientTokenBase))
+        }
+    }
+
+    private func requestStop(signal: CInt) {
+        guard stopDeadline == nil else { return }
+        logger.notice("orderly stop requested", metadata: ["duplex.signal": "\(signal)"])
+        stopDeadline = MonotonicClock.now() + configuration.pair.handoverTimeout + .seconds(2)
+        post(.event(.shutdownRequested))
+    }
+
+    private func waitForActuator() {
+        for _ in 0..<200 where !actuator.idle {
+            usleep(10_000)
+        }
+        usleep(20_000)  // the last request popped may still be in progress
+        actuator.stop()
+    }
+
+    private func post(_ command: PairCommand) {
+        if pair.commands.push(command) {
+            _ = try? pair.commandSignal.signal()  // an eventfd write cannot block
+        } else {
+            logger.error("pair command queue full; request dropped")
+        }
+    }
+
+    // MARK: - Clients
+
+    private func acceptClients() throws(Errno) {
+        while let fd = try listener.accept() {
+            guard clients.count < Limits.controlClientsMax else {
+                logger.warning("too many control clients; connection refused")
+                close(fd)
+                continue
+            }
+            clients[fd] = Client()
+            try epoll.add(fd, token: Self.clientTokenBase + UInt64(UInt32(bitPattern: fd)))
+        }
+    }
+
+    private func drop(_ fd: CInt) {
+        try? epoll.remove(fd)  // the descriptor is closed next, which removes it anyway
+        close(fd)
+        clients[fd] = nil
+    }
+
+    private func serve(_ fd: CInt) {
+        guard var client = clients[fd] else { return }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+        if count <= 0 {
+            if count < 0, errno == EAGAIN || errno == EINTR { return }
+            return drop(fd)
+        }
+        buffer.withUnsafeBytes { client.decoder.append(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+        clients[fd] = client
+        for _ in 0..<8 {
+            do throws(ControlProtocolError) {
+                guard let frame = try clients[fd]?.decoder.nextFrame() else { return }
+                handle(try ControlRequest.decode(frame), from: fd)
+            } catch {
+                logger.info("bad control request", metadata: ["duplex.error": "\(error)"])
+                respond(fd, .error(ControlErrorReply(code: .badRequest, message: "\(error)")))
+                return drop(fd)
+            }
+        }
+    }
+
+    private func handle(_ request: ControlRequest, from fd: CInt) {
+        let id = nextRequest
+        nextRequest &+= 1
+        switch request {
+        case .status:
+            pending[id] = .status(fd)
+            post(.status(request: id))
+        case .events(let limit):
+            respond(fd, .events(Array(history.suffix(max(0, min(limit, history.count))))))
+        case .switchover(let force):
+            pending[id] = .command(fd)
+            post(.event(.switchoverRequested(force: force, request: id)))
+        case .lock:
+            pending[id] = .command(fd)
+            post(.event(.lockRequested(force: false, request: id)))
+        case .unlock:
+            pending[id] = .command(fd)
+            post(.event(.unlockRequested(request: id)))
+        }
+    }
+
+    private func respond(_ fd: CInt, _ response: ControlResponse) {
+        guard clients[fd] != nil else { return }
+        do throws(ControlProtocolError) {
+            let bytes = try response.encode()
+            let sent = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if sent != bytes.count { drop(fd) }
+        } catch {
+            logger.error("cannot encode control response", metadata: ["duplex.error": "\(error)"])
+        }
+    }
+
+    // MARK: - Notices from the pair thread
+
+    private func drainNotices() {
+        for _ in 0..<Limits.traceRingMax {
+            guard let notice = pair.notices.pop() else { return }
+            switch notice {
+            case .trace(let trace, let at):
+                record(trace, at: at)
+            case .reply(let request, let outcome):
+                guard case .command(let fd) = pending.removeValue(forKey: request) else { continue }
+                switch outcome {
+                case .done: respond(fd, .ok)
+                case .refused(let refusal):
+                    respond(fd, .error(ControlErrorReply(code: .refused, message: refusal.description)))
+                }
+            case .status(let request, let status):
+                guard case .status(let fd) = pending.removeValue(forKey: request) else { continue }
+                respond(fd, .status(report(status)))
+            case .stopped:
+                logger.notice("orderly stop complete")
+                stopped = true
+            }
+        }
+    }
+}

@@ -1,0 +1,277 @@
+public import DuplexCore
+public import SystemPackage
+
+/// The pair thread: one epoll loop over a timerfd, the heartbeat links, the netlink link
+/// monitor and two eventfds (operator commands, actuator results). It runs the pure
+/// `PairCore`, sends frames inline and hands every other order to another thread through a
+/// bounded queue. After `start`, its loop allocates nothing and never logs.
+public final class PairService: @unchecked Sendable {
+    // @unchecked Sendable: the queues and eventfds below are thread-safe; every other stored
+    // property is touched only by the pair thread once `run()` has started (before that, only
+    // by the thread that built the service).
+
+    /// One heartbeat path as the pair thread drives it.
+    public enum PathIO {
+        case ethernet(RawEthernetLink, destination: MACAddress)
+        case udp(UDPLink, interfaceIndex: CInt?)
+
+        var fileDescriptor: CInt {
+            switch self {
+            case .ethernet(let link, _): link.fileDescriptor
+            case .udp(let link, _): link.fileDescriptor
+            }
+        }
+
+        var interfaceIndex: CInt? {
+            switch self {
+            case .ethernet(let link, _): link.interface.index
+            case .udp(_, let index): index
+            }
+        }
+    }
+
+    public let commands: BoundedQueue<PairCommand>
+    public let commandSignal: EventFD
+    public let notices: BoundedQueue<PairNotice>
+    public let noticeSignal: EventFD
+    public let actuatorRequests: BoundedQueue<ActuatorRequest>
+    public let actuatorRequestSignal: EventFD
+    public let actuatorResults: BoundedQueue<ActuatorResult>
+    public let actuatorResultSignal: EventFD
+
+    private var core: PairCore
+    private let paths: [PathIO]
+    private let isolationIndex: CInt?
+    private let epoll: Epoll
+    private let timer: TimerFD
+    private let monitor: LinkMonitor
+    private let events = Epoll.EventBuffer(capacity: 16)
+    private let receiveBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 2048, alignment: 16)
+    private let sendBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 128, alignment: 16)
+    /// Last carrier seen per path and for the isolation interface, to act on changes only.
+    private var pathCarrier: [Bool]
+    private var isolationCarrier = true
+    private var running = false
+    private var armedAt = Instant(nanoseconds: .max)
+    /// Notices that did not fit the queue (the control thread was too slow); never blocks.
+    public private(set) var noticesDropped: UInt64 = 0
+    public private(set) var sendErrors: UInt64 = 0
+
+    static let timerToken: UInt64 = 1
+    static let monitorToken: UInt64 = 2
+    static let commandToken: UInt64 = 3
+    static let resultToken: UInt64 = 4
+    static let pathTokenBase: UInt64 = 100
+
+    /// - Parameters:
+    ///   - configuration: the core's configuration; `paths` must match its path count.
+    ///   - isolationInterfaceIndex: the interface whose carrier is the isolation check, if any.
+    public init(
+        configuration: PairConfiguration, paths: [PathIO], isolationInterfaceIndex: CInt?
+    ) throws(Errno) {
+        precondition(paths.count == configuration.paths.count, "one PathIO per configured path")
+        core = PairCore(configuration: configuration)
+        self.paths = paths
+        self.isolationIndex = isolationInterfaceIndex
+        pathCarrier = Array(repeating: true, count: paths.count)
+        commands = BoundedQueue(capacity: 64)
+        notices = BoundedQueue(capacity: Limits.traceRingMax)
+        actuatorRequests = BoundedQueue(capacity: Limits.actuatorQueueMax)
+        actuatorResults = BoundedQueue(capacity: Limits.actuatorQueueMax)
+        commandSignal = try EventFD()
+        noticeSignal = try EventFD()
+        actuatorRequestSignal = try EventFD()
+        actuatorResultSignal = try EventFD()
+        epoll = try Epoll()
+        timer = try TimerFD()
+        monitor = try LinkMonitor()
+        try epoll.add(timer.fileDescriptor, token: Self.timerToken)
+        try epoll.add(monitor.fileDescriptor, token: Self.monitorToken)
+        try epoll.add(commandSignal.fileDescriptor, token: Self.commandToken)
+        try epoll.add(actuatorResultSignal.fileDescriptor, token: Self.resultToken)
+        for (index, path) in paths.enumerated() {
+            try epoll.add(path.fileDescriptor, token: Self.pathTokenBase + UInt64(index))
+        }
+    }
+
+    deinit {
+        receiveBuffer.deallocate()
+        sendBuffer.deallocate()
+    }
+
+    /// Runs the loop on the calling thread until the core's orderly stop completes.
+    /// - Throws: `Errno` from epoll or the timer (a broken descriptor: the daemon must stop).
+    public func run() throws(Errno) {
+        running = true
+        try monitor.requestDump()
+        step(.started, now: MonotonicClock.now())
+        while running {
+            try arm()
+            let ready = try epoll.wait(into: events, timeout: nil)
+            for index in 0..<ready {
+                try dispatch(events[index].token)
+            }
+            let now = MonotonicClock.now()
+            if running, now >= core.nextDeadline {
+                step(.tick, now: now)
+            }
+        }
+    }
+
+    private func arm() throws(Errno) {
+        let deadline = core.nextDeadline
+        guard deadline != armedAt else { return }
+        armedAt = deadline
+        if deadline.nanoseconds == .max {
+            try timer.disarm()
+        } else {
+            try timer.arm(at: deadline)
+        }
+    }
+
+    private func dispatch(_ token: UInt64) throws(Errno) {
+        switch token {
+        case Self.timerToken:
+            _ = try timer.readExpirations()
+            armedAt = Instant(nanoseconds: .max)
+        case Self.monitorToken:
+            try drainMonitor()
+        case Self.commandToken:
+            _ = try commandSignal.drain()
+            drainCommands()
+        case Self.resultToken:
+            _ = try actuatorResultSignal.drain()
+            drainResults()
+        default:
+            let index = Int(token - Self.pathTokenBase)
+            precondition(paths.indices.contains(index), "unknown epoll token")
+            drainPath(index)
+        }
+    }
+
+    /// Reads at most `receiveBatchMax` frames from one path.
+    private func drainPath(_ index: Int) {
+        for _ in 0..<Limits.receiveBatchMax {
+            let length: Int
+            do throws(Errno) {
+                switch paths[index] {
+                case .ethernet(let link, _):
+                    guard let received = try link.receive(into: receiveBuffer) else { return }
+                    length = received.length
+                case .udp(let link, _):
+                    guard let received = try link.receive(into: receiveBuffer) else { return }
+                    length = received
+                }
+            } catch {
+                return  // a receive error (interface gone) ends this drain; carrier events follow
+            }
+            let bytes = UnsafeRawBufferPointer(rebasing: receiveBuffer[0..<min(length, receiveBuffer.count)])
+            let now = MonotonicClock.now()
+            switch PairFrame.decode(bytes) {
+            case .success(let frame): step(.frameReceived(frame, path: index), now: now)
+            case .failure: step(.frameMalformed(path: index), now: now)
+            }
+        }
+    }
+
+    private func drainMonitor() throws(Errno) {
+        let summary = try monitor.drain { index, _, carrierUp in
+            self.carrierSeen(index: index, up: carrierUp)
+        }
+        if summary.eventsLost { try monitor.requestDump() }
+    }
+
+    private func carrierSeen(index: CInt, up: Bool) {
+        let now = MonotonicClock.now()
+        for path in paths.indices where paths[path].interfaceIndex == index && pathCarrier[path] != up {
+            pathCarrier[path] = up
+            step(.carrierChanged(path: path, up: up), now: now)
+            // The kernel rate-limits some link events; read the state once more to be sure.
+            try? monitor.requestLink(index: index)  // best effort: the heartbeat timeout still detects
+        }
+        if index == isolationIndex, isolationCarrier != up {
+            isolationCarrier = up
+            step(.isolationChanged(ok: up), now: now)
+        }
+    }
+
+    private func drainCommands() {
+        for _ in 0..<64 {
+            guard let command = commands.pop() else { return }
+            let now = MonotonicClock.now()
+            switch command {
+            case .event(let event):
+                step(event, now: now)
+            case .status(let request):
+                notify(.status(request: request, core.status))
+            }
+        }
+    }
+
+    private func drainResults() {
+        for _ in 0..<Limits.actuatorQueueMax {
+            guard let result = actuatorResults.pop() else { return }
+            let now = MonotonicClock.now()
+            switch result {
+            case .claimed(let ok): step(.addressesClaimed(ok: ok), now: now)
+            case .released(let ok): step(.addressesReleased(ok: ok), now: now)
+            }
+        }
+    }
+
+    /// Runs the core on one event and carries out its orders.
+    private func step(_ event: PairEvent, now: Instant) {
+        let actions = core.handle(event, now: now)
+        var notified = false
+        var actuate = false
+        for action in actions {
+            switch action {
+            case .send(let frame, let path):
+                send(frame, path: path)
+            case .claimAddresses(let epoch):
+                actuate = actuatorRequests.push(.claim(epoch: epoch)) || actuate
+            case .releaseAddresses:
+                actuate = actuatorRequests.push(.release) || actuate
+            case .announceAddresses:
+                actuate = actuatorRequests.push(.announce) || actuate
+            case .reply(let request, let outcome):
+                notified = push(.reply(request: request, outcome)) || notified
+            case .trace(let trace):
+                notified = push(.trace(trace, at: now)) || notified
+            case .stop:
+                running = false
+                notified = push(.stopped) || notified
+            }
+        }
+        // An eventfd write never blocks (the counter saturates long before it matters).
+        if actuate { _ = try? actuatorRequestSignal.signal() }
+        if notified { _ = try? noticeSignal.signal() }
+    }
+
+    private func push(_ notice: PairNotice) -> Bool {
+        if notices.push(notice) { return true }
+        noticesDropped &+= 1
+        return false
+    }
+
+    private func notify(_ notice: PairNotice) {
+        if push(notice) { _ = try? noticeSignal.signal() }  // see `step` on eventfd writes
+    }
+
+    private func send(_ frame: PairFrame, path: Int) {
+        do throws(Errno) {
+            switch paths[path] {
+            case .ethernet(let link, let destination):
+                let payload = UnsafeMutableRawBufferPointer(
+                    rebasing: sendBuffer[RawEthernetLink.headerLength..<sendBuffer.count])
+                let length = frame.encode(into: payload)
+                _ = try link.sendFrame(sendBuffer, payloadLength: length, to: destination)
+            case .udp(let link, _):
+                let length = frame.encode(into: sendBuffer)
+                _ = try link.send(UnsafeRawBufferPointer(rebasing: sendBuffer[0..<length]))
+            }
+        } catch {
+            sendErrors &+= 1  // the interface is down or gone: the frame is lost, as on a wire
+        }
+    }
+}
