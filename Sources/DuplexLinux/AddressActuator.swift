@@ -40,8 +40,8 @@ public final class AddressActuator {
     ///   - address: an address with prefix, `198.51.100.10/24` or `2001:db8::10/64`
     ///     (without a prefix: /32 or /128).
     ///   - interface: the interface name.
-    /// - Throws: `NetlinkError` (`invalidInput` for an unparsable address, `objectNotFound` for an
-    ///   unknown interface, `notPermitted` without `CAP_NET_ADMIN`).
+    /// - Throws: `NetlinkError` (`invalidInput` for an unparsable address, `noDevice` from
+    ///   `rtnl_link_get_kernel` for an unknown interface, `notPermitted` without `CAP_NET_ADMIN`).
     public func add(address: String, interface: String) throws(NetlinkError) {
         try withAddressObject(address, interface: interface) { (object) throws(NetlinkError) in
             let result = rtnl_addr_add(routeSocket, object, 0)
@@ -68,7 +68,7 @@ public final class AddressActuator {
                     throw NetlinkError(code: result, function: "rtnl_addr_delete")
                 }
             }
-        } catch where error.code == .objectNotFound && error.function == "rtnl_link_get_kernel" {
+        } catch where error.function == "rtnl_link_get_kernel" && (error.code == .noDevice || error.code == .objectNotFound) {
             return  // The interface is gone, and the address with it.
         }
     }

@@ -14,7 +14,7 @@ public struct NetworkInterface: Sendable, Hashable {
     /// Looks the interface up by name.
     ///
     /// The corresponding C calls are `ioctl(SIOCGIFINDEX)` and `ioctl(SIOCGIFHWADDR)`.
-    /// - Throws: `Errno.noSuchDevice` when there is no such interface,
+    /// - Throws: `ENODEV` (`Errno.operationNotSupportedByDevice`) when there is no such interface,
     ///   `Errno.fileNameTooLong` when the name is longer than 15 bytes.
     public init(named name: String) throws(Errno) {
         guard name.utf8.count <= Self.nameLengthMax, !name.isEmpty else { throw .fileNameTooLong }

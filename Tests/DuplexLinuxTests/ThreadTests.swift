@@ -1,0 +1,48 @@
+import DuplexLinux
+import Foundation
+import Glibc
+import Synchronization
+import SystemPackage
+import Testing
+
+@Suite("PosixThread and RealTime")
+struct ThreadTests {
+    @Test func threadRunsWithItsName() throws {
+        let outcome = OutcomeBox<String>()
+        let thread = try PosixThread.start(name: "duplex-test-nm", stackSize: 256 * 1024) {
+            let path = "/proc/self/task/\(RealTime.threadID)/comm"
+            let result = Result<String, any Error> { try String(contentsOfFile: path, encoding: .utf8) }
+            outcome.value.withLock { $0 = result }
+        }
+        thread.join()
+        let name = try outcome.value.withLock { $0 }!.get()
+        #expect(name.trimmingCharacters(in: .whitespacesAndNewlines) == "duplex-test-nm")
+    }
+
+    @Test func fifoPriorityOutOfRangeIsRefused() {
+        #expect(RealTime.fifoPriorityRange == 1...99)
+        guard case .failure(let error) = RealTime.setFIFOPriority(0) else {
+            Issue.record("priority 0 accepted")
+            return
+        }
+        #expect(error == .invalidArgument)
+    }
+
+    @Test(.enabled(if: isRoot)) func fifoPriorityAppliesToTheCallingThreadOnly() throws {
+        let outcome = OutcomeBox<Bool>()
+        let thread = try PosixThread.start(name: "fifo") {
+            let result = RealTime.setFIFOPriority(1)
+            outcome.value.withLock { $0 = result.map { RealTime.isFIFO }.mapError { $0 as any Error } }
+        }
+        thread.join()
+        #expect(try outcome.value.withLock { $0 }!.get())
+        #expect(!RealTime.isFIFO)
+    }
+
+    @Test(.enabled(if: isRoot)) func memoryLocks() {
+        let result = RealTime.lockMemory()
+        // Unlock at once: the rest of the test process need not stay resident.
+        munlockall()
+        #expect(throws: Never.self) { try result.get() }
+    }
+}
