@@ -1,0 +1,199 @@
+/// A board's validated configuration, parsed from the INI-like text of `Config/board-a.conf`.
+///
+/// Every value has been checked by ``Configuration/parse(text:file:)``: ranges, address syntax,
+/// interface names, counts against ``Limits``. Code that receives a `Configuration` need not
+/// check it again.
+public struct Configuration: Sendable, Hashable {
+    /// `[cluster] id`: both boards of a pair share it; frames of another cluster are dropped.
+    public var clusterID: UInt32
+    public var board: Board
+    public var pair: Pair
+    /// `[link NAME]` sections in file order: 1...``Limits/linksMax`` heartbeat paths.
+    public var links: [Link]
+    /// `[address NAME]` sections in file order: 0...``Limits/addressesMax`` logical addresses.
+    public var addresses: [LogicalAddress]
+    public var announce: Announce
+    public var control: Control
+    public var log: Log
+
+    public init(
+        clusterID: UInt32, board: Board, pair: Pair = Pair(), links: [Link],
+        addresses: [LogicalAddress] = [], announce: Announce = Announce(), control: Control = Control(),
+        log: Log = Log()
+    ) {
+        self.clusterID = clusterID
+        self.board = board
+        self.pair = pair
+        self.links = links
+        self.addresses = addresses
+        self.announce = announce
+        self.control = control
+        self.log = log
+    }
+
+    /// `[board]`: this board's identity.
+    public struct Board: Sendable, Hashable {
+        /// 1...65535, unique within the pair.
+        public var id: UInt16
+        /// A short operator-facing name (`A`, `B`, `shelf1-slot3`).
+        public var name: String
+        /// 0...255; the higher priority is preferred as active at start-up.
+        public var priority: UInt8
+
+        public init(id: UInt16, name: String, priority: UInt8 = 100) {
+            self.id = id
+            self.name = name
+            self.priority = priority
+        }
+    }
+
+    /// `[pair]`: the pair protocol's timing and policy.
+    public struct Pair: Sendable, Hashable {
+        /// Heartbeat period on every path (default for links that do not set their own).
+        public var interval: Duration
+        /// Silent intervals after which a path is down (default for links).
+        public var missedMax: Int
+        /// How long to listen for the mate at start-up before deciding the role alone.
+        public var discoveryWindow: Duration
+        /// Whether the preferred board takes the role back from an active mate.
+        public var preempt: Bool
+        /// How long a graceful switchover may take before it is abandoned.
+        public var handoverTimeout: Duration
+        /// SCHED_FIFO priority of the pair thread, 1...99; 0 keeps normal scheduling.
+        public var realtimePriority: Int
+        /// The interface whose carrier is the isolation check, if any.
+        public var isolationInterface: String?
+        /// The hardware watchdog device to feed, if any.
+        public var watchdogDevice: String?
+
+        public init(
+            interval: Duration = .milliseconds(4), missedMax: Int = 3,
+            discoveryWindow: Duration = .milliseconds(300), preempt: Bool = false,
+            handoverTimeout: Duration = .milliseconds(250), realtimePriority: Int = 50,
+            isolationInterface: String? = nil, watchdogDevice: String? = nil
+        ) {
+            self.interval = interval
+            self.missedMax = missedMax
+            self.discoveryWindow = discoveryWindow
+            self.preempt = preempt
+            self.handoverTimeout = handoverTimeout
+            self.realtimePriority = realtimePriority
+            self.isolationInterface = isolationInterface
+            self.watchdogDevice = watchdogDevice
+        }
+    }
+
+    /// `[link NAME]`: one heartbeat path to the mate.
+    public struct Link: Sendable, Hashable {
+        /// The section's name (`bp0`), used in logs and `duplexctl status`.
+        public var name: String
+        public var transport: Transport
+        /// Heartbeat period on this path.
+        public var interval: Duration
+        /// Silent intervals after which this path is down.
+        public var missedMax: Int
+
+        public init(name: String, transport: Transport, interval: Duration, missedMax: Int) {
+            self.name = name
+            self.transport = transport
+            self.interval = interval
+            self.missedMax = missedMax
+        }
+
+        /// The interface the path uses, when one is named.
+        public var interface: String? {
+            switch transport {
+            case .ethernet(let ethernet): ethernet.interface
+            case .udp(let udp): udp.interface
+            }
+        }
+
+        /// `type = ethernet` or `type = udp`.
+        public enum Transport: Sendable, Hashable {
+            case ethernet(Ethernet)
+            case udp(UDP)
+        }
+
+        /// Raw Ethernet frames on a dedicated link (AF_PACKET).
+        public struct Ethernet: Sendable, Hashable {
+            public var interface: String
+            /// 0x88B5 by default: IEEE 802 local experimental EtherType 1.
+            public var etherType: UInt16
+            /// Where frames are sent: broadcast by default, or the mate's MAC.
+            public var destination: MACAddress
+
+            public init(interface: String, etherType: UInt16 = 0x88B5, destination: MACAddress = .broadcast) {
+                self.interface = interface
+                self.etherType = etherType
+                self.destination = destination
+            }
+        }
+
+        /// UDP unicast, typically on the service LAN, as the last-resort path.
+        public struct UDP: Sendable, Hashable {
+            public var local: IPEndpoint
+            public var peer: IPEndpoint
+            /// Binds the socket to this interface (SO_BINDTODEVICE) when set.
+            public var interface: String?
+
+            public init(local: IPEndpoint, peer: IPEndpoint, interface: String? = nil) {
+                self.local = local
+                self.peer = peer
+                self.interface = interface
+            }
+        }
+    }
+
+    /// `[address NAME]`: a logical address that lives on the active board.
+    public struct LogicalAddress: Sendable, Hashable {
+        public var name: String
+        public var address: InterfaceAddress
+        public var interface: String
+
+        public init(name: String, address: InterfaceAddress, interface: String) {
+            self.name = name
+            self.address = address
+            self.interface = interface
+        }
+    }
+
+    /// `[announce]`: the gratuitous ARP / unsolicited neighbour advertisement burst sent after
+    /// claiming the logical addresses.
+    public struct Announce: Sendable, Hashable {
+        /// Announcements per address, 0...50 (0: none).
+        public var count: Int
+        /// Time between two announcements.
+        public var interval: Duration
+
+        public init(count: Int = 3, interval: Duration = .milliseconds(2)) {
+            self.count = count
+            self.interval = interval
+        }
+    }
+
+    /// `[control]`: the control socket of `duplexd`.
+    public struct Control: Sendable, Hashable {
+        public static let defaultSocketPath = "/run/duplex/duplexd.sock"
+
+        /// The Unix stream socket `duplexctl` and the `Duplex` library connect to.
+        public var socketPath: String
+
+        public init(socketPath: String = Control.defaultSocketPath) {
+            self.socketPath = socketPath
+        }
+    }
+
+    /// `[log]`.
+    public struct Log: Sendable, Hashable {
+        public var level: LogLevel
+
+        public init(level: LogLevel = .info) {
+            self.level = level
+        }
+    }
+
+    /// The swift-log levels, by name.
+    public enum LogLevel: String, Sendable, Hashable, CaseIterable {
+        case trace, debug, info, notice, warning, error, critical
+    }
+}

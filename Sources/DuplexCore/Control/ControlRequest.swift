@@ -1,0 +1,70 @@
+/// A request from `duplexctl` (or a line-card process) to `duplexd`.
+public enum ControlRequest: Sendable, Hashable {
+    /// Answered with ``ControlResponse/status(_:)``.
+    case status
+    /// The most recent `limit` events, oldest first; answered with ``ControlResponse/events(_:)``.
+    /// Sent as a UInt32: negative limits are sent as 0, larger ones as UInt32.max.
+    case events(limit: Int)
+    /// Hand the active role to the mate. Without `force`, the daemon refuses when the mate is
+    /// not a hot standby. Answered with ``ControlResponse/ok`` or an error.
+    case switchover(force: Bool)
+    /// Take this board out of service: it releases the role and never becomes active.
+    case lock
+    /// Return a locked board to service, as standby.
+    case unlock
+
+    public var type: ControlMessageType {
+        switch self {
+        case .status: .status
+        case .events: .events
+        case .switchover: .switchover
+        case .lock: .lock
+        case .unlock: .unlock
+        }
+    }
+
+    /// The request as a frame.
+    public var frame: ControlFrame {
+        var writer = ControlPayloadWriter(reservingCapacity: 4)
+        switch self {
+        case .status, .lock, .unlock:
+            break
+        case .events(let limit):
+            writer.write(UInt32(clamping: limit))
+        case .switchover(let force):
+            writer.write(force)
+        }
+        return ControlFrame(type: type, payload: writer.bytes)
+    }
+
+    /// The request's bytes on the wire.
+    public func encode() -> [UInt8] {
+        do {
+            return try frame.encode()
+        } catch {
+            preconditionFailure("a request payload is at most 4 bytes: \(error)")
+        }
+    }
+
+    /// Decodes a request frame; the server answers any error with ``ControlResponse/error(_:)``
+    /// and may keep the connection, since the frame boundary is intact.
+    /// - Throws: `unknownType` for a type this build does not know, `unexpectedType` for a
+    ///   response type, `truncated` or `malformed` for a bad payload.
+    public static func decode(_ frame: ControlFrame) throws(ControlProtocolError) -> ControlRequest {
+        var reader = ControlPayloadReader(frame.payload)
+        let request: ControlRequest
+        switch frame.type {
+        case .status: request = .status
+        case .events: request = .events(limit: Int(try reader.read(UInt32.self)))
+        case .switchover: request = .switchover(force: try reader.read(Bool.self))
+        case .lock: request = .lock
+        case .unlock: request = .unlock
+        case let type where type.isResponse:
+            throw ControlProtocolError(.unexpectedType, "\(type) is not a request")
+        case let type:
+            throw ControlProtocolError(.unknownType, "unknown request \(type)")
+        }
+        try reader.finish()
+        return request
+    }
+}
