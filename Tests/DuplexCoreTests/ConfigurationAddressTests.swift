@@ -50,8 +50,8 @@ import Testing
         }
         #expect(InterfaceAddress(parsing: "2001:db8::10/64")?.prefixLength == 64)
         #expect(InterfaceAddress(parsing: "198.51.100.10/33") == nil)
-        #expect(MACAddress(parsing: "02:00:5e:00:53:01")?.description == "02:00:5e:00:53:01")
-        #expect(MACAddress.broadcast.isGroup)
-        #expect(MACAddress(parsing: "02:00:5e:00:53") == nil)
+        #expect(EthernetAddress(parsing: "02:00:5e:00:53:01")?.description == "02:00:5e:00:53:01")
+        #expect(EthernetAddress.broadcast.isGroup)
+        #expect(EthernetAddress(parsing: "02:00:5e:00:53") == nil)
     }
 }

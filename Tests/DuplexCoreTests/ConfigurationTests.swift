@@ -86,7 +86,7 @@ import Testing
         #expect(configuration.clusterID == 3)
         #expect(configuration.board.name == "x")
         #expect(configuration.links[0].transport == .ethernet(.init(
-            interface: "eth0", etherType: 0x88B6, destination: MACAddress(parsing: "02:00:5e:00:53:01")!)))
+            interface: "eth0", etherType: 0x88B6, destination: EthernetAddress(parsing: "02:00:5e:00:53:01")!)))
     }
 
     @Test func aHashInsideAWordIsNotAComment() {

@@ -120,9 +120,9 @@ public struct Configuration: Sendable, Hashable {
             /// 0x88B5 by default: IEEE 802 local experimental EtherType 1.
             public var etherType: UInt16
             /// Where frames are sent: broadcast by default, or the mate's MAC.
-            public var destination: MACAddress
+            public var destination: EthernetAddress
 
-            public init(interface: String, etherType: UInt16 = 0x88B5, destination: MACAddress = .broadcast) {
+            public init(interface: String, etherType: UInt16 = 0x88B5, destination: EthernetAddress = .broadcast) {
                 self.interface = interface
                 self.etherType = etherType
                 self.destination = destination

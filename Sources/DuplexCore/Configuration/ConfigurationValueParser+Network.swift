@@ -1,7 +1,7 @@
-extension ConfigurationValueParser where Value == MACAddress {
+extension ConfigurationValueParser where Value == EthernetAddress {
     static var macAddress: Self {
-        Self { (text: String) throws(ConfigurationValueProblem) -> MACAddress in
-            guard let address = MACAddress(parsing: text), address.value != 0 else {
+        Self { (text: String) throws(ConfigurationValueProblem) -> EthernetAddress in
+            guard let address = EthernetAddress(parsing: text), address.value != 0 else {
                 throw ConfigurationValueProblem("\"\(text)\" is not a MAC address (use e.g. ff:ff:ff:ff:ff:ff)")
             }
             return address
@@ -45,8 +45,8 @@ extension ConfigurationValueParser where Value == InterfaceAddress {
         }
     }
 
-    private static func ip(_ text: Substring) throws(ConfigurationValueProblem) -> IPAddress {
-        guard let address = IPAddress(parsing: text) else {
+    private static func ip(_ text: Substring) throws(ConfigurationValueProblem) -> AnyIPAddress {
+        guard let address = AnyIPAddress(parsing: text) else {
             let family = text.contains(":") ? "an IPv6" : "an IPv4"
             throw ConfigurationValueProblem("\"\(text)\" is not \(family) address")
         }

@@ -17,7 +17,7 @@ extension ControlPayloadWriter {
 extension ControlPayloadReader {
     /// An interface address; an unknown family or a prefix beyond the width is `malformed`.
     public mutating func read(_: InterfaceAddress.Type) throws(ControlProtocolError) -> InterfaceAddress {
-        let address: IPAddress
+        let address: AnyIPAddress
         switch try read(UInt8.self) {
         case 4: address = .v4(IPv4Address(value: try read(UInt32.self)))
         case 6: address = .v6(IPv6Address(high: try read(UInt64.self), low: try read(UInt64.self)))

@@ -1,5 +1,5 @@
 /// An IEEE 802 48-bit MAC address, held in the low 48 bits of a `UInt64`.
-public struct MACAddress: Sendable, Hashable, CustomStringConvertible {
+public struct EthernetAddress: Sendable, Hashable, CustomStringConvertible {
     /// The address as a number: `ff:ff:ff:ff:ff:ff` is `0xFFFF_FFFF_FFFF`.
     public let value: UInt64
 
@@ -34,7 +34,7 @@ public struct MACAddress: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// `ff:ff:ff:ff:ff:ff`.
-    public static let broadcast = MACAddress(value: 0xFFFF_FFFF_FFFF)
+    public static let broadcast = EthernetAddress(value: 0xFFFF_FFFF_FFFF)
 
     /// The six bytes in network order.
     public var octets: [UInt8] {
