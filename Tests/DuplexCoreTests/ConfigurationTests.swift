@@ -80,7 +80,7 @@ import Testing
     }
 
     @Test func commentsBlankLinesAndCRLFAreAccepted() throws {
-        let text = "# top\r\n\r\n  [cluster]   # trailing\r\nid = 3 # three\r\n[board]\r\nid=4\r\n\tname = x\t# tab before the comment\r\n"
+        let text = "\u{FEFF}# top\r\n\r\n  [cluster]   # trailing\r\nid = 3 # three\r\n[board]\r\nid=4\r\n\tname = x\t# tab before the comment\r\n"
             + "[link a]\r\ntype = ethernet\r\ninterface = eth0\r\nethertype = 0x88b6\r\ndestination = 02:00:5E:00:53:01\r\n"
         let configuration = try Configuration.parse(text: text, file: "crlf.conf")
         #expect(configuration.clusterID == 3)
@@ -110,6 +110,29 @@ import Testing
         let error = Self.error(text)
         #expect(error?.code == .tooMany)
         #expect(error?.line == Limits.configurationLinesMax + 1)
+    }
+
+    /// Random edits of a valid file: the parser returns or throws, and never traps.
+    @Test func mutatedFilesNeverTrap() throws {
+        let alphabet = Array("[]=#: \t\n/.x0189abfABF-_\u{FEFF}é")
+        var random = TestRandom(seed: 0xC0F1)
+        var refused = 0
+        for _ in 0..<2_000 {
+            var characters = Array(Self.base)
+            for _ in 0..<(1 + random.next() % 3) {
+                let index = Int(random.next() % UInt64(characters.count))
+                switch random.next() % 3 {
+                case 0: characters.remove(at: index)
+                case 1: characters.insert(alphabet[Int(random.next() % UInt64(alphabet.count))], at: index)
+                default: characters[index] = alphabet[Int(random.next() % UInt64(alphabet.count))]
+                }
+            }
+            if let error = Self.error(String(characters)) {
+                refused += 1
+                #expect(error.line >= 0 && error.line <= characters.count + 1)
+            }
+        }
+        #expect(refused > 500)
     }
 
     /// A valid file; the error table edits one line of it. Line numbers:

@@ -36,8 +36,10 @@ struct ConfigurationLexer {
         return sections
     }
 
-    /// Splits on LF and CRLF; a final newline does not start another line.
+    /// Splits on LF and CRLF; a final newline does not start another line. A UTF-8 byte order
+    /// mark, as some editors write, is skipped.
     static func lines(of text: String) -> [Substring] {
+        let text = text.hasPrefix("\u{FEFF}") ? text.dropFirst() : Substring(text)
         var lines = text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }
         if lines.last?.isEmpty == true { lines.removeLast() }
         return lines
