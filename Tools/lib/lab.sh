@@ -152,9 +152,8 @@ _lab_build() {
         ip -n "$ns" link set lo up
         ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
     done
-    local nsa nsb nsc nsw
-    nsa=$(lab_ns_name "$id" a); nsb=$(lab_ns_name "$id" b)
-    nsc=$(lab_ns_name "$id" c); nsw=$(lab_ns_name "$id" sw)
+    local nsa nsb nsw
+    nsa=$(lab_ns_name "$id" a); nsb=$(lab_ns_name "$id" b); nsw=$(lab_ns_name "$id" sw)
     # The switch forwards frames only: no IPv6 stack on its ports, no STP delay, no snooping.
     ip netns exec "$nsw" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
     ip -n "$nsw" link add br0 type bridge stp_state 0 forward_delay 0 mcast_snooping 0
@@ -268,7 +267,7 @@ lab_spawn() {
 
 # Prints the PID of the most recent process spawned with LABEL.
 lab_pid() {
-    local id=$1 label=$2 pid _start _node l found=
+    local id=$1 label=$2 pid _start _node l found=''
     lab_check_id "$id" || return 1
     while read -r pid _start _node l; do
         [[ $l == "$label" ]] && found=$pid
@@ -279,7 +278,7 @@ lab_pid() {
 
 # Stops the most recent process spawned with LABEL (SIGTERM, SIGCONT, then SIGKILL).
 lab_stop() {
-    local id=$1 label=$2 pid _start _node l found= start=
+    local id=$1 label=$2 pid _start _node l found='' start=''
     lab_check_id "$id" || return 1
     while read -r pid _start _node l; do
         [[ $l == "$label" ]] && { found=$pid; start=$_start; }

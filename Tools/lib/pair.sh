@@ -36,6 +36,7 @@ pair_wait_role() {
 
 # Waits (PAIR_ROLE_POLLS x 50 ms) for one board active and the other standby, and sets
 # PAIR_ACTIVE and PAIR_STANDBY to a or b. Returns 1 (roles on stderr) if that never happens.
+# shellcheck disable=SC2034  # PAIR_ACTIVE and PAIR_STANDBY are outputs for the caller
 pair_wait_settled() {
     local id=$1 i ra=none rb=none
     for ((i = 0; i < PAIR_ROLE_POLLS; i++)); do
