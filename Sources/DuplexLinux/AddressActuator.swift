@@ -102,3 +102,7 @@ public final class AddressActuator {
         return false
     }
 }
+
+/// The libnl socket is used by one thread only (see the type's documentation).
+@available(*, unavailable)
+extension AddressActuator: Sendable {}

@@ -132,3 +132,7 @@ public final class Epoll: Sendable {
         return CInt(clamping: rounded)
     }
 }
+
+/// The buffer belongs to the thread that waits.
+@available(*, unavailable)
+extension Epoll.EventBuffer: Sendable {}

@@ -104,7 +104,7 @@ public final class LinkMonitor {
     /// - Throws: `Errno` other than `EINTR`, `EAGAIN` and `ENOBUFS`.
     @discardableResult
     public func drain(
-        _ handler: (_ index: CInt, _ name: String?, _ carrierUp: Bool) -> Void
+        handler: (_ index: CInt, _ name: String?, _ carrierUp: Bool) -> Void
     ) throws(Errno) -> DrainSummary {
         var summary = DrainSummary()
         for _ in 0..<Self.datagramsPerDrainMax {
@@ -128,3 +128,7 @@ public final class LinkMonitor {
         return summary
     }
 }
+
+/// Owned by one thread (see the type's documentation).
+@available(*, unavailable)
+extension LinkMonitor: Sendable {}

@@ -3,7 +3,7 @@ import CDuplexShims
 
 /// The Linux source of the core's `Instant`: `CLOCK_MONOTONIC`, which never steps back and
 /// is the clock `TimerFD` deadlines are measured on.
-public enum MonotonicClock {
+public enum MonotonicClock: Sendable {
     /// The current time on `CLOCK_MONOTONIC`.
     ///
     /// The corresponding C function is `clock_gettime(CLOCK_MONOTONIC)`.

@@ -3,7 +3,7 @@ import CDuplexShims
 
 /// Real-time settings for the pair thread. Both calls report their outcome instead of logging
 /// or throwing: without `CAP_SYS_NICE`/`CAP_IPC_LOCK` the daemon logs a warning and carries on.
-public enum RealTime {
+public enum RealTime: Sendable {
     /// Locks every current and future page of the process in memory, so the pair thread never
     /// waits for a page fault. Call it once, after start-up allocation.
     ///

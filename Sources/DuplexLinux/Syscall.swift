@@ -5,7 +5,7 @@ import Glibc
 ///
 /// Modelled on swift-system's internal `valueOrErrno(retryOnInterrupt:_:)`: the call is
 /// retried on `EINTR`, and any other failure is thrown as the `Errno` read right after it.
-public enum Syscall {
+public enum Syscall: Sendable {
     /// Retries after `EINTR` at most this many times, then throws `Errno.interrupted`, so that
     /// a signal storm cannot spin a thread forever.
     public static let interruptRetriesMax = 64
@@ -30,7 +30,8 @@ public enum Syscall {
     }
 
     /// Like `retrying`, but `EAGAIN`/`EWOULDBLOCK` is returned as `nil` instead of thrown:
-    /// the shape of every non-blocking read and write.
+    /// the shape of every non-blocking read and write. Nothing is thrown on the would-block
+    /// path, so a poll of an empty socket costs no error handling at all.
     ///
     /// - Returns: the call's result, or `nil` when it would block.
     /// - Throws: the call's `Errno` for anything but `EINTR` and `EAGAIN`.
@@ -38,14 +39,26 @@ public enum Syscall {
     public static func nonBlocking<Result: FixedWidthInteger>(
         _ body: () -> Result
     ) throws(Errno) -> Result? {
-        do {
-            return try retrying(body)
-        } catch where error == .wouldBlock || error == .resourceTemporarilyUnavailable {
-            return nil
+        var retries = 0
+        while true {
+            let result = body()
+            if result != -1 { return result }
+            let code = currentErrno()
+            if isWouldBlock(code) { return nil }
+            guard isInterrupted(code), retries < interruptRetriesMax else { throw Errno(rawValue: code) }
+            retries += 1
         }
     }
 
     /// The calling thread's `errno`.
     @usableFromInline
     static func currentErrno() -> CInt { errno }
+
+    /// `EAGAIN` or `EWOULDBLOCK`.
+    @usableFromInline
+    static func isWouldBlock(_ code: CInt) -> Bool { code == EAGAIN || code == EWOULDBLOCK }
+
+    /// `EINTR`.
+    @usableFromInline
+    static func isInterrupted(_ code: CInt) -> Bool { code == EINTR }
 }
