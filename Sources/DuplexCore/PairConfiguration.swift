@@ -58,6 +58,8 @@ public struct PairConfiguration: Sendable, Hashable {
 
     /// The shortest path timeout: an event gap longer than this means the board itself stalled.
     public var stallThreshold: Duration {
-        paths.map(\.timeout).min()!
+        var shortest = Duration(nanoseconds: .max)
+        for path in paths { shortest = min(shortest, path.timeout) }  // no allocation: hot path
+        return shortest
     }
 }

@@ -173,13 +173,17 @@ public final class ControlService {
 
     private func respond(_ fd: CInt, _ response: ControlResponse) {
         guard clients[fd] != nil else { return }
+        let bytes: [UInt8]
         do throws(ControlProtocolError) {
-            let bytes = try response.encode()
-            let sent = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if sent != bytes.count { drop(fd) }
+            bytes = try response.encode()
         } catch {
             logger.error("cannot encode control response", metadata: ["duplex.error": "\(error)"])
+            let reply = ControlErrorReply(code: .internalError, message: "the answer does not fit a message: \(error)")
+            guard let fallback = try? ControlResponse.error(reply).encode() else { return drop(fd) }  // cannot happen: a short error always fits
+            bytes = fallback
         }
+        let sent = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        if sent != bytes.count { drop(fd) }
     }
 
     // MARK: - Notices from the pair thread
