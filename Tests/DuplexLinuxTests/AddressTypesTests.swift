@@ -1,4 +1,5 @@
 @testable import DuplexLinux
+import DuplexCore
 import Testing
 
 @Suite("MACAddress, IPAddress, announcement frames")
@@ -70,4 +71,16 @@ func verifiesICMPv6Checksum(_ packet: [UInt8]) -> Bool {
     }
     while sum > 0xFFFF { sum = (sum & 0xFFFF) + (sum >> 16) }
     return sum == 0xFFFF
+}
+
+@Suite("Conversions from the configuration's address types")
+struct AddressConversionTests {
+    @Test func coreAddressesConvert() throws {
+        let ethernet = try #require(EthernetAddress(parsing: "02:00:5e:10:00:ff"))
+        #expect(MACAddress(ethernet) == MACAddress(parsing: "02:00:5e:10:00:ff"))
+        let v4 = try #require(AnyIPAddress(parsing: "198.51.100.10"))
+        #expect(IPAddress(v4) == IPAddress("198.51.100.10"))
+        let v6 = try #require(AnyIPAddress(parsing: "2001:db8::10"))
+        #expect(IPAddress(v6) == IPAddress("2001:db8::10"))
+    }
 }
