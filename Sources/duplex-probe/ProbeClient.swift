@@ -10,6 +10,7 @@ struct ProbeClient {
     /// Runs the probe and returns the summary line.
     /// - Throws: `ProbeError.system` if the socket cannot be opened or a receive fails.
     func run() throws(ProbeError) -> String {
+        if options.realtimePriority > 0 { try Self.enterRealtime(priority: options.realtimePriority) }
         let socket = try UDPSocket(family: options.target.family)
         try socket.bind(to: .wildcard(family: options.target.family, port: 0))
         let nonce = Self.makeNonce()
@@ -55,6 +56,15 @@ struct ProbeClient {
                 continue
             }
             tally.recordAnswer(sequence: answer.sequence, name: answer.name)
+        }
+    }
+
+    /// Moves this process to SCHED_FIFO. The corresponding C function is `sched_setscheduler`.
+    private static func enterRealtime(priority: Int32) throws(ProbeError) {
+        var parameters = sched_param()
+        parameters.sched_priority = priority
+        guard sched_setscheduler(0, SCHED_FIFO, &parameters) == 0 else {
+            throw .system("sched_setscheduler(SCHED_FIFO, \(priority)): \(UDPSocket.describeErrno())")
         }
     }
 

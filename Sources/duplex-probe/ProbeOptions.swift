@@ -8,7 +8,7 @@ enum ProbeCommand {
         usage:
           duplex-probe respond --name NAME [--port 7500] [--bind ADDR] [--lifetime 3600s]
           duplex-probe client --target ADDR --count N [--port 7500] [--interval 1ms]
-                              [--timeout-after-last 200ms]
+                              [--timeout-after-last 200ms] [--realtime-priority 0]
 
         respond  answers every probe datagram with its sequence number and NAME
                  (1 to 32 characters of A-Z a-z 0-9 . _ -). Without --bind it listens on
@@ -17,6 +17,8 @@ enum ProbeCommand {
                  deadlines, waits --timeout-after-last for late answers, and prints one JSON
                  line: sent, answered, lost, answered_by_both, answers per name, and gap_ms,
                  the longest send-time interval between two consecutive answered probes.
+                 --realtime-priority N (1...99) sends from SCHED_FIFO, so that the client's
+                 own scheduling delays do not show up as gaps (needs root; 0 = normal).
         Durations take a unit: ns, us, ms or s (for example 1ms, 1.5ms, 200ms, 2s).
         """
 
@@ -124,9 +126,11 @@ struct ClientOptions {
     let interval: UInt64
     let count: Int
     let timeoutAfterLast: UInt64
+    /// SCHED_FIFO priority of the client, 0 for the normal scheduler.
+    let realtimePriority: Int32
 
     init(_ options: OptionList) throws(ProbeError) {
-        try options.checkKeys(["target", "port", "interval", "count", "timeout-after-last"])
+        try options.checkKeys(["target", "port", "interval", "count", "timeout-after-last", "realtime-priority"])
         guard let target = options.values["target"] else { throw .usage("client needs --target") }
         guard let countText = options.values["count"] else { throw .usage("client needs --count") }
         guard let count = Int(countText), count >= 1, count <= Self.countMax else {
@@ -139,6 +143,11 @@ struct ClientOptions {
         self.interval = try options.duration("interval", default: 1_000_000, range: 10_000...10_000_000_000)
         self.timeoutAfterLast = try options.duration(
             "timeout-after-last", default: 200_000_000, range: 0...60_000_000_000)
+        let priorityText = options.values["realtime-priority"] ?? "0"
+        guard let priority = Int32(priorityText), priority >= 0, priority <= 99 else {
+            throw .usage("--realtime-priority: '\(priorityText)' must be 0...99")
+        }
+        self.realtimePriority = priority
         guard UInt64(count) * interval <= 3_600_000_000_000 else {
             throw .usage("--count × --interval must not exceed one hour")
         }

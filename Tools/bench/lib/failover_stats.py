@@ -40,7 +40,7 @@ def summarise(rows):
             by_scenario[scenario] = []
         by_scenario[scenario].append(row)
     header = ("scenario", "runs", "ok", "gap min", "median", "p90", "max", "switch med", "both", "lost med",
-              "failed")
+              "late max", "failed")
     lines = [header]
     for scenario in order:
         runs = by_scenario[scenario]
@@ -53,10 +53,11 @@ def summarise(rows):
             switches = [float(r["client"]["switch_gap_ms"]) for r in good
                         if r["client"].get("switch_gap_ms") is not None]
             switch = f"{statistics.median(switches):.1f}" if switches else "-"
+            late = max(float(r["client"].get("late_max_ms") or 0) for r in good)
             cells = (f"{min(gaps):.1f}", f"{statistics.median(gaps):.1f}", f"{percentile(gaps, 0.9):.1f}",
-                     f"{max(gaps):.1f}", switch, str(both), f"{lost:g}")
+                     f"{max(gaps):.1f}", switch, str(both), f"{lost:g}", f"{late:.1f}")
         else:
-            cells = ("-",) * 7
+            cells = ("-",) * 8
         lines.append((scenario, str(len(runs)), str(len(good))) + cells + (str(failed),))
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     out = []
@@ -73,7 +74,8 @@ def main():
     rows = load(sys.argv[1])
     print("gap = longest client-measured interval between two answered probes (ms); switch = the")
     print("interval before the first answer from the other board (ms); both = probes answered by")
-    print("both boards (total); lost = unanswered probes (median per run); times by probe send time")
+    print("both boards (total); lost = unanswered probes (median per run); late max = the client's")
+    print("worst send lateness (ms), which inflates gaps when large; times by probe send time")
     print(summarise(rows))
     failures = [r for r in rows if r["status"] != "ok"]
     for row in failures:
