@@ -1,16 +1,18 @@
+import DuplexCore
+
 /// Builders for the frames `Announcer` sends. Each writes a complete Ethernet frame (header,
 /// packet, padding to 60 bytes) and returns its length.
 enum AnnouncementFrame {
     /// Large enough for either frame: 14 + 40 + 32 = 86 bytes for the advertisement.
     static let bufferSize = 128
     /// ff02::1 (RFC 4291 §2.7.1, all-nodes, link-local scope).
-    static let allNodes = IPAddress(family: .v6, high: 0xFF02_0000_0000_0000, low: 1)
+    static let allNodes = AnyIPAddress.v6(IPv6Address(high: 0xFF02_0000_0000_0000, low: 1))
     /// 33:33:00:00:00:01, the Ethernet group address of ff02::1 (RFC 2464 §7).
-    static let allNodesMAC = MACAddress(rawValue: 0x3333_0000_0001)
+    static let allNodesMAC = EthernetAddress(value: 0x3333_0000_0001)
 
     /// Writes an Ethernet header and returns the offset after it.
     static func ethernetHeader(
-        into buffer: UnsafeMutableRawBufferPointer, destination: MACAddress, source: MACAddress, etherType: UInt16
+        into buffer: UnsafeMutableRawBufferPointer, destination: EthernetAddress, source: EthernetAddress, etherType: UInt16
     ) -> Int {
         destination.write(to: buffer, at: 0)
         source.write(to: buffer, at: 6)
@@ -20,7 +22,7 @@ enum AnnouncementFrame {
 
     /// A gratuitous ARP request (RFC 826 packet, RFC 5227 §3 announcement): operation 1,
     /// sender = target = `address`, target hardware address zero, to the broadcast address.
-    static func gratuitousARP(into buffer: UnsafeMutableRawBufferPointer, mac: MACAddress, address: IPAddress) -> Int {
+    static func gratuitousARP(into buffer: UnsafeMutableRawBufferPointer, mac: EthernetAddress, address: AnyIPAddress) -> Int {
         precondition(address.family == .v4 && buffer.count >= 60, "IPv4 and room for a minimum frame")
         buffer.initializeMemory(as: UInt8.self, repeating: 0)
         let arp = ethernetHeader(into: buffer, destination: .broadcast, source: mac, etherType: 0x0806)
@@ -40,7 +42,7 @@ enum AnnouncementFrame {
     /// with hop limit 255; ICMPv6 type 136 code 0, flags R=0 S=0 O=1, target `address`, and
     /// option 2 (target link-layer address) carrying `mac`.
     static func neighborAdvertisement(
-        into buffer: UnsafeMutableRawBufferPointer, mac: MACAddress, address: IPAddress
+        into buffer: UnsafeMutableRawBufferPointer, mac: EthernetAddress, address: AnyIPAddress
     ) -> Int {
         precondition(address.family == .v6 && buffer.count >= 86, "IPv6 and room for the frame")
         buffer.initializeMemory(as: UInt8.self, repeating: 0)
@@ -68,7 +70,7 @@ enum AnnouncementFrame {
 
     /// The ICMPv6 checksum (RFC 4443 §2.3) over the IPv6 pseudo-header (RFC 8200 §8.1) and
     /// `message`, whose checksum field must be zero.
-    static func icmpv6Checksum(source: IPAddress, destination: IPAddress, message: UnsafeRawBufferPointer) -> UInt16 {
+    static func icmpv6Checksum(source: AnyIPAddress, destination: AnyIPAddress, message: UnsafeRawBufferPointer) -> UInt16 {
         var sum: UInt32 = 0
         source.withUnsafeBytes { sum = onesComplementAdd(sum, $0) }
         destination.withUnsafeBytes { sum = onesComplementAdd(sum, $0) }

@@ -1,3 +1,4 @@
+public import DuplexCore
 public import SystemPackage
 import CDuplexShims
 import Glibc
@@ -32,7 +33,7 @@ public final class Announcer: Sendable {
     ///   interface, `ENETDOWN` when it is down, `EAGAIN` when the socket buffer is full.
     public func announce(address: String, interface: String) throws(Errno) {
         let bare = address.split(separator: "/", maxSplits: 1).first.map(String.init) ?? address
-        guard let parsed = IPAddress(bare) else { throw .invalidArgument }
+        guard let parsed = AnyIPAddress(parsing: bare) else { throw .invalidArgument }
         try announce(parsed, on: try NetworkInterface(named: interface))
     }
 
@@ -43,12 +44,12 @@ public final class Announcer: Sendable {
     ///
     /// The corresponding C function is `sendto` with a `sockaddr_ll`.
     /// - Throws: `Errno` from `sendto` (`ENETDOWN`, `ENXIO`, `EAGAIN`, `ENOBUFS`).
-    public func announce(_ address: IPAddress, on interface: NetworkInterface) throws(Errno) {
+    public func announce(_ address: AnyIPAddress, on interface: NetworkInterface) throws(Errno) {
         try withUnsafeTemporaryAllocation(byteCount: AnnouncementFrame.bufferSize, alignment: 8) {
             (buffer) throws(Errno) in
             let length: Int
             let etherType: UInt16
-            let destination: MACAddress
+            let destination: EthernetAddress
             switch address.family {
             case .v4:
                 length = AnnouncementFrame.gratuitousARP(into: buffer, mac: interface.mac, address: address)
@@ -59,8 +60,8 @@ public final class Announcer: Sendable {
                 etherType = CDuplexShims_ETH_P_IPV6
                 destination = AnnouncementFrame.allNodesMAC
             }
-            let sent = try Swift.withUnsafeBytes(of: destination.rawValue.bigEndian) { (mac) throws(Errno) -> Int in
-                let octets = mac.baseAddress!.advanced(by: 2).assumingMemoryBound(to: UInt8.self)
+            let sent = try destination.withUnsafeBytes { (mac) throws(Errno) -> Int in
+                let octets = mac.baseAddress!.assumingMemoryBound(to: UInt8.self)
                 return try Syscall.retrying {
                     CDuplexShims_packet_send(fileDescriptor, interface.index, etherType, octets, buffer.baseAddress, length)
                 }

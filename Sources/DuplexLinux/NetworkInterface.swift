@@ -1,3 +1,4 @@
+public import DuplexCore
 public import SystemPackage
 import CDuplexShims
 
@@ -9,7 +10,7 @@ public struct NetworkInterface: Sendable, Hashable {
     public let name: String
     public let index: CInt
     /// The hardware address (all zero on interfaces without one, such as `lo`).
-    public let mac: MACAddress
+    public let mac: EthernetAddress
 
     /// Looks the interface up by name.
     ///
@@ -25,6 +26,6 @@ public struct NetworkInterface: Sendable, Hashable {
             let base = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
             return try Syscall.retrying { CDuplexShims_interface_mac(name, base) }
         }
-        mac = MACAddress(octets.0, octets.1, octets.2, octets.3, octets.4, octets.5)
+        mac = withUnsafeBytes(of: &octets) { EthernetAddress(bytes: $0) }
     }
 }

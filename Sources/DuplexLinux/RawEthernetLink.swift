@@ -1,6 +1,6 @@
 public import SystemPackage
 import CDuplexShims
-import DuplexCore
+public import DuplexCore
 import Glibc
 import Synchronization
 
@@ -65,7 +65,7 @@ public final class RawEthernetLink: Sendable {
     /// - Throws: `Errno` such as `ENETDOWN` or `ENXIO` when the interface is down or gone.
     /// - Important: traps when `frameBuffer` is too small.
     public func send(
-        payload: UnsafeRawBufferPointer, to destination: MACAddress, frameBuffer: UnsafeMutableRawBufferPointer
+        payload: UnsafeRawBufferPointer, to destination: EthernetAddress, frameBuffer: UnsafeMutableRawBufferPointer
     ) throws(Errno) -> Bool {
         let needed = Self.headerLength + payload.count
         precondition(frameBuffer.count >= max(needed, Self.frameLengthMin), "frame buffer too small")
@@ -88,7 +88,7 @@ public final class RawEthernetLink: Sendable {
     /// - Returns: `false` when the socket buffer is full (`EAGAIN`/`ENOBUFS`).
     /// - Throws: `Errno` such as `ENETDOWN`, `ENXIO`, `EMSGSIZE`.
     public func sendFrame(
-        _ frame: UnsafeMutableRawBufferPointer, payloadLength: Int, to destination: MACAddress
+        _ frame: UnsafeMutableRawBufferPointer, payloadLength: Int, to destination: EthernetAddress
     ) throws(Errno) -> Bool {
         let length = max(Self.headerLength + payloadLength, Self.frameLengthMin)
         precondition(payloadLength >= 0 && frame.count >= length, "frame buffer too small")
@@ -103,11 +103,11 @@ public final class RawEthernetLink: Sendable {
         return try transmit(UnsafeRawBufferPointer(rebasing: frame[0..<length]), to: destination)
     }
 
-    private func transmit(_ frame: UnsafeRawBufferPointer, to destination: MACAddress) throws(Errno) -> Bool {
+    private func transmit(_ frame: UnsafeRawBufferPointer, to destination: EthernetAddress) throws(Errno) -> Bool {
         let index = interface.index
         let type = etherType
-        let sent = try Swift.withUnsafeBytes(of: destination.rawValue.bigEndian) { (mac) throws(Errno) -> Int? in
-            let octets = mac.baseAddress!.advanced(by: 2).assumingMemoryBound(to: UInt8.self)
+        let sent = try destination.withUnsafeBytes { (mac) throws(Errno) -> Int? in
+            let octets = mac.baseAddress!.assumingMemoryBound(to: UInt8.self)
             do throws(Errno) {
                 return try Syscall.nonBlocking {
                     CDuplexShims_packet_send(fileDescriptor, index, type, octets, frame.baseAddress, frame.count)
@@ -131,7 +131,7 @@ public final class RawEthernetLink: Sendable {
     /// - Returns: the payload length (it includes any padding to the 60-byte minimum: the pair
     ///   frame must carry its own length) and the sender's MAC; `nil` when nothing is pending.
     /// - Throws: `Errno` other than `EINTR`/`EAGAIN` (for example `ENETDOWN`).
-    public func receive(into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> (length: Int, source: MACAddress)? {
+    public func receive(into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> (length: Int, source: EthernetAddress)? {
         for _ in 0..<Limits.receiveBatchMax {
             var octets: (UInt64, UInt8) = (0, 0)
             var type: UInt16 = 0
@@ -151,7 +151,7 @@ public final class RawEthernetLink: Sendable {
                 truncatedFrames.add(1, ordering: .relaxed)
                 continue
             }
-            let source = Swift.withUnsafeBytes(of: &octets) { MACAddress(bytes: $0) }
+            let source = Swift.withUnsafeBytes(of: &octets) { EthernetAddress(bytes: $0) }
             return (length, source)
         }
         return nil

@@ -1,6 +1,6 @@
 public import SystemPackage
 import CDuplexShims
-import DuplexCore
+public import DuplexCore
 import Glibc
 import Synchronization
 
@@ -12,23 +12,8 @@ import Synchronization
 /// HMAC are the real filter; this is the cheap first one). The link holds no mutable state
 /// besides atomic counters, hence `Sendable`.
 public final class UDPLink: Sendable {
-    /// An IP address and UDP port.
-    public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
-        public var address: IPAddress
-        public var port: UInt16
-
-        public init(address: IPAddress, port: UInt16) {
-            self.address = address
-            self.port = port
-        }
-
-        public var description: String {
-            address.family == .v4 ? "\(address):\(port)" : "[\(address)]:\(port)"
-        }
-    }
-
-    public let local: Endpoint
-    public let peer: Endpoint
+    public let local: IPEndpoint
+    public let peer: IPEndpoint
     /// The UDP socket; register it with `Epoll` for `.readable`.
     public let fileDescriptor: CInt
     /// The scope of link-local IPv6 endpoints (the bound device's index), else 0.
@@ -47,7 +32,7 @@ public final class UDPLink: Sendable {
     ///   - device: an interface name for `SO_BINDTODEVICE` (needs `CAP_NET_RAW`), also the
     ///     scope of link-local IPv6 endpoints.
     /// - Throws: `Errno` (`EADDRNOTAVAIL` when `local` is not configured, `EADDRINUSE`, `ENODEV`).
-    public init(local: Endpoint, peer: Endpoint, device: String? = nil) throws(Errno) {
+    public init(local: IPEndpoint, peer: IPEndpoint, device: String? = nil) throws(Errno) {
         precondition(local.address.family == peer.address.family, "local and peer of one family")
         self.local = local
         self.peer = peer
@@ -122,7 +107,7 @@ public final class UDPLink: Sendable {
                 }
             }
             guard let received else { return nil }
-            guard Self.address(of: storage) == peer.address else {
+            guard Self.endpoint(of: storage)?.address == peer.address else {
                 foreignDatagrams.add(1, ordering: .relaxed)
                 continue
             }

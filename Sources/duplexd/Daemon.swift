@@ -73,22 +73,13 @@ func incarnation(startedAt: Instant) -> UInt32 {
     return UInt32(truncatingIfNeeded: z ^ (z >> 31))
 }
 
-struct LinkSetupError: Error, CustomStringConvertible {
-    var description: String
-}
-
 func pathIO(_ link: Configuration.Link) throws -> PairService.PathIO {
     switch link.transport {
     case .ethernet(let ethernet):
         let raw = try RawEthernetLink(interface: ethernet.interface, etherType: ethernet.etherType)
-        return .ethernet(raw, destination: DuplexLinux.MACAddress(rawValue: ethernet.destination.value))
+        return .ethernet(raw, destination: ethernet.destination)
     case .udp(let udp):
-        guard let local = DuplexLinux.IPAddress("\(udp.local.address)"),
-            let peer = DuplexLinux.IPAddress("\(udp.peer.address)")
-        else { throw LinkSetupError(description: "link \(link.name): bad address") }
-        let socket = try UDPLink(
-            local: .init(address: local, port: udp.local.port), peer: .init(address: peer, port: udp.peer.port),
-            device: udp.interface)
+        let socket = try UDPLink(local: udp.local, peer: udp.peer, device: udp.interface)
         return .udp(socket, interfaceIndex: try udp.interface.map { try NetworkInterface(named: $0).index })
     }
 }

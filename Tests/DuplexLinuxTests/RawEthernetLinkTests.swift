@@ -1,3 +1,4 @@
+import DuplexCore
 import DuplexLinux
 import Glibc
 import SystemPackage
@@ -14,7 +15,7 @@ struct RawEthernetLinkTests {
         }
         #expect(receiver.etherType == 0x88B5)
         #expect(sender.interface.mac != receiver.interface.mac)
-        #expect(sender.interface.mac != .zero)
+        #expect(sender.interface.mac != EthernetAddress(value: 0))
 
         var frame = [UInt8](repeating: 0, count: 256)
         let payload: [UInt8] = Array("duplex heartbeat".utf8)

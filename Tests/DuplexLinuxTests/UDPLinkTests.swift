@@ -1,11 +1,12 @@
+import DuplexCore
 import DuplexLinux
 import Glibc
 import Testing
 
 @Suite("UDPLink over veth", .serialized, .tags(.netns), .enabled(if: isRoot))
 struct UDPLinkTests {
-    static func endpoint(_ text: String, _ port: UInt16) throws -> UDPLink.Endpoint {
-        UDPLink.Endpoint(address: try #require(IPAddress(text)), port: port)
+    static func endpoint(_ text: String, _ port: UInt16) throws -> IPEndpoint {
+        IPEndpoint(address: try #require(AnyIPAddress(parsing: text)), port: port)
     }
 
     func roundTrip(net: NetnsFixture, a: String, b: String, stranger: String, device: Bool) throws {

@@ -12,7 +12,7 @@ public final class PairService: @unchecked Sendable {
 
     /// One heartbeat path as the pair thread drives it.
     public enum PathIO {
-        case ethernet(RawEthernetLink, destination: MACAddress)
+        case ethernet(RawEthernetLink, destination: EthernetAddress)
         case udp(UDPLink, interfaceIndex: CInt?)
 
         var fileDescriptor: CInt {
