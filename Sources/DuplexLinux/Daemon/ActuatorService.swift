@@ -97,9 +97,14 @@ public final class ActuatorService: @unchecked Sendable {
                     logger.error("cannot add logical address", metadata: metadata(address, error))
                 }
             }
+            let addedAt = MonotonicClock.now()
             report(.claimed(ok: ok))
             if ok {
-                logger.debug("logical addresses added", metadata: ["duplex.epoch": "\(epoch)"])
+                // duplex.at (CLOCK_MONOTONIC ns, shared by every namespace of the machine) lets the
+                // failover benchmark measure how long the address was on neither board.
+                logger.info("logical addresses added", metadata: [
+                    "duplex.epoch": "\(epoch)", "duplex.at": "\(addedAt.nanoseconds)",
+                ])
                 burstRemaining = announceCount
                 announceAll()
             }
@@ -114,7 +119,9 @@ public final class ActuatorService: @unchecked Sendable {
                     logger.error("cannot remove logical address", metadata: metadata(address, error))
                 }
             }
+            let removedAt = MonotonicClock.now()
             report(.released(ok: ok))
+            logger.info("logical addresses removed", metadata: ["duplex.ok": "\(ok)", "duplex.at": "\(removedAt.nanoseconds)"])
         case .announce:
             burstRemaining = announceCount
             announceAll()

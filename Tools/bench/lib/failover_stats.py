@@ -40,7 +40,7 @@ def summarise(rows):
             by_scenario[scenario] = []
         by_scenario[scenario].append(row)
     header = ("scenario", "runs", "ok", "gap min", "median", "p90", "max", "switch med", "both", "lost med",
-              "late max", "failed")
+              "late max", "neither max", "failed")
     lines = [header]
     for scenario in order:
         runs = by_scenario[scenario]
@@ -54,10 +54,12 @@ def summarise(rows):
                         if r["client"].get("switch_gap_ms") is not None]
             switch = f"{statistics.median(switches):.1f}" if switches else "-"
             late = max(float(r["client"].get("late_max_ms") or 0) for r in good)
+            neithers = [float(r["neither_ms"]) for r in good if r.get("neither_ms") is not None]
+            neither = f"{max(neithers):.3f}" if neithers else "-"
             cells = (f"{min(gaps):.1f}", f"{statistics.median(gaps):.1f}", f"{percentile(gaps, 0.9):.1f}",
-                     f"{max(gaps):.1f}", switch, str(both), f"{lost:g}", f"{late:.1f}")
+                     f"{max(gaps):.1f}", switch, str(both), f"{lost:g}", f"{late:.1f}", neither)
         else:
-            cells = ("-",) * 8
+            cells = ("-",) * 9
         lines.append((scenario, str(len(runs)), str(len(good))) + cells + (str(failed),))
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     out = []
@@ -75,7 +77,9 @@ def main():
     print("gap = longest client-measured interval between two answered probes (ms); switch = the")
     print("interval before the first answer from the other board (ms); both = probes answered by")
     print("both boards (total); lost = unanswered probes (median per run); late max = the client's")
-    print("worst send lateness (ms), which inflates gaps when large; times by probe send time")
+    print("worst send lateness (ms), which inflates gaps when large; neither max = longest time the")
+    print("logical address was on neither board in a handover (ms, from the daemons' CLOCK_MONOTONIC")
+    print("stamps); times by probe send time")
     print(summarise(rows))
     failures = [r for r in rows if r["status"] != "ok"]
     for row in failures:
