@@ -1,0 +1,85 @@
+import DuplexCore
+
+/// One simulated board: its pair core (nil while down), its clock, its kernel's view of the
+/// logical addresses, its actuator and its socket buffers.
+struct SimulatedBoard {
+    enum Life: Equatable {
+        case notStarted, running, frozen, crashed, stopped
+    }
+
+    let index: Int
+    let template: PairConfiguration
+    var core: PairCore?
+    var life: Life = .notStarted
+    var incarnation: UInt32 = 0
+    /// Local time = global time + offset. Clock steps change it.
+    var clockOffset: UInt64
+    /// The latest local time the core was given: after a backward clock step the core's
+    /// timers stand still until the clock is back there (the core clamps time).
+    var localHighWater: UInt64 = 0
+    /// Whether the simulated kernel has the logical addresses on an interface.
+    var holdsAddresses = false
+    /// Inputs that reached the board while it was frozen (socket buffers, netlink, control).
+    var pending: [PairEvent] = []
+    var pendingFrames = 0
+    /// The local deadline the scheduled tick is for, and a token that invalidates older ticks.
+    var tickDeadline: UInt64 = .max
+    var tickToken: UInt64 = 0
+    var overdueTicks = 0
+    /// Restart or recovery scheduled; a token invalidates an older one.
+    var restartToken: UInt64 = 0
+    var restartAfterStop: Duration?
+    var actuator = Actuator()
+    /// Epoch seen after the last step, for the monotonicity checker.
+    var lastEpoch: UInt64 = 0
+    /// Global time of the last role change.
+    var roleSince: UInt64 = 0
+    /// Global time of the last board-level fault (freeze, thaw, step, crash, restart...).
+    var lastFaultAt: UInt64 = 0
+    /// What the core was told about each path's carrier.
+    var carrierView: [Bool]
+    /// Per path: the mate incarnation and sequence of the newest frame handled, and when.
+    var freshIncarnation: [UInt32]
+    var freshSequence: [UInt64]
+    var freshAt: [UInt64]
+    var isolationToldOK = true
+
+    struct Actuator {
+        /// Bumped by a board reset: completions of older calls never reach the kernel.
+        var generation: UInt64 = 0
+        var calls = 0
+        var failingCalls: [Int] = []
+        var failAll = 0
+        var slow = 0
+        /// Calls complete in order: a call starts when the previous one finished.
+        var busyUntil: UInt64 = 0
+        /// The core's call in flight (per incarnation): claim (true) or release (false).
+        var inFlight: Bool?
+    }
+
+    init(index: Int, template: PairConfiguration, clockOffset: UInt64) {
+        self.index = index
+        self.template = template
+        self.clockOffset = clockOffset
+        let paths = template.paths.count
+        carrierView = Array(repeating: true, count: paths)
+        freshIncarnation = Array(repeating: 0, count: paths)
+        freshSequence = Array(repeating: 0, count: paths)
+        freshAt = Array(repeating: 0, count: paths)
+    }
+
+    /// The board runs its core (possibly frozen).
+    var isUp: Bool { life == .running || life == .frozen }
+    var role: Role? { isUp ? core?.role : nil }
+
+    func localTime(global: UInt64) -> UInt64 { global &+ clockOffset }
+
+    /// How long the board's clock needs to catch up with the time its core has seen.
+    func clockDebt(global: UInt64) -> UInt64 {
+        let local = localTime(global: global)
+        return localHighWater > local ? localHighWater - local : 0
+    }
+
+    /// The newest fresh frame from the mate, on any path, was handled at this global time.
+    var lastFreshAt: UInt64 { freshAt.max() ?? 0 }
+}

@@ -1,0 +1,65 @@
+public import DuplexCore
+
+/// The time bounds the checkers hold the protocol to, derived from a plan's configuration.
+public struct SimulationBounds: Sendable, CustomStringConvertible {
+    /// The shortest and the longest path timeout (`interval` × `missedHeartbeatsMax`).
+    public var timeoutMin: Duration
+    public var timeoutMax: Duration
+    public var intervalMax: Duration
+    /// The longest an actuator call can take (a slow call).
+    public var actuationMax: Duration
+    /// Claims or releases retried until they succeed or the core gives up:
+    /// `actuationAttemptsMax` × (`actuationMax` + `actuationRetryDelay`).
+    public var actuationRecovery: Duration
+    /// The longest a frame sent before the heal can still be in flight after it.
+    public var inFlightMax: Duration
+    /// Both boards may hold the logical addresses for at most this long after the last
+    /// disruption (a frozen or down board, a direction silent for longer than `timeoutMin`,
+    /// every carrier down, a failing actuator) ended:
+    /// 2 × `timeoutMax` + `intervalMax` + `actuationRecovery` + `handoverTimeout`.
+    public var overlap: Duration
+    /// After every fault has healed, exactly one board is active and holds the addresses and
+    /// the other is standby within this bound: discovery window + handover timeout +
+    /// 4 × `timeoutMax` + 2 × `intervalMax` + 2 × `actuationRecovery` + `inFlightMax` +
+    /// the carrier event delay + 50 ms of margin.
+    public var liveness: Duration
+    /// A standby that takes over while the mate is active and a clean path delivered frames
+    /// both ways, with no fault for this long (2 × `timeoutMax`), made a false takeover.
+    public var quiet: Duration
+
+    public init(plan: SimulationPlan) {
+        let configurations = plan.configurations
+        let paths = configurations.flatMap(\.paths)
+        timeoutMin = paths.map(\.timeout).min()!
+        timeoutMax = paths.map(\.timeout).max()!
+        intervalMax = paths.map(\.interval).max()!
+        let actuationMax = max(plan.actuationDelay.upperBound, plan.slowActuationDelay.upperBound)
+        self.actuationMax = actuationMax
+        actuationRecovery = configurations.map { configuration in
+            (actuationMax + configuration.actuationRetryDelay) * UInt64(configuration.actuationAttemptsMax)
+        }.max()!
+        inFlightMax = Self.inFlightMax(plan: plan)
+        let handoverTimeout = configurations.map(\.handoverTimeout).max()!
+        let discovery = configurations.map(\.discoveryWindow).max()!
+        overlap = timeoutMax * 2 + intervalMax + actuationRecovery + handoverTimeout
+        liveness = discovery + handoverTimeout + timeoutMax * 4 + intervalMax * 2
+            + actuationRecovery * 2 + inFlightMax + plan.carrierEventDelay.upperBound
+            + .milliseconds(50)
+        quiet = timeoutMax * 2
+    }
+
+    private static func inFlightMax(plan: SimulationPlan) -> Duration {
+        var worst = Duration.zero
+        for scheduled in plan.faults {
+            if case .impair(_, _, let impairment, _) = scheduled.fault {
+                worst = max(worst, impairment.extraDelay + impairment.jitter + impairment.reorderSpread)
+            }
+        }
+        let base = plan.pathDelays.flatMap { $0 }.max() ?? .zero
+        return base + plan.pathJitter + worst
+    }
+
+    public var description: String {
+        "timeout \(timeoutMin)...\(timeoutMax), overlap bound \(overlap), liveness bound \(liveness)"
+    }
+}
