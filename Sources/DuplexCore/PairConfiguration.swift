@@ -12,8 +12,10 @@ public struct PairConfiguration: Sendable, Hashable {
             self.missedHeartbeatsMax = missedHeartbeatsMax
         }
 
-        /// Silence longer than this means the path is down.
-        public var timeout: Duration { interval * missedHeartbeatsMax }
+        /// Silence longer than this means the path is down: `missedHeartbeatsMax` heartbeats
+        /// missed, the last of them by more than half an interval (so that losing
+        /// `missedHeartbeatsMax - 1` heartbeats and a slightly late next one is not a failure).
+        public var timeout: Duration { interval * missedHeartbeatsMax + interval / 2 }
     }
 
     public var cluster: UInt32

@@ -163,13 +163,27 @@ extension PairCore {
                 beginQuiesce(.failure, request: nil, now: now, into: &actions)
                 return
             }
-            if !claim, role == .quiescing {
-                // The addresses may still be here; hand over anyway rather than hang.
-                actuation.held = .released
-                quiesced(now: now, into: &actions)
+            if !claim, role == .quiescing, let state = quiesce {
+                releaseGivenUp(state, now: now, into: &actions)
                 return
             }
         }
         actuation.retryAt = now + configuration.actuationRetryDelay
+    }
+
+    /// The addresses could not be removed for a hand-over. An operator's switchover (or a lock,
+    /// or a preemption) is abandoned: the board stays active, so the address is never on both
+    /// boards. A board that is failing or stopping hands over anyway and keeps retrying the
+    /// release: a mate that serves is better than none.
+    private mutating func releaseGivenUp(_ state: QuiesceState, now: Instant, into actions: inout PairActions) {
+        actuation.retryAt = now + configuration.actuationRetryDelay
+        switch state.purpose {
+        case .switchover, .preempt, .lock:
+            quiesce = nil
+            changeRole(to: .active, reason: .releaseFailed, now: now, into: &actions)
+            if let request = state.request { actions.append(.reply(request: request, .refused(.releaseFailed))) }
+        case .failure, .shutdown:
+            quiesced(now: now, into: &actions)
+        }
     }
 }

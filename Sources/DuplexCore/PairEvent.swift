@@ -61,6 +61,7 @@ public enum CommandOutcome: Sendable, Hashable {
         case busy
         case notBlocked
         case handoverTimedOut
+        case releaseFailed
 
         public var description: String {
             switch self {
@@ -71,6 +72,7 @@ public enum CommandOutcome: Sendable, Hashable {
             case .busy: "a switchover is already in progress"
             case .notBlocked: "this board is not locked"
             case .handoverTimedOut: "the mate did not take over in time; this board took the role back"
+            case .releaseFailed: "the logical addresses could not be removed; this board stays active"
             }
         }
     }

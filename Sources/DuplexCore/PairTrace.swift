@@ -42,6 +42,7 @@ public enum RoleChangeReason: UInt8, Sendable, Hashable, CaseIterable, CustomStr
     case failureReported
     case shutdown
     case actuationFailed
+    case releaseFailed
 
     public var description: String {
         switch self {
@@ -68,6 +69,7 @@ public enum RoleChangeReason: UInt8, Sendable, Hashable, CaseIterable, CustomStr
         case .failureReported: "this board reported a failure"
         case .shutdown: "orderly stop"
         case .actuationFailed: "the logical addresses could not be claimed"
+        case .releaseFailed: "the logical addresses could not be removed for a switchover"
         }
     }
 }
