@@ -13,8 +13,10 @@ extension PairCore {
         guard frame.sender != configuration.board else {
             return reject(path: path, reason: .ownBoard, into: &actions)
         }
-        // A duplicate or a reordered old frame proves nothing about the path now.
-        if paths[path].mateIncarnation == frame.incarnation, frame.sequence <= paths[path].mateSequence {
+        // A duplicate or a reordered old frame proves nothing about the path now, and neither
+        // does a frame still in flight from a mate that has said goodbye.
+        let departed = mate.departed && mate.incarnation == frame.incarnation
+        if departed || (paths[path].mateIncarnation == frame.incarnation && frame.sequence <= paths[path].mateSequence) {
             counters.framesStale += 1
             paths[path].framesRejected += 1
             return
@@ -34,6 +36,7 @@ extension PairCore {
         }
         updateMate(from: frame, now: now, into: &actions)
         if frame.kind == .goodbye {
+            mate.departed = true
             for index in paths.indices where paths[index].up {
                 paths[index].lastHeardAt = nil
                 setPath(index, up: false, reason: .mateSaidGoodbye, into: &actions)
@@ -54,6 +57,7 @@ extension PairCore {
             return
         }
         if restarted { actions.append(.trace(.mateRestarted(board: frame.sender))) }
+        mate.departed = false
         mate.known = true
         mate.board = frame.sender
         mate.incarnation = frame.incarnation

@@ -31,6 +31,8 @@ extension PairCore {
         var priority: UInt8 = 0
         var flags: PairFrame.Flags = []
         var lastHeardAt: Instant?
+        /// The mate said goodbye: later frames of the same incarnation are stale.
+        var departed = false
     }
 
     enum Holding: Sendable {

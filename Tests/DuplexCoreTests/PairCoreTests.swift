@@ -197,6 +197,27 @@ import Testing
         #expect(!harness.holds[0])
     }
 
+    @Test func framesInFlightAfterAGoodbyeAreStale() {
+        var core = PairCore(configuration: .init(cluster: 7, board: 1, incarnation: 1, paths: [.init(), .init()]))
+        let t0 = Instant(nanoseconds: 1_000)
+        _ = core.handle(.started, now: t0)
+        var heartbeat = PairFrameTests.sample()
+        heartbeat.sequence = 10
+        _ = core.handle(.frameReceived(heartbeat, path: 1), now: t0)
+        var goodbye = heartbeat
+        goodbye.kind = .goodbye
+        goodbye.sequence = 12
+        _ = core.handle(.frameReceived(goodbye, path: 0), now: t0)
+        #expect(!core.mateReachable)
+        heartbeat.sequence = 11  // sent before the goodbye, arrives after it on another path
+        _ = core.handle(.frameReceived(heartbeat, path: 1), now: t0)
+        #expect(!core.mateReachable)
+        heartbeat.incarnation += 1  // the mate restarted
+        heartbeat.sequence = 1
+        _ = core.handle(.frameReceived(heartbeat, path: 1), now: t0)
+        #expect(core.mateReachable)
+    }
+
     @Test func failingClaimsEndInAHandover() {
         var harness = PairHarness.settled()
         harness.actuationOK[1] = false
