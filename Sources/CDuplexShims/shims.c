@@ -7,12 +7,14 @@
 #include <linux/if_ether.h>
 #include <linux/netlink.h>
 #include <linux/watchdog.h>
+#include <link.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
@@ -26,6 +28,9 @@
 
 #ifndef PACKET_IGNORE_OUTGOING
 #define PACKET_IGNORE_OUTGOING 23
+#endif
+#ifndef MCL_ONFAULT
+#define MCL_ONFAULT 4
 #endif
 
 _Static_assert(ETH_P_ALL == 0x0003 && ETH_P_ARP == 0x0806 && ETH_P_IPV6 == 0x86DD, "ETH_P_*");
@@ -139,6 +144,11 @@ ssize_t CDuplexShims_packet_send(int fd, int ifindex, uint16_t ethertype, const 
     return sendto(fd, frame, length, MSG_DONTWAIT, (struct sockaddr *)&address, sizeof address);
 }
 
+int CDuplexShims_packet_bypass_qdisc(int fd) {
+    int one = 1;
+    return setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof one);
+}
+
 ssize_t CDuplexShims_packet_receive(int fd, void *payload, size_t capacity, uint8_t *source_mac,
                                     uint16_t *ethertype, uint8_t *pkttype) {
     uint8_t header[ETH_HLEN];
@@ -245,7 +255,65 @@ int CDuplexShims_is_fifo(void) {
 
 int CDuplexShims_fifo_priority_min(void) { return sched_get_priority_min(SCHED_FIFO); }
 int CDuplexShims_fifo_priority_max(void) { return sched_get_priority_max(SCHED_FIFO); }
-int CDuplexShims_mlockall(void) { return mlockall(MCL_CURRENT | MCL_FUTURE); }
+int CDuplexShims_mlockall(void) {
+    if (mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) == 0) return 0;
+    if (errno != EINVAL) return -1;
+    return mlockall(MCL_CURRENT | MCL_FUTURE);
+}
+struct trim_state {
+    uintptr_t vdso;
+    uintptr_t page;
+    int trimmed;
+    int error;
+};
+
+/// Whether an object's dynamic section asks for text relocations: its read-only segments
+/// were then written during loading and hold private changes that must not be dropped.
+static int has_text_relocations(struct dl_phdr_info *info) {
+    for (int index = 0; index < info->dlpi_phnum; index++) {
+        const ElfW(Phdr) *header = &info->dlpi_phdr[index];
+        if (header->p_type != PT_DYNAMIC) continue;
+        const ElfW(Dyn) *entry = (const ElfW(Dyn) *)((uintptr_t)info->dlpi_addr + header->p_vaddr);
+        for (size_t count = header->p_memsz / sizeof *entry; count > 0 && entry->d_tag != DT_NULL; count--, entry++) {
+            if (entry->d_tag == DT_TEXTREL) return 1;
+            if (entry->d_tag == DT_FLAGS && (entry->d_un.d_val & DF_TEXTREL) != 0) return 1;
+        }
+    }
+    return 0;
+}
+
+static int trim_object(struct dl_phdr_info *info, size_t size, void *context) {
+    (void)size;
+    struct trim_state *state = context;
+    // The vDSO (its program headers follow its ELF header) is the kernel's, not a file mapping.
+    if (state->vdso != 0 && (uintptr_t)info->dlpi_phdr - state->vdso < state->page) return 0;
+    if (has_text_relocations(info)) return 0;
+    for (int index = 0; index < info->dlpi_phnum; index++) {
+        const ElfW(Phdr) *header = &info->dlpi_phdr[index];
+        if (header->p_type != PT_LOAD || (header->p_flags & PF_W) != 0 || header->p_memsz == 0) continue;
+        uintptr_t start = (uintptr_t)info->dlpi_addr + header->p_vaddr;
+        uintptr_t end = start + header->p_memsz;
+        start &= ~(state->page - 1);
+        end = (end + state->page - 1) & ~(state->page - 1);
+        if (madvise((void *)start, end - start, MADV_DONTNEED) != 0) {
+            if (state->error == 0) state->error = errno;
+            continue;
+        }
+        state->trimmed += 1;
+    }
+    return 0;
+}
+
+int CDuplexShims_trim_read_only_segments(void) {
+    struct trim_state state = {
+        .vdso = (uintptr_t)getauxval(AT_SYSINFO_EHDR), .page = (uintptr_t)sysconf(_SC_PAGESIZE),
+        .trimmed = 0, .error = 0,
+    };
+    (void)dl_iterate_phdr(trim_object, &state);
+    if (state.error != 0) { errno = state.error; return -1; }
+    return state.trimmed;
+}
+
 pid_t CDuplexShims_gettid(void) { return gettid(); }
 
 int CDuplexShims_set_thread_name(const char *name) {

@@ -26,7 +26,8 @@ public final class PosixThread: Sendable {
     /// - Parameters:
     ///   - name: the thread name seen in `ps -T` and `/proc/PID/task/TID/comm`.
     ///   - stackSize: the stack size in bytes, or `nil` for the default (8 MiB, all of it
-    ///     locked under `mlockall(MCL_FUTURE)`: give real-time threads a smaller one).
+    ///     locked under `mlockall(MCL_FUTURE)` without `MCL_ONFAULT`: give real-time threads
+    ///     a smaller one).
     ///   - body: what the thread runs.
     /// - Returns: the running thread; `join` it, or drop it to detach.
     /// - Throws: `Errno` from `pthread_create` (`EAGAIN`) or `pthread_attr_setstacksize`.

@@ -7,6 +7,11 @@ import Synchronization
 /// A raw Ethernet path on one interface and one EtherType: an `AF_PACKET`/`SOCK_RAW` socket,
 /// non-blocking, bound to the interface and EtherType.
 ///
+/// Frames bypass the qdisc layer (`PACKET_QDISC_BYPASS`): a heartbeat does not queue behind
+/// other traffic, and sending costs less. As a consequence, netdev *egress* hooks (nftables)
+/// and packet taps on the sending interface do not see outgoing frames; filter on the
+/// receiver's ingress instead.
+///
 /// `send` and `receive` work in caller-owned buffers and never allocate, so the pair thread can
 /// use them after start-up. The link itself holds no mutable state besides atomic counters,
 /// hence `Sendable`; still, give each link to one thread for receiving.
@@ -43,6 +48,8 @@ public final class RawEthernetLink: Sendable {
         self.etherType = etherType
         let index = interface.index
         fileDescriptor = try Syscall.retrying { CDuplexShims_packet_socket(index, etherType, 1) }
+        // Best effort: without it (Linux < 3.14) frames take the qdisc path, slower but correct.
+        _ = CDuplexShims_packet_bypass_qdisc(fileDescriptor)
     }
 
     deinit { close(fileDescriptor) }

@@ -4,10 +4,13 @@ import CDuplexShims
 /// Real-time settings for the pair thread. Both calls report their outcome instead of logging
 /// or throwing: without `CAP_SYS_NICE`/`CAP_IPC_LOCK` the daemon logs a warning and carries on.
 public enum RealTime: Sendable {
-    /// Locks every current and future page of the process in memory, so the pair thread never
-    /// waits for a page fault. Call it once, after start-up allocation.
+    /// Locks the process's pages in memory as they are first touched, so the pair thread never
+    /// waits for a page to come back from disk or swap once it has run its paths. Pages that
+    /// are never touched (most of a static binary) stay out of memory, so the resident size
+    /// stays small. Call it once, after start-up allocation.
     ///
-    /// The corresponding C function is `mlockall(MCL_CURRENT | MCL_FUTURE)`.
+    /// The corresponding C function is `mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT)`, or
+    /// `mlockall(MCL_CURRENT | MCL_FUTURE)` on kernels without `MCL_ONFAULT` (before 4.4).
     /// - Returns: `.failure(EPERM)` without `CAP_IPC_LOCK`, `.failure(ENOMEM)` over
     ///   `RLIMIT_MEMLOCK`.
     @discardableResult
@@ -15,6 +18,28 @@ public enum RealTime: Sendable {
         do throws(Errno) {
             _ = try Syscall.retrying { CDuplexShims_mlockall() }
             return .success(())
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// Drops the code and constant pages that start-up touched from the process's resident
+    /// set, so that `lockMemory` then keeps (and locks) only the pages used from now on.
+    ///
+    /// Every read-only segment of the program and its shared libraries is unmapped from the
+    /// page tables; its pages stay in the page cache and come back with a minor fault on the
+    /// next access. Writable segments (data, relocations) are never touched, so no state is
+    /// lost. Call it once, after start-up and before `lockMemory`: locked pages cannot be
+    /// dropped (`madvise` then fails with `EINVAL`). A debugger's software breakpoints set
+    /// before the call are dropped with the pages.
+    ///
+    /// The corresponding C calls are `dl_iterate_phdr` and `madvise(MADV_DONTNEED)` for each
+    /// `PT_LOAD` segment without `PF_W`.
+    /// - Returns: the number of segments trimmed, or the first `madvise` error.
+    @discardableResult
+    public static func trimStartupPages() -> Result<Int, Errno> {
+        do throws(Errno) {
+            return .success(Int(try Syscall.retrying { CDuplexShims_trim_read_only_segments() }))
         } catch {
             return .failure(error)
         }

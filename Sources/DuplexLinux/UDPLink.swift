@@ -5,39 +5,42 @@ import Glibc
 import Synchronization
 
 /// The last-resort heartbeat path over the service LAN: a non-blocking UDP socket bound to a
-/// local address and port, talking to exactly one peer.
+/// local address and port and connected to exactly one peer.
 ///
-/// `send` and `receive` work in caller-owned buffers and never allocate. Datagrams whose source
-/// address is not the peer's are dropped and counted (the frame's cluster id, CRC and optional
-/// HMAC are the real filter; this is the cheap first one). The link holds no mutable state
-/// besides atomic counters, hence `Sendable`.
+/// `send` and `receive` work in caller-owned buffers and never allocate. The socket is
+/// connected, so the kernel keeps the route (no lookup per datagram) and delivers only
+/// datagrams from the peer's address and port; `receive` checks the source again, because
+/// datagrams that arrived between `bind` and `connect` may come from anyone (the frame's cluster
+/// id, CRC and optional HMAC are the real filter; this is the cheap first one). The link holds
+/// no mutable state besides atomic counters, hence `Sendable`.
 public final class UDPLink: Sendable {
     public let local: IPEndpoint
     public let peer: IPEndpoint
     /// The UDP socket; register it with `Epoll` for `.readable`.
     public let fileDescriptor: CInt
-    /// The scope of link-local IPv6 endpoints (the bound device's index), else 0.
-    private let scopeID: UInt32
 
     private let foreignDatagrams = Atomic<UInt64>(0)
     private let truncatedDatagrams = Atomic<UInt64>(0)
+    private let refusals = Atomic<UInt64>(0)
 
-    /// Opens a UDP socket bound to `local`, optionally to one device.
+    /// Opens a UDP socket bound to `local`, optionally to one device, and connected to `peer`.
     ///
     /// The corresponding C calls are `socket(SOCK_DGRAM | SOCK_NONBLOCK)`, `setsockopt(SO_REUSEADDR)`,
-    /// `setsockopt(SO_BINDTODEVICE)` and `bind`.
+    /// `setsockopt(SO_BINDTODEVICE)`, `bind` and `connect`.
     /// - Parameters:
     ///   - local: the address and port to bind; same family as `peer`.
-    ///   - peer: the only address we send to and accept from.
+    ///   - peer: the only address and port we send to and accept from.
     ///   - device: an interface name for `SO_BINDTODEVICE` (needs `CAP_NET_RAW`), also the
     ///     scope of link-local IPv6 endpoints.
-    /// - Throws: `Errno` (`EADDRNOTAVAIL` when `local` is not configured, `EADDRINUSE`, `ENODEV`).
+    /// - Throws: `Errno` (`EADDRNOTAVAIL` when `local` is not configured, `EADDRINUSE`, `ENODEV`,
+    ///   `ENETUNREACH` when there is no route to `peer`).
     public init(local: IPEndpoint, peer: IPEndpoint, device: String? = nil) throws(Errno) {
         precondition(local.address.family == peer.address.family, "local and peer of one family")
         self.local = local
         self.peer = peer
         let domain = local.address.family == .v4 ? AF_INET : AF_INET6
-        let descriptor = try Syscall.retrying { socket(domain, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
+        let type = Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+        let descriptor = try Syscall.retrying { socket(domain, type, 0) }
         do throws(Errno) {
             var scope: UInt32 = 0
             if let device {
@@ -51,7 +54,9 @@ public final class UDPLink: Sendable {
             _ = try Self.withSocketAddress(local, scope: scope) { (address, length) throws(Errno) in
                 try Syscall.retrying { bind(descriptor, address, length) }
             }
-            scopeID = scope
+            _ = try Self.withSocketAddress(peer, scope: scope) { (address, length) throws(Errno) in
+                try Syscall.retrying { connect(descriptor, address, length) }
+            }
         } catch {
             close(descriptor)
             throw error
@@ -61,53 +66,71 @@ public final class UDPLink: Sendable {
 
     deinit { close(fileDescriptor) }
 
-    /// Datagrams dropped because their source address was not the peer's.
+    /// Datagrams dropped because their source was not the peer's address and port.
     public var foreignDatagramCount: UInt64 { foreignDatagrams.load(ordering: .relaxed) }
     /// Datagrams dropped because they did not fit the caller's buffer.
     public var truncatedDatagramCount: UInt64 { truncatedDatagrams.load(ordering: .relaxed) }
+    /// ICMP errors for earlier datagrams (`ECONNREFUSED`: nothing listened on the peer's port)
+    /// that a `send` or `receive` consumed.
+    public var refusalCount: UInt64 { refusals.load(ordering: .relaxed) }
 
     /// Sends one datagram to the peer.
     ///
-    /// The corresponding C function is `sendto(MSG_DONTWAIT)`.
+    /// An ICMP error for an earlier datagram (`ECONNREFUSED`, pending on a connected socket) is
+    /// counted in `refusalCount` and the send is tried once more: the error is not this
+    /// datagram's.
+    ///
+    /// The corresponding C function is `send(MSG_DONTWAIT)`.
     /// - Returns: `false` when the socket buffer is full (`EAGAIN`/`ENOBUFS`): the datagram is lost.
-    /// - Throws: `Errno` such as `ENETUNREACH`, `EHOSTUNREACH`, `ECONNREFUSED` (an ICMP error
-    ///   for an earlier datagram), `EMSGSIZE`.
+    /// - Throws: `Errno` such as `ENETUNREACH`, `EHOSTUNREACH`, `EMSGSIZE`.
     public func send(_ datagram: UnsafeRawBufferPointer) throws(Errno) -> Bool {
-        let sent = try Self.withSocketAddress(peer, scope: scopeID) { (address, length) throws(Errno) -> Int? in
+        for attempt in 0..<2 {
+            let sent: Int?
             do throws(Errno) {
-                return try Syscall.nonBlocking {
-                    sendto(fileDescriptor, datagram.baseAddress, datagram.count, CInt(MSG_DONTWAIT), address, length)
+                sent = try Syscall.nonBlocking {
+                    Glibc.send(fileDescriptor, datagram.baseAddress, datagram.count, CInt(MSG_DONTWAIT))
                 }
             } catch where error == .noBufferSpace {
-                return nil
+                return false
+            } catch where error == .connectionRefused && attempt == 0 {
+                refusals.add(1, ordering: .relaxed)
+                continue
             }
+            guard let sent else { return false }
+            precondition(sent == datagram.count, "UDP sends whole datagrams")
+            return true
         }
-        guard let sent else { return false }
-        precondition(sent == datagram.count, "UDP sends whole datagrams")
-        return true
+        throw .connectionRefused  // refused twice in a row: a new ICMP error arrived in between
     }
 
     /// Receives one datagram from the peer into `buffer`.
     ///
-    /// Skips (and counts) datagrams from other addresses or longer than `buffer`, at most
-    /// `Limits.receiveBatchMax` per call. Allocation-free.
+    /// Skips (and counts) datagrams from other sources or longer than `buffer`, and pending
+    /// ICMP errors for earlier datagrams (`ECONNREFUSED`), at most `Limits.receiveBatchMax` in
+    /// all per call. Allocation-free.
     ///
     /// The corresponding C function is `recvfrom(MSG_TRUNC | MSG_DONTWAIT)`.
     /// - Returns: the datagram length, or `nil` when nothing is pending.
-    /// - Throws: `Errno` other than `EINTR`/`EAGAIN` (for example `ECONNREFUSED`).
+    /// - Throws: `Errno` other than `EINTR`, `EAGAIN` and `ECONNREFUSED`.
     public func receive(into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int? {
         for _ in 0..<Limits.receiveBatchMax {
             var storage = sockaddr_storage()
             var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-            let received = try withUnsafeMutablePointer(to: &storage) { (pointer) throws(Errno) -> Int? in
-                try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { (address) throws(Errno) -> Int? in
-                    try Syscall.nonBlocking {
-                        recvfrom(fileDescriptor, buffer.baseAddress, buffer.count, CInt(MSG_TRUNC | MSG_DONTWAIT), address, &length)
+            let received: Int?
+            do throws(Errno) {
+                received = try withUnsafeMutablePointer(to: &storage) { (pointer) throws(Errno) -> Int? in
+                    try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { (address) throws(Errno) -> Int? in
+                        try Syscall.nonBlocking {
+                            recvfrom(fileDescriptor, buffer.baseAddress, buffer.count, CInt(MSG_TRUNC | MSG_DONTWAIT), address, &length)
+                        }
                     }
                 }
+            } catch where error == .connectionRefused {
+                refusals.add(1, ordering: .relaxed)
+                continue
             }
             guard let received else { return nil }
-            guard Self.endpoint(of: storage)?.address == peer.address else {
+            guard Self.endpoint(of: storage) == peer else {
                 foreignDatagrams.add(1, ordering: .relaxed)
                 continue
             }

@@ -34,6 +34,9 @@ func runDaemon(configuration: Configuration, logger: Logger) throws {
     }
     _ = try PosixThread.start(name: "duplex-pair", stackSize: 512 * 1024) {
         // Set up before the loop: after this the thread neither allocates nor logs.
+        if case .failure(let error) = RealTime.trimStartupPages() {
+            pairLogger.info("cannot trim start-up pages; going on", metadata: ["duplex.error": "\(error)"])
+        }
         if priority > 0 {
             if case .failure(let error) = RealTime.lockMemory() {
                 pairLogger.warning("cannot lock memory; going on", metadata: ["duplex.error": "\(error)"])

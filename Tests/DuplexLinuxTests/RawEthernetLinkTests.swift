@@ -60,6 +60,18 @@ struct RawEthernetLinkTests {
         #expect(try buffer.withUnsafeMutableBytes { try sender.receive(into: $0) } == nil)
     }
 
+    @Test func framesBypassTheQdisc() throws {
+        let net = try NetnsFixture()
+        defer { net.remove() }
+        let link = try withNetworkNamespace(net.a) { try RawEthernetLink(interface: net.interfaceA) }
+        var value: CInt = 0
+        var length = socklen_t(MemoryLayout<CInt>.size)
+        let solPacket: CInt = 263  // SOL_PACKET, <bits/socket.h>
+        let qdiscBypass: CInt = 20  // PACKET_QDISC_BYPASS, <linux/if_packet.h>
+        #expect(getsockopt(link.fileDescriptor, solPacket, qdiscBypass, &value, &length) == 0)
+        #expect(value == 1)
+    }
+
     @Test func unknownInterfaceIsNoSuchDevice() throws {
         let net = try NetnsFixture()
         defer { net.remove() }

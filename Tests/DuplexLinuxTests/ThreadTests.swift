@@ -5,7 +5,9 @@ import Synchronization
 import SystemPackage
 import Testing
 
-@Suite("PosixThread and RealTime")
+// Serialized: `memoryLocksOnFault` locks the process for a moment, and locked pages cannot be
+// trimmed by `startupPagesTrim`.
+@Suite("PosixThread and RealTime", .serialized)
 struct ThreadTests {
     @Test func threadRunsWithItsName() throws {
         let outcome = OutcomeBox<String>()
@@ -39,10 +41,22 @@ struct ThreadTests {
         #expect(!RealTime.isFIFO)
     }
 
-    @Test(.enabled(if: isRoot)) func memoryLocks() {
+    @Test func startupPagesTrim() throws {
+        let trimmed = try RealTime.trimStartupPages().get()
+        // At least the test binary's code and libc's; the process goes on from the page cache.
+        #expect(trimmed >= 2)
+        #expect(try RealTime.trimStartupPages().get() == trimmed)
+    }
+
+    @Test(.enabled(if: isRoot)) func memoryLocksOnFault() throws {
         let result = RealTime.lockMemory()
-        // Unlock at once: the rest of the test process need not stay resident.
+        // Read the flags while locked ("lo": VM_LOCKED, "lf": VM_LOCKONFAULT), then unlock at
+        // once: the rest of the test process need not stay resident.
+        let smaps = try? String(contentsOfFile: "/proc/self/smaps", encoding: .utf8)  // nil fails below
         munlockall()
         #expect(throws: Never.self) { try result.get() }
+        let flags = (smaps ?? "").split(separator: "\n").filter { $0.hasPrefix("VmFlags:") }
+        #expect(!flags.isEmpty)
+        #expect(flags.contains { $0.split(separator: " ").contains("lf") })  // Linux >= 4.4
     }
 }

@@ -89,6 +89,9 @@ int CDuplexShims_packet_socket(int ifindex, uint16_t ethertype, int nonblocking)
 /// Returns the byte count or -1 with errno.
 ssize_t CDuplexShims_packet_send(int fd, int ifindex, uint16_t ethertype, const uint8_t *mac,
                                  const void *frame, size_t length);
+/// `setsockopt(SOL_PACKET, PACKET_QDISC_BYPASS, 1)`: frames go straight to the driver,
+/// skipping the qdisc layer (and with it netdev egress hooks and packet taps on the way out).
+int CDuplexShims_packet_bypass_qdisc(int fd);
 /// `recvmsg(MSG_TRUNC | MSG_DONTWAIT)` of one frame: the 14-byte Ethernet header into a local
 /// buffer, the rest into `payload`. Returns the payload length the frame had (may exceed
 /// `capacity`: truncated), or -1 with errno. Fills `source_mac` (6 bytes), `ethertype`
@@ -139,8 +142,19 @@ int CDuplexShims_is_fifo(void);
 /// `sched_get_priority_min(SCHED_FIFO)` / `sched_get_priority_max(SCHED_FIFO)`.
 int CDuplexShims_fifo_priority_min(void);
 int CDuplexShims_fifo_priority_max(void);
-/// `mlockall(MCL_CURRENT | MCL_FUTURE)`.
+/// `mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT)` (pages are locked as they are first
+/// touched, so only the pages in use count); without MCL_ONFAULT when the kernel refuses it
+/// with EINVAL (before Linux 4.4).
 int CDuplexShims_mlockall(void);
+/// Drops from this process's page tables every page of the loaded objects' read-only
+/// segments (`PT_LOAD` without `PF_W`: code and constants of the program and its shared
+/// libraries; never the vDSO, nor an object with text relocations) with
+/// `madvise(MADV_DONTNEED)`. Such pages are clean copies of
+/// the file, so nothing is lost: the next access maps them again from the page cache. Call
+/// it after start-up and before `CDuplexShims_mlockall`, so that only pages used from then
+/// on stay resident (locked pages cannot be dropped). Returns the number of segments
+/// trimmed, or -1 with errno from the first `madvise` that failed.
+int CDuplexShims_trim_read_only_segments(void);
 /// `gettid()`.
 pid_t CDuplexShims_gettid(void);
 /// `pthread_setname_np(pthread_self(), name)` (GNU); names are cut to 15 bytes.

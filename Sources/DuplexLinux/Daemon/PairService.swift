@@ -52,7 +52,14 @@ public final class PairService: @unchecked Sendable {
     private var pathCarrier: [Bool]
     private var isolationCarrier = true
     private var running = false
+    /// The core's `nextDeadline` after the last `handle`: the core changes only there, and
+    /// reading the property of a struct held in a class would copy the whole core.
+    private var nextDeadline = Instant(nanoseconds: .max)
+    /// When the timer expires next, `.max` when it is disarmed.
     private var armedAt = Instant(nanoseconds: .max)
+    /// The timer's period: the shortest heartbeat interval. Re-armed at each deadline, the
+    /// timer keeps this period, so that the steady heartbeat cadence needs no `timerfd_settime`.
+    private let timerPeriod: DuplexCore.Duration
     /// Notices that did not fit the queue (the control thread was too slow); never blocks.
     public private(set) var noticesDropped: UInt64 = 0
     public private(set) var sendErrors: UInt64 = 0
@@ -74,6 +81,7 @@ public final class PairService: @unchecked Sendable {
         self.paths = paths
         self.isolationIndex = isolationInterfaceIndex
         pathCarrier = Array(repeating: true, count: paths.count)
+        timerPeriod = configuration.paths.map(\.interval).min() ?? .milliseconds(4)
         commands = BoundedQueue(capacity: 64)
         notices = BoundedQueue(capacity: Limits.traceRingMax)
         actuatorRequests = BoundedQueue(capacity: Limits.actuatorQueueMax)
@@ -112,28 +120,37 @@ public final class PairService: @unchecked Sendable {
                 try dispatch(events[index].token)
             }
             let now = MonotonicClock.now()
-            if running, now >= core.nextDeadline {
+            if running, now >= nextDeadline {
                 step(.tick, now: now)
             }
         }
     }
 
     private func arm() throws(Errno) {
-        let deadline = core.nextDeadline
+        let deadline = nextDeadline
         guard deadline != armedAt else { return }
         armedAt = deadline
         if deadline.nanoseconds == .max {
             try timer.disarm()
         } else {
-            try timer.arm(at: deadline)
+            try timer.arm(at: deadline, interval: timerPeriod)
         }
+    }
+
+    /// Reads the timer and moves `armedAt` on by the periods that expired: the timer keeps
+    /// running at `timerPeriod` until `arm` sets another deadline.
+    private func timerExpired() throws(Errno) {
+        let expirations = try timer.readExpirations()
+        guard armedAt.nanoseconds != .max else { return }
+        let (advance, overflow) = expirations.multipliedReportingOverflow(by: timerPeriod.nanoseconds)
+        let (next, overflowNext) = armedAt.nanoseconds.addingReportingOverflow(advance)
+        armedAt = Instant(nanoseconds: overflow || overflowNext ? .max - 1 : next)
     }
 
     private func dispatch(_ token: UInt64) throws(Errno) {
         switch token {
         case Self.timerToken:
-            _ = try timer.readExpirations()
-            armedAt = Instant(nanoseconds: .max)
+            try timerExpired()
         case Self.monitorToken:
             try drainMonitor()
         case Self.commandToken:
@@ -149,28 +166,29 @@ public final class PairService: @unchecked Sendable {
         }
     }
 
-    /// Reads at most `receiveBatchMax` frames from one path.
+    /// Reads one frame from one path. The epoll registration is level-triggered, so a path
+    /// with more frames queued is reported again by the next `epoll_wait` (which does not
+    /// block then); reading until `EAGAIN` instead would cost one more system call for each
+    /// frame in the usual case of one frame per path and wake-up.
     private func drainPath(_ index: Int) {
-        for _ in 0..<Limits.receiveBatchMax {
-            let length: Int
-            do throws(Errno) {
-                switch paths[index] {
-                case .ethernet(let link, _):
-                    guard let received = try link.receive(into: receiveBuffer) else { return }
-                    length = received.length
-                case .udp(let link, _):
-                    guard let received = try link.receive(into: receiveBuffer) else { return }
-                    length = received
-                }
-            } catch {
-                return  // a receive error (interface gone) ends this drain; carrier events follow
+        let length: Int
+        do throws(Errno) {
+            switch paths[index] {
+            case .ethernet(let link, _):
+                guard let received = try link.receive(into: receiveBuffer) else { return }
+                length = received.length
+            case .udp(let link, _):
+                guard let received = try link.receive(into: receiveBuffer) else { return }
+                length = received
             }
-            let bytes = UnsafeRawBufferPointer(rebasing: receiveBuffer[0..<min(length, receiveBuffer.count)])
-            let now = MonotonicClock.now()
-            switch PairFrame.decode(bytes) {
-            case .success(let frame): step(.frameReceived(frame, path: index), now: now)
-            case .failure: step(.frameMalformed(path: index), now: now)
-            }
+        } catch {
+            return  // a receive error (interface gone) ends this drain; carrier events follow
+        }
+        let bytes = UnsafeRawBufferPointer(rebasing: receiveBuffer[0..<min(length, receiveBuffer.count)])
+        let now = MonotonicClock.now()
+        switch PairFrame.decode(bytes) {
+        case .success(let frame): step(.frameReceived(frame, path: index), now: now)
+        case .failure: step(.frameMalformed(path: index), now: now)
         }
     }
 
@@ -222,10 +240,12 @@ public final class PairService: @unchecked Sendable {
     /// Runs the core on one event and carries out its orders.
     private func step(_ event: PairEvent, now: Instant) {
         let actions = core.handle(event, now: now)
+        nextDeadline = core.nextDeadline
         var notified = false
         var actuate = false
-        for action in actions {
-            switch action {
+        // By index: `for action in actions` would copy the whole inline action buffer.
+        for index in 0..<actions.count {
+            switch actions[index] {
             case .send(let frame, let path):
                 send(frame, path: path)
             case .claimAddresses(let epoch):
