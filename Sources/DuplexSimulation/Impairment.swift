@@ -11,11 +11,14 @@ public struct Impairment: Sendable, Hashable, CustomStringConvertible {
     public var corruptPerMille: UInt64 = 0
     public var extraDelay: Duration = .zero
     public var jitter: Duration = .zero
+    /// Clogged (swizzle-clog): every frame is held until the impairment ends, then they all
+    /// arrive at once, in order.
+    public var clog = false
 
     public init(
         lossPerMille: UInt64 = 0, duplicatePerMille: UInt64 = 0, reorderPerMille: UInt64 = 0,
         reorderSpread: Duration = .milliseconds(5), corruptPerMille: UInt64 = 0,
-        extraDelay: Duration = .zero, jitter: Duration = .zero
+        extraDelay: Duration = .zero, jitter: Duration = .zero, clog: Bool = false
     ) {
         self.lossPerMille = lossPerMille
         self.duplicatePerMille = duplicatePerMille
@@ -24,6 +27,7 @@ public struct Impairment: Sendable, Hashable, CustomStringConvertible {
         self.corruptPerMille = corruptPerMille
         self.extraDelay = extraDelay
         self.jitter = jitter
+        self.clog = clog
     }
 
     /// Drops every frame.
@@ -37,7 +41,8 @@ public struct Impairment: Sendable, Hashable, CustomStringConvertible {
             reorderPerMille: max(reorderPerMille, other.reorderPerMille),
             reorderSpread: max(reorderSpread, other.reorderSpread),
             corruptPerMille: max(corruptPerMille, other.corruptPerMille),
-            extraDelay: max(extraDelay, other.extraDelay), jitter: max(jitter, other.jitter))
+            extraDelay: max(extraDelay, other.extraDelay), jitter: max(jitter, other.jitter),
+            clog: clog || other.clog)
     }
 
     public var description: String {
@@ -48,6 +53,7 @@ public struct Impairment: Sendable, Hashable, CustomStringConvertible {
         if corruptPerMille > 0 { parts.append("corrupt=\(corruptPerMille)‰") }
         if extraDelay > .zero { parts.append("delay=\(extraDelay)") }
         if jitter > .zero { parts.append("jitter=\(jitter)") }
+        if clog { parts.append("clogged") }
         return parts.isEmpty ? "none" : parts.joined(separator: ",")
     }
 }

@@ -57,10 +57,15 @@ struct SimulatedBoard {
         var inFlight: Bool?
     }
 
-    init(index: Int, template: PairConfiguration, clockOffset: UInt64) {
+    /// Clock rate error in parts per million (positive: the board's clock runs fast).
+    let driftPPM: Int64
+
+    init(index: Int, template: PairConfiguration, clockOffset: UInt64, driftPPM: Int64) {
+        precondition(driftPPM > -100_000 && driftPPM < 100_000, "drift within 10%")
         self.index = index
         self.template = template
         self.clockOffset = clockOffset
+        self.driftPPM = driftPPM
         let paths = template.paths.count
         carrierView = Array(repeating: true, count: paths)
         freshIncarnation = Array(repeating: 0, count: paths)
@@ -72,12 +77,27 @@ struct SimulatedBoard {
     var isUp: Bool { life == .running || life == .frozen }
     var role: Role? { isUp ? core?.role : nil }
 
-    func localTime(global: UInt64) -> UInt64 { global &+ clockOffset }
+    /// The board's clock: offset + global time, running fast or slow by `driftPPM`.
+    func localTime(global: UInt64) -> UInt64 {
+        let skew = Int64(global) * driftPPM / 1_000_000
+        return UInt64(Int64(clockOffset) + Int64(global) + skew)
+    }
 
-    /// How long the board's clock needs to catch up with the time its core has seen.
+    /// The first global time, not before `earliest`, at which the board's clock reads `local`.
+    func globalTime(local: UInt64, notBefore earliest: UInt64) -> UInt64 {
+        let start = localTime(global: earliest)
+        guard local > start else { return earliest }
+        var global = earliest + (local - start) * 1_000_000 / UInt64(1_000_000 + driftPPM)
+        // Integer division can land a few nanoseconds early; step forward (bounded).
+        for _ in 0..<64 where localTime(global: global) < local { global += 1 }
+        assert(localTime(global: global) >= local, "inverse clock off by more than 64 ns")
+        return global
+    }
+
+    /// How long (global time) the board's clock needs to catch up with the time its core
+    /// has seen.
     func clockDebt(global: UInt64) -> UInt64 {
-        let local = localTime(global: global)
-        return localHighWater > local ? localHighWater - local : 0
+        globalTime(local: localHighWater, notBefore: global) - global
     }
 
     /// The newest fresh frame from the mate, on any path, was handled at this global time.

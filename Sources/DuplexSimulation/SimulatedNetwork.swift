@@ -7,8 +7,8 @@ struct SimulatedNetwork {
         var downCount = 0
         /// Bumped when the carrier goes down: frames in flight across it are lost.
         var generation: UInt64 = 0
-        /// Impairments by sending board index: (episode id, impairment).
-        var impairments: [[(id: Int, impairment: Impairment)]] = [[], []]
+        /// Impairments by sending board index: (episode id, impairment, end time).
+        var impairments: [[(id: Int, impairment: Impairment, until: UInt64)]] = [[], []]
         /// FIFO delivery per sending board index: the last scheduled arrival.
         var lastArrival: [UInt64] = [0, 0]
         /// Global time of the last change of any fault on this path.
@@ -35,12 +35,16 @@ struct SimulatedNetwork {
         return path == serviceLANPath && (isolated[0] > 0 || isolated[1] > 0)
     }
 
-    /// The combined impairment of a path direction.
-    func impairment(path: Int, from: Int) -> Impairment? {
+    /// The combined impairment of a path direction, and when its last clog ends.
+    func impairment(path: Int, from: Int) -> (impairment: Impairment, clogUntil: UInt64)? {
         let active = paths[path].impairments[from]
         guard var combined = active.first?.impairment else { return nil }
-        for entry in active.dropFirst() { combined = combined.combined(with: entry.impairment) }
-        return combined
+        var clogUntil: UInt64 = 0
+        for entry in active {
+            combined = combined.combined(with: entry.impairment)
+            if entry.impairment.clog { clogUntil = max(clogUntil, entry.until) }
+        }
+        return (combined, clogUntil)
     }
 
     /// A path with no fault active now and none for `quiet` before `now`.

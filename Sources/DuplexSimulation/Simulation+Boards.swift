@@ -204,6 +204,9 @@ extension Simulation {
 
     mutating func actuated(_ index: Int, generation: UInt64, incarnation: UInt32, claim: Bool, ok: Bool) {
         guard generation == boards[index].actuator.generation else { return }  // reset since
+        // A failed release may leave the address on a board that hands over anyway (a
+        // failing or stopping board): a disruption the protocol cannot hide.
+        if !claim, !ok { lastDisruptedAt = now }
         if ok, boards[index].holdsAddresses != claim {
             boards[index].holdsAddresses = claim
             record(.addresses(held: claim), board: index)

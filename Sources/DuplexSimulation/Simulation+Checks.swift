@@ -47,7 +47,8 @@ extension Simulation {
 
     /// Something the protocol cannot see through: a board not running normally, a failing
     /// actuator, or a board with no live path (every path either carrier-down in its view or
-    /// silent for longer than the shortest timeout).
+    /// silent for longer than the shortest timeout, `bounds.silenceMax`). A clock step and a
+    /// failed release are disruptions at the instant they happen.
     var isDisrupted: Bool {
         for board in boards {
             if board.life != .running || board.actuator.failAll > 0 { return true }
@@ -59,7 +60,7 @@ extension Simulation {
     /// Whether some path of the board has its carrier up (as the core was told) and carried
     /// a fresh frame from the mate within the shortest timeout.
     func hasLivePath(_ board: SimulatedBoard) -> Bool {
-        let timeout = bounds.timeoutMin.nanoseconds
+        let timeout = bounds.silenceMax.nanoseconds
         for path in board.carrierView.indices where board.carrierView[path] {
             if now <= board.freshAt[path] + timeout { return true }
         }
@@ -116,7 +117,7 @@ extension Simulation {
             now >= boards[mate].roleSince + quiet,
             now >= boards[index].lastFaultAt + quiet, now >= boards[mate].lastFaultAt + quiet
         else { return }
-        let recent = now > bounds.timeoutMin.nanoseconds ? now - bounds.timeoutMin.nanoseconds : 0
+        let recent = now > bounds.silenceMax.nanoseconds ? now - bounds.silenceMax.nanoseconds : 0
         let cleanPath = (0..<plan.pathCount).first { path in
             network.isClean(path: path, now: now, quiet: bounds.quiet)
                 && boards[index].freshAt[path] >= recent && boards[mate].freshAt[path] >= recent
@@ -143,8 +144,9 @@ extension Simulation {
         boards.map { board in
             let role = board.role.map { "\($0)" } ?? "\(board.life)"
             let life = board.life == .frozen ? " (frozen)" : ""
+            let heard = board.freshAt.map { SimulationRecord.format(Duration(nanoseconds: $0)) }
             return "board\(board.index + 1) \(role)\(life) epoch \(board.core?.epoch ?? 0) "
-                + (board.holdsAddresses ? "holds" : "does not hold")
+                + (board.holdsAddresses ? "holds" : "does not hold") + ", last heard the mate at \(heard)"
         }.joined(separator: "; ")
     }
 }

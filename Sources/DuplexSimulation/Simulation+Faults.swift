@@ -10,7 +10,7 @@ extension Simulation {
             record(.fault(fault), board: nil)
             let id = beginEpisode(.impairment(path: path), lasting: lasting)
             for direction in from.map({ [$0] }) ?? [0, 1] {
-                network.paths[path].impairments[direction].append((id, impairment))
+                network.paths[path].impairments[direction].append((id, impairment, now + lasting.nanoseconds))
             }
             network.markFault(path: path, now: now)
         case .linkDown(let path, let lasting):
@@ -113,7 +113,10 @@ extension Simulation {
         }
     }
 
+    /// A clock step makes the core see silence that did not happen (forward) or stalls its
+    /// timers (back): it counts as a disruption for the single-holder checker.
     private mutating func stepClock(_ index: Int, forward: Bool, by: Duration) {
+        lastDisruptedAt = now
         if forward {
             boards[index].clockOffset += by.nanoseconds
         } else {
@@ -187,6 +190,11 @@ extension Simulation {
         boards[index].pending = []
         boards[index].pendingFrames = 0
         record(.thawed(queued: inputs.count), board: index)
+        if plan.thawsTimerFirst, let core = boards[index].core,
+            core.nextDeadline.nanoseconds <= boards[index].localTime(global: now)
+        {
+            step(index, .tick)
+        }
         for input in inputs {
             guard boards[index].life == .running, failure == nil else { return }
             step(index, input)

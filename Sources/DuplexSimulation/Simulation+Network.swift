@@ -12,7 +12,8 @@ extension Simulation {
             return
         }
         var wire = WireFrame(frame)
-        let impairment = network.impairment(path: path, from: index)
+        let impaired = network.impairment(path: path, from: index)
+        let impairment = impaired?.impairment
         var delay = plan.pathDelays[path][index] + rng.uniform(.zero...plan.pathJitter)
         var reordered = false
         if let impairment {
@@ -32,6 +33,9 @@ extension Simulation {
         }
         let to = 1 - index
         var at = now + delay.nanoseconds
+        if let clogUntil = impaired?.clogUntil, clogUntil > now {
+            at = max(at, clogUntil + plan.pathDelays[path][index].nanoseconds)
+        }
         if !reordered {
             // A path is a FIFO: jitter and delay changes never reorder it by themselves.
             at = max(at, network.paths[path].lastArrival[index])

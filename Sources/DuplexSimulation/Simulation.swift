@@ -52,7 +52,8 @@ public struct Simulation {
         rng = SplitMix64(seed: plan.seed ^ 0x5EED_0F_D0_B1E5)
         boards = (0..<2).map { index in
             SimulatedBoard(
-                index: index, template: plan.configurations[index], clockOffset: plan.clockOffsets[index])
+                index: index, template: plan.configurations[index], clockOffset: plan.clockOffsets[index],
+                driftPPM: plan.clockDriftPPM[index])
         }
         network = SimulatedNetwork(pathCount: plan.pathCount)
         self.keepsHistory = keepsHistory
@@ -227,8 +228,7 @@ public struct Simulation {
         boards[index].tickDeadline = deadline
         boards[index].tickToken += 1
         guard deadline != .max else { return }
-        let local = boards[index].localTime(global: now)
-        var at = deadline > local ? now + (deadline - local) : now
+        var at = boards[index].globalTime(local: deadline, notBefore: now)
         at += rng.uniform(plan.tickLateness).nanoseconds
         if !healed, plan.tickSpikePerMille > 0, rng.chance(perMille: plan.tickSpikePerMille) {
             at += rng.uniform(plan.tickSpike).nanoseconds

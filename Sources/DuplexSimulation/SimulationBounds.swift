@@ -5,6 +5,9 @@ public struct SimulationBounds: Sendable, CustomStringConvertible {
     /// The shortest and the longest path timeout (`interval` × `missedHeartbeatsMax`).
     public var timeoutMin: Duration
     public var timeoutMax: Duration
+    /// The longest silence on a path (in global time) that no board treats as a timeout:
+    /// `timeoutMin` shortened by the fastest clock's drift.
+    public var silenceMax: Duration
     public var intervalMax: Duration
     /// The longest an actuator call can take (a slow call).
     public var actuationMax: Duration
@@ -14,8 +17,8 @@ public struct SimulationBounds: Sendable, CustomStringConvertible {
     /// The longest a frame sent before the heal can still be in flight after it.
     public var inFlightMax: Duration
     /// Both boards may hold the logical addresses for at most this long after the last
-    /// disruption (a frozen or down board, a direction silent for longer than `timeoutMin`,
-    /// every carrier down, a failing actuator) ended:
+    /// disruption (a frozen or down board, a board whose paths are all carrier-down or silent
+    /// for longer than `silenceMax`, a failing actuator, a clock step, a failed release) ended:
     /// 2 × `timeoutMax` + `intervalMax` + `actuationRecovery` + `handoverTimeout`.
     public var overlap: Duration
     /// After every fault has healed, exactly one board is active and holds the addresses and
@@ -32,6 +35,9 @@ public struct SimulationBounds: Sendable, CustomStringConvertible {
         let paths = configurations.flatMap(\.paths)
         timeoutMin = paths.map(\.timeout).min()!
         timeoutMax = paths.map(\.timeout).max()!
+        let fastest = UInt64(max(0, plan.clockDriftPPM.max() ?? 0))
+        let slowest = UInt64(max(0, -(plan.clockDriftPPM.min() ?? 0)))
+        silenceMax = Duration(nanoseconds: timeoutMin.nanoseconds * 1_000_000 / (1_000_000 + fastest))
         intervalMax = paths.map(\.interval).max()!
         let actuationMax = max(plan.actuationDelay.upperBound, plan.slowActuationDelay.upperBound)
         self.actuationMax = actuationMax
@@ -46,6 +52,9 @@ public struct SimulationBounds: Sendable, CustomStringConvertible {
             + actuationRecovery * 2 + inFlightMax + plan.carrierEventDelay.upperBound
             + .milliseconds(50)
         quiet = timeoutMax * 2
+        // A slow clock stretches every timer in global time.
+        overlap = overlap + overlap * slowest / 1_000_000 + .nanoseconds(1)
+        liveness = liveness + liveness * slowest / 1_000_000 + .nanoseconds(1)
     }
 
     private static func inFlightMax(plan: SimulationPlan) -> Duration {

@@ -7,11 +7,19 @@ public struct SimulationProfile: Sendable, Hashable {
     public var faultsPerSecond: ClosedRange<Int>
     /// See `SimulationPlan.failsReleases`.
     public var failsReleases: Bool
+    /// Whether plans clog paths (hold every frame, then deliver them at once). Turning this
+    /// off hides a core weakness: a late frame from the mate's previous incarnation is taken
+    /// as news (see `DuplexSimulationTests.ScenarioTests.lateFrameFromPreviousIncarnationIsOldNews`).
+    public var clogs: Bool
 
-    public init(faultPhase: ClosedRange<Duration>, faultsPerSecond: ClosedRange<Int>, failsReleases: Bool = true) {
+    public init(
+        faultPhase: ClosedRange<Duration>, faultsPerSecond: ClosedRange<Int>, failsReleases: Bool = true,
+        clogs: Bool = true
+    ) {
         self.faultPhase = faultPhase
         self.faultsPerSecond = faultsPerSecond
         self.failsReleases = failsReleases
+        self.clogs = clogs
     }
 
     /// Short runs for the fixed-seed test suite (debug builds).
@@ -40,13 +48,18 @@ extension SimulationPlan {
         let count = max(1, Int(phase.nanoseconds / 1_000_000) * rng.uniform(profile.faultsPerSecond) / 1000)
         for _ in 0..<count {
             let at = faultsBegin + rng.uniform(Duration.zero...phase)
-            let faults = randomFaults(at: at, plan: plan, rng: &rng)
+            let faults = randomFaults(at: at, plan: plan, profile: profile, rng: &rng)
             plan.faults += faults
         }
-        // BUGGIFY for one seed in ten: rare paths forced at role changes, late timer wake-ups.
+        // BUGGIFY for one seed in ten: rare paths forced at role changes, late timer wake-ups,
+        // the timer before the frames on a thaw, clocks off by up to 2%.
         if rng.chance(perMille: 100) {
             plan.buggifyPerMille = rng.uniform(100...600)
             plan.tickSpikePerMille = rng.uniform(0...20)
+            plan.thawsTimerFirst = rng.chance(perMille: 500)
+            if rng.chance(perMille: 300) {
+                plan.clockDriftPPM = [Int64(rng.uniform(0...40_000)) - 20_000, Int64(rng.uniform(0...40_000)) - 20_000]
+            }
         }
         return plan
     }
@@ -79,6 +92,8 @@ extension SimulationPlan {
             startAt = [rng.uniform(Duration.zero ... .milliseconds(500)), rng.uniform(Duration.zero ... .milliseconds(500))]
         }
         clockOffsets = [rng.uniform(1_000_000_000...1_000_000_000_000), rng.uniform(1_000_000_000...1_000_000_000_000)]
+        // Crystal oscillators: within 200 ppm.
+        clockDriftPPM = [Int64(rng.uniform(0...400)) - 200, Int64(rng.uniform(0...400)) - 200]
     }
 
     private mutating func randomizeNetwork(_ rng: inout SplitMix64) {
@@ -93,8 +108,10 @@ extension SimulationPlan {
     }
 
     /// One fault at `at` (or, BUGGIFY, two at the very same instant).
-    private static func randomFaults(at: Duration, plan: SimulationPlan, rng: inout SplitMix64) -> [ScheduledFault] {
-        var faults = [ScheduledFault(at: at, randomFault(plan: plan, rng: &rng))]
+    private static func randomFaults(
+        at: Duration, plan: SimulationPlan, profile: SimulationProfile, rng: inout SplitMix64
+    ) -> [ScheduledFault] {
+        var faults = [ScheduledFault(at: at, randomFault(plan: plan, clogs: profile.clogs, rng: &rng))]
         if rng.chance(perMille: 30) {
             // A switchover or a crash exactly when a partition starts, and the like.
             let pair: [Fault] = [
@@ -108,7 +125,7 @@ extension SimulationPlan {
         return faults
     }
 
-    private static func randomFault(plan: SimulationPlan, rng: inout SplitMix64) -> Fault {
+    private static func randomFault(plan: SimulationPlan, clogs: Bool, rng: inout SplitMix64) -> Fault {
         let path = rng.uniform(0..<plan.pathCount)
         let board: BoardTarget = rng.pick([.active, .active, .standby, .index(0), .index(1)])
         let short = rng.uniform(Duration.milliseconds(1) ... .milliseconds(50))
@@ -123,6 +140,8 @@ extension SimulationPlan {
                 jitter: rng.uniform(Duration.zero ... .milliseconds(5)))
             return .impair(path: path, from: from, delay, lasting: lasting)
         case 2: return .impair(path: path, from: from, Impairment(duplicatePerMille: rng.uniform(10...500)), lasting: lasting)
+        case 3 where clogs && rng.chance(perMille: 300):
+            return .impair(path: path, from: from, Impairment(clog: true), lasting: lasting)
         case 3:
             let reorder = Impairment(reorderPerMille: rng.uniform(10...500), reorderSpread: rng.uniform(Duration.microseconds(100) ... .milliseconds(8)))
             return .impair(path: path, from: from, reorder, lasting: lasting)

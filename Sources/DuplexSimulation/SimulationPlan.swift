@@ -12,6 +12,8 @@ public struct SimulationPlan: Sendable {
     public var startAt: [Duration]
     /// Each board's clock offset: local time = global time + offset.
     public var clockOffsets: [UInt64]
+    /// Each board's clock rate error in parts per million (positive: fast).
+    public var clockDriftPPM: [Int64] = [0, 0]
     /// One-way base delay per path and sending board index: `pathDelays[path][from]`.
     public var pathDelays: [[Duration]]
     /// Normal jitter added to every frame (order within a path direction is kept).
@@ -20,9 +22,7 @@ public struct SimulationPlan: Sendable {
     public var actuationDelay: ClosedRange<Duration> = .microseconds(20) ... .microseconds(300)
     /// How long a slow actuator call takes (a stalled `rtnl_lock`).
     public var slowActuationDelay: ClosedRange<Duration> = .milliseconds(2) ... .milliseconds(8)
-    /// Whether actuator faults fail releases as well as claims. Turning this off hides a core
-    /// weakness (a release given up on during a hand-over is taken as done; see
-    /// `DuplexSimulationTests.ScenarioTests.releaseGivenUpIsRetried`).
+    /// Whether actuator faults fail releases as well as claims.
     public var failsReleases = true
     /// Calls that are slow even without an actuator fault.
     public var slowActuationPerMille: UInt64 = 5
@@ -33,6 +33,9 @@ public struct SimulationPlan: Sendable {
     /// Rare, much later wake-ups (a preempted thread), per mille of ticks.
     public var tickSpikePerMille: UInt64 = 0
     public var tickSpike: ClosedRange<Duration> = .milliseconds(1) ... .milliseconds(6)
+    /// On a thaw, whether the overdue timer is handled before the queued frames (the order
+    /// of one `epoll_wait` batch is not specified).
+    public var thawsTimerFirst = false
     /// Frames a frozen board's socket buffers hold; later frames are dropped.
     public var receiveQueueMax = 64
     /// How long a failed board takes to recover (restart) during the fault phase.

@@ -144,10 +144,8 @@ import Testing
 
     /// One path, 4 ms x 3: the active's heartbeats of 1004 and 1008 ms are lost and the one of
     /// 1012 ms arrives 100 us late. Only two heartbeats were missed (fewer than
-    /// `missedHeartbeatsMax`), yet the path timeout (exactly 3 intervals after the last
-    /// heartbeat heard) expires just before the third one arrives, and the standby takes over.
-    @Test(.disabled("core bug: the path timeout is exactly interval x missedHeartbeatsMax, so a path tolerates only missedHeartbeatsMax - 1 lost heartbeats"))
-    func twoLostHeartbeatsAndALateOneAreNotAFailure() {
+    /// `missedHeartbeatsMax`): the standby must not take over.
+    @Test func twoLostHeartbeatsAndALateOneAreNotAFailure() {
         var plan = Self.plan(paths: 1)
         plan.tickLateness = .zero ... .zero
         plan.pathJitter = .zero
@@ -157,19 +155,61 @@ import Testing
         #expect(outcome.failure == nil, "\(outcome.failure!)")
         let standbyTakeovers = simulation.history.roleChanges(board: 1).filter { $0.to == .active }.count
         #expect(standbyTakeovers == 0)
-        #expect(outcome.statistics.takeovers == [1, 0])
     }
 
-    @Test(.disabled("core bug: a release given up on during a hand-over is taken as done, so the old active keeps the address"))
-    func releaseGivenUpIsRetried() {
+    /// A switchover whose release fails (one attempt allowed) is abandoned: the board stays
+    /// active and the address is never on both boards.
+    @Test func switchoverWhoseReleaseFailsIsAbandoned() {
         var plan = Self.plan()
         plan.configurations[0].actuationAttemptsMax = 1
         plan.add(.actuatorFailsNth(.index(0), n: 1), at: .seconds(1))
         plan.add(.switchover(.index(0), force: false), at: .seconds(1))
         let (simulation, outcome) = Self.run(plan)
         #expect(outcome.failure == nil, "\(outcome.failure!)")
+        #expect(outcome.statistics.longestOverlap == .zero)
+        let replies = simulation.operatorReplies.map(\.outcome)
+        #expect(replies == [.refused(.releaseFailed)])
+        let roles = simulation.roles
         let holders = simulation.holders
-        #expect(holders == [1], "board 1 gave its role away but kept the address")
+        #expect(roles == [.active, .standby])
+        #expect(holders == [0])
+    }
+
+    /// A failing board whose release fails hands over anyway and keeps retrying the release
+    /// until the address is gone.
+    @Test func failingBoardKeepsRetryingItsRelease() {
+        var plan = Self.plan()
+        plan.configurations[0].actuationAttemptsMax = 1
+        plan.recoveryDelay = .seconds(5) ... .seconds(5)
+        plan.add(.actuatorFailsNth(.index(0), n: 1), at: .seconds(1))
+        plan.add(.failure(.index(0)), at: .seconds(1))
+        var simulation = Simulation(plan: plan, keepsHistory: true)
+        #expect(simulation.run(until: .milliseconds(1100)) == nil)
+        let roles = simulation.roles
+        let holders = simulation.holders
+        #expect(roles == [.failed, .active])
+        #expect(holders == [1])
+    }
+
+    /// Path 1 is clogged from board 1 while board 1 fails, recovers as a new incarnation and
+    /// takes the role back by a switchover. When the clog clears, board 2 (standby) gets the
+    /// old incarnation's frames ("failed") before the new ones: they are old news, and board 2
+    /// must not take over from the active board 1.
+    @Test(.disabled("core bug: a late frame from the mate's previous incarnation overwrites the mate's state (taken as a restart)"))
+    func lateFrameFromPreviousIncarnationIsOldNews() {
+        var plan = Self.plan(healAt: .milliseconds(2500))
+        plan.recoveryDelay = .milliseconds(100) ... .milliseconds(100)
+        plan.add(.impair(path: 1, from: 0, Impairment(clog: true), lasting: .milliseconds(900)), at: .seconds(1))
+        plan.add(.failure(.index(0)), at: .milliseconds(1010))
+        plan.add(.switchover(.index(1), force: false), at: .milliseconds(1500))
+        var simulation = Simulation(plan: plan, keepsHistory: true)
+        #expect(simulation.run(until: .milliseconds(1800)) == nil)
+        let rolesBefore = simulation.roles
+        #expect(rolesBefore == [.active, .standby])
+        let outcome = simulation.run()
+        #expect(outcome.failure == nil, "\(outcome.failure!)")
+        let lateTakeovers = simulation.history.roleChanges(board: 1).filter { $0.to == .active && $0.time > .milliseconds(1800) }
+        #expect(lateTakeovers.isEmpty)
     }
 }
 

@@ -8,12 +8,12 @@ import Testing
     /// 2,000 seeds: batches 0..<40 of 50 seeds each.
     static let batches: Range<UInt64> = 0..<40
 
-    /// The fixed-seed suite's profile: short runs that fit a debug build. Actuator faults
-    /// fail claims only until the core retries releases it gave up on (see
-    /// `ScenarioTests.releaseGivenUpIsRetried`).
+    /// The fixed-seed suite's profile: short runs that fit a debug build. No clogged paths
+    /// until the core ignores late frames of the mate's previous incarnation (see
+    /// `ScenarioTests.lateFrameFromPreviousIncarnationIsOldNews`).
     static let profile = SimulationProfile(
         faultPhase: SimulationProfile.quick.faultPhase,
-        faultsPerSecond: SimulationProfile.quick.faultsPerSecond, failsReleases: false)
+        faultsPerSecond: SimulationProfile.quick.faultsPerSecond, clogs: false)
 
     @Test("2,000 fixed seeds hold every invariant", arguments: batches)
     func seedBatch(_ batch: UInt64) {
@@ -22,10 +22,10 @@ import Testing
     }
 
     @Test(
-        "the same seeds with failing releases hold every invariant",
-        .disabled("core bug: a release given up on during a hand-over is taken as done (releaseGivenUpIsRetried)"),
+        "the same seeds with clogged paths hold every invariant",
+        .disabled("core bug: a late frame from the mate's previous incarnation is taken as news (lateFrameFromPreviousIncarnationIsOldNews)"),
         arguments: batches)
-    func seedBatchWithReleaseFailures(_ batch: UInt64) {
+    func seedBatchWithClogs(_ batch: UInt64) {
         let failures = Self.run(batch: batch, profile: .quick)
         #expect(failures.isEmpty, "\(failures.count) failing seeds:\n\(failures.joined(separator: "\n\n"))")
     }

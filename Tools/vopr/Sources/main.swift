@@ -13,14 +13,15 @@ struct Options {
     var profileName = "standard"
     var quiet = false
     var noReleaseFailures = false
+    var noClogs = false
 }
 
 func usage() -> Never {
     print(
         """
-        usage: duplex-vopr --seconds N [--profile quick|standard] [--no-release-failures]
-               duplex-vopr --seed S [--profile quick|standard] [--no-release-failures] [--quiet]
-               duplex-vopr --first S --count N [--profile quick|standard] [--no-release-failures]
+        usage: duplex-vopr --seconds N [--profile quick|standard] [--no-release-failures] [--no-clogs]
+               duplex-vopr --seed S [--profile quick|standard] [--no-release-failures] [--no-clogs] [--quiet]
+               duplex-vopr --first S --count N [--profile quick|standard] [--no-release-failures] [--no-clogs]
         """)
     exit(2)
 }
@@ -46,6 +47,7 @@ func parse(_ arguments: [String]) -> Options {
         case "--count": options.count = number(value())
         case "--quiet": options.quiet = true
         case "--no-release-failures": options.noReleaseFailures = true
+        case "--no-clogs": options.noClogs = true
         case "--profile":
             options.profileName = value()
             switch options.profileName {
@@ -58,6 +60,7 @@ func parse(_ arguments: [String]) -> Options {
         index += 1
     }
     options.profile.failsReleases = !options.noReleaseFailures
+    options.profile.clogs = !options.noClogs
     return options
 }
 
@@ -70,7 +73,7 @@ func monotonicSeconds() -> Double {
 
 func replayCommand(_ seed: UInt64, _ options: Options) -> String {
     "duplex-vopr --seed \(seed)" + (options.profileName == "standard" ? "" : " --profile \(options.profileName)")
-        + (options.noReleaseFailures ? " --no-release-failures" : "")
+        + (options.noReleaseFailures ? " --no-release-failures" : "") + (options.noClogs ? " --no-clogs" : "")
 }
 
 /// Replays one seed, printing every record.
