@@ -98,6 +98,12 @@ extension Simulation {
     /// (d) and (e), at every role change.
     mutating func roleChanged(_ index: Int, from: Role, to: Role, reason: RoleChangeReason, epoch: UInt64) {
         guard to == .active else { return }
+        let mate = boards[1 - index]
+        if mate.life != .crashed, mate.life != .stopped, mate.core?.role == .active, mate.core?.epoch == epoch {
+            // Allowed (priority breaks the tie) but worth counting: two actives, one epoch.
+            statistics.sameEpochActives += 1
+            record(.note("two active boards at epoch \(epoch)"), board: index)
+        }
         if reason == .handoverReceived {
             statistics.handovers += 1
             checkHandoverAccepted(index, epoch: epoch)

@@ -9,8 +9,10 @@ extension Simulation {
         case .impair(let path, let from, let impairment, let lasting):
             record(.fault(fault), board: nil)
             let id = beginEpisode(.impairment(path: path), lasting: lasting)
+            // The heal ends it early: a clog releases its frames then at the latest.
+            let until = min(now + lasting.nanoseconds, healAt)
             for direction in from.map({ [$0] }) ?? [0, 1] {
-                network.paths[path].impairments[direction].append((id, impairment, now + lasting.nanoseconds))
+                network.paths[path].impairments[direction].append((id, impairment, until))
             }
             network.markFault(path: path, now: now)
         case .linkDown(let path, let lasting):

@@ -2,6 +2,8 @@ public import DuplexCore
 
 /// What a run counted.
 public struct SimulationStatistics: Sendable, Hashable {
+    public init() {}
+
     public var events: UInt64 = 0
     public var coreSteps: UInt64 = 0
     public var framesSent: UInt64 = 0
@@ -13,6 +15,8 @@ public struct SimulationStatistics: Sendable, Hashable {
     public var handovers: UInt64 = 0
     public var roleChanges: UInt64 = 0
     public var dualActiveResolutions: UInt64 = 0
+    /// Takeovers at the epoch the (active) mate already had: the tie goes to priority.
+    public var sameEpochActives: UInt64 = 0
     public var degradedAlarms: UInt64 = 0
     public var stalls: UInt64 = 0
     public var faults: UInt64 = 0

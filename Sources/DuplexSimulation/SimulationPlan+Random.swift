@@ -8,8 +8,10 @@ public struct SimulationProfile: Sendable, Hashable {
     /// See `SimulationPlan.failsReleases`.
     public var failsReleases: Bool
     /// Whether plans clog paths (hold every frame, then deliver them at once). Turning this
-    /// off hides a core weakness: a late frame from the mate's previous incarnation is taken
-    /// as news (see `DuplexSimulationTests.ScenarioTests.lateFrameFromPreviousIncarnationIsOldNews`).
+    /// off hides two core weaknesses, both about late frames taken as news: from the mate's
+    /// previous incarnation, and a handover offer made to this board's previous incarnation
+    /// (see `DuplexSimulationTests.ScenarioTests.lateFrameFromPreviousIncarnationIsOldNews`
+    /// and `staleHandoverOfferIsNotAcceptedAfterARestart`).
     public var clogs: Bool
 
     public init(

@@ -9,8 +9,9 @@ import Testing
     static let batches: Range<UInt64> = 0..<40
 
     /// The fixed-seed suite's profile: short runs that fit a debug build. No clogged paths
-    /// until the core ignores late frames of the mate's previous incarnation (see
-    /// `ScenarioTests.lateFrameFromPreviousIncarnationIsOldNews`).
+    /// until the core ignores late frames of a previous incarnation (see
+    /// `ScenarioTests.lateFrameFromPreviousIncarnationIsOldNews` and
+    /// `ScenarioTests.staleHandoverOfferIsNotAcceptedAfterARestart`).
     static let profile = SimulationProfile(
         faultPhase: SimulationProfile.quick.faultPhase,
         faultsPerSecond: SimulationProfile.quick.faultsPerSecond, clogs: false)
@@ -23,7 +24,7 @@ import Testing
 
     @Test(
         "the same seeds with clogged paths hold every invariant",
-        .disabled("core bug: a late frame from the mate's previous incarnation is taken as news (lateFrameFromPreviousIncarnationIsOldNews)"),
+        .disabled("core bug: late frames of a previous incarnation are taken as news (see the two disabled scenarios)"),
         arguments: batches)
     func seedBatchWithClogs(_ batch: UInt64) {
         let failures = Self.run(batch: batch, profile: .quick)

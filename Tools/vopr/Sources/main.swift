@@ -107,6 +107,7 @@ func explore(_ options: Options) -> Int32 {
     var failed: [UInt64] = []
     var simulated: UInt64 = 0
     var settleMax = Duration.zero
+    var totals = SimulationStatistics()
     while true {
         if let count = options.count {
             if ran >= count { break }
@@ -118,6 +119,7 @@ func explore(_ options: Options) -> Int32 {
         ran += 1
         simulated += outcome.duration.nanoseconds
         settleMax = max(settleMax, outcome.statistics.settledAfterHeal ?? .zero)
+        totals.add(outcome.statistics)
         if let failure = outcome.failure {
             failed.append(seed)
             print("\(failure)\nreplay: \(replayCommand(seed, options))\n")
@@ -128,8 +130,26 @@ func explore(_ options: Options) -> Int32 {
     let rate = Double(ran) / max(elapsed, 1e-9)
     print("\(ran) seeds in \(Int(elapsed)) s (\(Int(rate)) seeds/s, \(simulated / 1_000_000_000) s simulated), "
         + "\(failed.count) failed, slowest settle after heal \(settleMax)")
+    print("totals: \(totals.faults) faults, \(totals.takeovers[0] + totals.takeovers[1]) takeovers, "
+        + "\(totals.handovers) handovers, \(totals.dualActiveResolutions) dual-active resolutions, "
+        + "\(totals.sameEpochActives) takeovers at the mate's epoch, \(totals.stalls) stalls, "
+        + "\(totals.buggified) buggified faults, longest overlap \(totals.longestOverlap)")
     for seed in failed { print("failing seed \(seed): \(replayCommand(seed, options))") }
     return failed.isEmpty ? 0 : 1
+}
+
+extension SimulationStatistics {
+    mutating func add(_ other: SimulationStatistics) {
+        faults += other.faults
+        takeovers[0] += other.takeovers[0]
+        takeovers[1] += other.takeovers[1]
+        handovers += other.handovers
+        dualActiveResolutions += other.dualActiveResolutions
+        sameEpochActives += other.sameEpochActives
+        stalls += other.stalls
+        buggified += other.buggified
+        longestOverlap = max(longestOverlap, other.longestOverlap)
+    }
 }
 
 let options = parse(CommandLine.arguments)
