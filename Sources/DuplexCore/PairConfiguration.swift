@@ -21,7 +21,8 @@ public struct PairConfiguration: Sendable, Hashable {
     public var cluster: UInt32
     public var board: UInt16
     public var priority: UInt8
-    /// Random per start of the daemon, so that the mate can tell a restart from a replay.
+    /// Grows with every start of the daemon (serial-number order, never 0), so that the mate
+    /// can tell a restart from late frames of the previous start.
     public var incarnation: UInt32
     public var paths: [Path]
     public var discoveryWindow: Duration
@@ -42,6 +43,7 @@ public struct PairConfiguration: Sendable, Hashable {
     ) {
         precondition(!paths.isEmpty && paths.count <= Limits.linksMax, "1...linksMax paths")
         precondition(board != 0, "board id 0 is reserved")
+        precondition(incarnation != 0, "incarnation 0 means none")
         precondition(actuationAttemptsMax >= 1, "at least one actuation attempt")
         for path in paths {
             precondition(path.interval > .zero && path.missedHeartbeatsMax >= 1, "bad path timing")

@@ -53,7 +53,11 @@ extension PairCore {
         case .active, .quiescing, .starting:
             break
         case .quiesced:
-            if mate.flags.contains(.handoverOffered), mate.epoch > epoch {
+            // An offer made to a previous incarnation of this board (before it restarted) is
+            // not for this one.
+            if mate.flags.contains(.handoverOffered), mate.epoch > epoch,
+                mate.offeredTo == configuration.incarnation
+            {
                 takeOver(epoch: mate.epoch, reason: .handoverReceived, now: now, into: &actions)
             }
         case .failed, .blocked:

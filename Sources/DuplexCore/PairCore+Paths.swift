@@ -16,7 +16,10 @@ extension PairCore {
         // A duplicate or a reordered old frame proves nothing about the path now, and neither
         // does a frame still in flight from a mate that has said goodbye.
         let departed = mate.departed && mate.incarnation == frame.incarnation
-        if departed || (paths[path].mateIncarnation == frame.incarnation && frame.sequence <= paths[path].mateSequence) {
+        let superseded = mate.known && Self.isNewer(mate.incarnation, than: frame.incarnation)
+        if departed || superseded
+            || (paths[path].mateIncarnation == frame.incarnation && frame.sequence <= paths[path].mateSequence)
+        {
             counters.framesStale += 1
             paths[path].framesRejected += 1
             return
@@ -66,6 +69,7 @@ extension PairCore {
         mate.epoch = frame.epoch
         mate.priority = frame.priority
         mate.flags = frame.flags
+        mate.offeredTo = frame.mateIncarnation
         mate.lastHeardAt = now
         if frame.role == .active, frame.epoch > epoch, role != .active {
             epoch = frame.epoch  // a standby follows the active's epoch; it never goes back
@@ -145,9 +149,15 @@ extension PairCore {
             kind: kind, cluster: configuration.cluster, sender: configuration.board, flags: flags,
             epoch: frameEpoch, sequence: sequence, incarnation: configuration.incarnation, role: role,
             priority: configuration.priority, path: UInt8(path), sentAt: now,
-            echoSentAt: state.mateSentAt, echoHold: hold)
+            echoSentAt: state.mateSentAt, echoHold: hold, mateIncarnation: mate.known ? mate.incarnation : 0)
         assert(frame.sender != 0 && frame.sequence > 0)
         return frame
+    }
+
+    /// Serial-number order of incarnations (RFC 1982 style, so that wrapping is harmless): a
+    /// frame of an incarnation older than the mate's current one is old news, not a restart.
+    static func isNewer(_ a: UInt32, than b: UInt32) -> Bool {
+        Int32(bitPattern: a &- b) > 0
     }
 
     /// A preferred standby configured to preempt asks the active mate for the role once it is hot.

@@ -33,6 +33,8 @@ extension PairCore {
         var lastHeardAt: Instant?
         /// The mate said goodbye: later frames of the same incarnation are stale.
         var departed = false
+        /// The incarnation of this board the mate last heard (whom its handover offer is for).
+        var offeredTo: UInt32 = 0
     }
 
     enum Holding: Sendable {

@@ -1,7 +1,7 @@
 /// A frame of the pair protocol, as carried in the payload of a raw Ethernet frame on a
 /// dedicated link or of a UDP datagram on the service LAN.
 ///
-/// Wire format, version 1, big-endian, 60 bytes for every type:
+/// Wire format, version 1, big-endian, 64 bytes for every type:
 ///
 /// | offset | size | field |
 /// | ---: | ---: | --- |
@@ -13,7 +13,7 @@
 /// | 10 | 2 | flags (`PairFrame.Flags`) |
 /// | 12 | 8 | epoch |
 /// | 20 | 8 | sequence number (per sender incarnation, grows by one per frame sent) |
-/// | 28 | 4 | sender incarnation (random per start of the sender) |
+/// | 28 | 4 | sender incarnation (grows with every start of the sender; serial-number order) |
 /// | 32 | 1 | sender role (`Role`) |
 /// | 33 | 1 | sender priority |
 /// | 34 | 1 | path index the frame was sent on |
@@ -21,12 +21,13 @@
 /// | 36 | 8 | sent-at (sender's monotonic clock, ns) |
 /// | 44 | 8 | echo: the last sent-at received from the mate on this path (0 if none) |
 /// | 52 | 4 | echo hold: ns between receiving that echo and sending this frame (saturates) |
-/// | 56 | 4 | CRC-32C (Castagnoli) of bytes 0..<56 |
+/// | 56 | 4 | the mate's incarnation as last heard (0 if none): whom a handover is offered to |
+/// | 60 | 4 | CRC-32C (Castagnoli) of bytes 0..<60 |
 public struct PairFrame: Sendable, Hashable {
     public static let magic: UInt16 = 0x4458
     public static let version: UInt8 = 1
-    public static let size = 60
-    static let checksummedSize = 56
+    public static let size = 64
+    static let checksummedSize = 60
 
     /// Frame types.
     public enum Kind: UInt8, Sendable, Hashable {
@@ -67,11 +68,14 @@ public struct PairFrame: Sendable, Hashable {
     public var sentAt: Instant
     public var echoSentAt: Instant
     public var echoHold: Duration
+    /// The incarnation of the mate the sender last heard: a handover offer is valid only for
+    /// that incarnation of the mate, never for one that restarted since.
+    public var mateIncarnation: UInt32
 
     public init(
         kind: Kind, cluster: UInt32, sender: UInt16, flags: Flags, epoch: UInt64, sequence: UInt64,
         incarnation: UInt32, role: Role, priority: UInt8, path: UInt8, sentAt: Instant,
-        echoSentAt: Instant = .zero, echoHold: Duration = .zero
+        echoSentAt: Instant = .zero, echoHold: Duration = .zero, mateIncarnation: UInt32 = 0
     ) {
         self.kind = kind
         self.cluster = cluster
@@ -86,6 +90,7 @@ public struct PairFrame: Sendable, Hashable {
         self.sentAt = sentAt
         self.echoSentAt = echoSentAt
         self.echoHold = echoHold
+        self.mateIncarnation = mateIncarnation
     }
 
     /// Why a frame was rejected by `decode`.
@@ -123,6 +128,7 @@ public struct PairFrame: Sendable, Hashable {
         writer.write(sentAt.nanoseconds)
         writer.write(echoSentAt.nanoseconds)
         writer.write(UInt32(clamping: echoHold.nanoseconds))
+        writer.write(mateIncarnation)
         assert(writer.offset == PairFrame.checksummedSize)
         let crc = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: buffer[0..<PairFrame.checksummedSize]))
         writer.write(crc)
@@ -159,11 +165,13 @@ public struct PairFrame: Sendable, Hashable {
         let sentAt = Instant(nanoseconds: reader.read()!)
         let echoSentAt = Instant(nanoseconds: reader.read()!)
         let echoHold = Duration(nanoseconds: UInt64(reader.read(UInt32.self)!))
+        let mateIncarnation: UInt32 = reader.read()!
         assert(reader.offset == checksummedSize)
         return .success(
             PairFrame(
                 kind: kind, cluster: cluster, sender: sender, flags: flags, epoch: epoch,
                 sequence: sequence, incarnation: incarnation, role: role, priority: priority,
-                path: path, sentAt: sentAt, echoSentAt: echoSentAt, echoHold: echoHold))
+                path: path, sentAt: sentAt, echoSentAt: echoSentAt, echoHold: echoHold,
+                mateIncarnation: mateIncarnation))
     }
 }

@@ -10,7 +10,7 @@ func runDaemon(configuration: Configuration, logger: Logger) throws {
     let signals = try SignalFD()
     let startedAt = MonotonicClock.now()
     let pair = try PairService(
-        configuration: pairConfiguration(configuration, startedAt: startedAt),
+        configuration: pairConfiguration(configuration, logger: logger),
         paths: try configuration.links.map(pathIO),
         isolationInterfaceIndex: try configuration.pair.isolationInterface.map { try NetworkInterface(named: $0).index })
     let actuator = try ActuatorService(
@@ -61,10 +61,10 @@ func runDaemon(configuration: Configuration, logger: Logger) throws {
     logger.notice("duplexd stopped")
 }
 
-func pairConfiguration(_ configuration: Configuration, startedAt: Instant) -> PairConfiguration {
+func pairConfiguration(_ configuration: Configuration, logger: Logger) -> PairConfiguration {
     PairConfiguration(
         cluster: configuration.clusterID, board: configuration.board.id, priority: configuration.board.priority,
-        incarnation: incarnation(startedAt: startedAt),
+        incarnation: incarnation(board: configuration.board.id, logger: logger),
         paths: configuration.links.map {
             .init(interval: $0.interval, missedHeartbeatsMax: UInt64($0.missedMax))
         },
@@ -72,13 +72,30 @@ func pairConfiguration(_ configuration: Configuration, startedAt: Instant) -> Pa
         handoverTimeout: configuration.pair.handoverTimeout)
 }
 
-/// A number that differs between two starts of the daemon (SplitMix64 finaliser over the
-/// start time and the process id).
-func incarnation(startedAt: Instant) -> UInt32 {
-    var z = startedAt.nanoseconds &+ (UInt64(UInt32(bitPattern: getpid())) << 40) &+ 0x9E37_79B9_7F4A_7C15
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return UInt32(truncatingIfNeeded: z ^ (z >> 31))
+/// The incarnation of this start: one more than the previous start's, kept in
+/// `/var/lib/duplex/incarnation-BOARD`, so that the mate can tell late frames of a previous
+/// start from a restart (serial-number order). Without a writable state directory, the
+/// wall-clock time in 1/16 s stands in (it too grows from one start to the next).
+func incarnation(board: UInt16, logger: Logger) -> UInt32 {
+    let directory = "/var/lib/duplex"
+    let path = "\(directory)/incarnation-\(board)"
+    let previous = readTextFile(path).flatMap { UInt32($0.split(separator: "\n").first ?? "") } ?? 0
+    var next = previous &+ 1
+    if next == 0 { next = 1 }
+    _ = mkdir(directory, 0o755)  // EEXIST is fine; the open below reports the rest
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    if fd >= 0 {
+        let text = "\(next)\n"
+        let written = text.withCString { write(fd, $0, strlen($0)) }
+        let synced = fsync(fd) == 0
+        close(fd)
+        if written == text.utf8.count, synced { return next }
+    }
+    var now = timespec()
+    clock_gettime(CLOCK_REALTIME, &now)
+    let sixteenths = UInt64(now.tv_sec) &* 16 &+ UInt64(now.tv_nsec) / 62_500_000
+    logger.warning("cannot keep the incarnation; using the wall clock", metadata: ["duplex.path": "\(path)"])
+    return max(1, UInt32(truncatingIfNeeded: sixteenths))
 }
 
 func pathIO(_ link: Configuration.Link) throws -> PairService.PathIO {

@@ -8,7 +8,7 @@ import Testing
             kind: kind, cluster: 7, sender: 2, flags: [.hot, .isolationOK], epoch: 0x0102_0304_0506_0708,
             sequence: 42, incarnation: 0xDEAD_BEEF, role: .standby, priority: 100, path: 1,
             sentAt: Instant(nanoseconds: 123_456_789), echoSentAt: Instant(nanoseconds: 99),
-            echoHold: .microseconds(15))
+            echoHold: .microseconds(15), mateIncarnation: 0x0102_0304)
     }
 
     func encode(_ frame: PairFrame) -> [UInt8] {
@@ -38,6 +38,7 @@ import Testing
         #expect(bytes[2] == 1)  // version
         #expect(Array(bytes[4..<8]) == [0, 0, 0, 7])  // cluster
         #expect(Array(bytes[12..<20]) == [1, 2, 3, 4, 5, 6, 7, 8])  // epoch
+        #expect(Array(bytes[56..<60]) == [1, 2, 3, 4])  // the mate's incarnation
     }
 
     @Test func paddingIsIgnored() throws {
@@ -55,7 +56,7 @@ import Testing
                 return nil
             }
         }
-        #expect(decode(Array(good.prefix(59))) == .truncated)
+        #expect(decode(Array(good.prefix(63))) == .truncated)
         var bad = good
         bad[0] = 0
         #expect(decode(bad) == .badMagic)
@@ -72,11 +73,11 @@ import Testing
         func reencode(_ mutate: (inout [UInt8]) -> Void) -> PairFrame.DecodeError? {
             var bytes = encode(Self.sample())
             mutate(&bytes)
-            let crc = CRC32C.checksum(Array(bytes[0..<56]))
-            bytes[56] = UInt8(crc >> 24)
-            bytes[57] = UInt8((crc >> 16) & 0xFF)
-            bytes[58] = UInt8((crc >> 8) & 0xFF)
-            bytes[59] = UInt8(crc & 0xFF)
+            let crc = CRC32C.checksum(Array(bytes[0..<60]))
+            bytes[60] = UInt8(crc >> 24)
+            bytes[61] = UInt8((crc >> 16) & 0xFF)
+            bytes[62] = UInt8((crc >> 8) & 0xFF)
+            bytes[63] = UInt8(crc & 0xFF)
             return bytes.withUnsafeBytes {
                 if case .failure(let error) = PairFrame.decode($0) { return error }
                 return nil
@@ -106,7 +107,7 @@ import Testing
                 bytes = (0..<Int(next() % 80)).map { _ in UInt8(truncatingIfNeeded: next()) }
             } else {
                 bytes = good
-                bytes[Int(next() % 60)] ^= UInt8(truncatingIfNeeded: next() | 1)
+                bytes[Int(next() % 64)] ^= UInt8(truncatingIfNeeded: next() | 1)
             }
             if case .success = bytes.withUnsafeBytes({ PairFrame.decode($0) }) { accepted += 1 }
         }
