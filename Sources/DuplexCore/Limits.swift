@@ -26,4 +26,17 @@ public enum Limits {
     public static let checkpointChunkSizeMax = 8 * 1024
     /// Lines in one configuration file.
     public static let configurationLinesMax = 4096
+    /// Supervised components (`[component NAME]` sections) per board.
+    public static let componentsMax = 32
+    /// `argument` lines of one component.
+    public static let componentArgumentsMax = 64
+    /// `environment` lines of one component.
+    public static let componentEnvironmentMax = 64
+    /// Bytes of one logged line of a component's output; longer lines are cut into pieces.
+    public static let componentOutputLineMax = 1024
+    /// Bytes read from one component's output pipe per wake-up, so that a chatty component
+    /// cannot starve the others.
+    public static let componentOutputReadMax = 4096
+    /// Restarts remembered per component for its restart intensity (`N in T`: N is at most this).
+    public static let componentRestartsMax = 100
 }

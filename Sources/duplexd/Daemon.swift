@@ -17,10 +17,17 @@ func runDaemon(configuration: Configuration, logger: Logger) throws {
         addresses: configuration.addresses.map { .init(prefix: "\($0.address)", interface: $0.interface) },
         announceCount: configuration.announce.count, announceInterval: configuration.announce.interval,
         pair: pair, logger: logger)
+    let supervisor = try SupervisorService(
+        components: configuration.components, supervisor: configuration.supervisor,
+        socketPath: configuration.control.socketPath, logger: logger,
+        onSwitchover: { _ in
+            // A critical component failed on the active board: the pair hands over at once.
+            if pair.commands.push(.event(.failureReported)) { _ = try? pair.commandSignal.signal() }  // cannot block
+        })
     let listener = try UnixListener(path: configuration.control.socketPath)
     let control = try ControlService(
         configuration: configuration, pair: pair, actuator: actuator, listener: listener, signals: signals,
-        logger: logger, startedAt: startedAt)
+        logger: logger, startedAt: startedAt, supervisor: supervisor)
 
     let priority = Int32(configuration.pair.realtimePriority)
     let pairLogger = logger
@@ -52,11 +59,24 @@ func runDaemon(configuration: Configuration, logger: Logger) throws {
             exit(1)
         }
     }
+    let supervisorLogger = logger
+    let supervisorThread = try PosixThread.start(name: "duplex-supervise", stackSize: 512 * 1024) {
+        do {
+            try supervisor.run()
+        } catch {
+            supervisorLogger.critical("supervisor thread failed; exiting", metadata: ["duplex.error": "\(error)"])
+            exit(1)
+        }
+    }
     logger.notice("duplexd started", metadata: [
         "duplex.boardID": "\(configuration.board.id)", "duplex.cluster": "\(configuration.clusterID)",
         "duplex.links": "\(configuration.links.count)", "duplex.socket": "\(configuration.control.socketPath)",
+        "duplex.components": "\(configuration.components.count)",
     ])
     try control.run()
+    // The pair has handed over (or timed out): stop the components, dependents first.
+    supervisor.post(.stop)
+    supervisorThread.join()
     actuatorThread.join()
     logger.notice("duplexd stopped")
 }

@@ -1,4 +1,5 @@
 import DuplexCore
+import DuplexLinux
 import Glibc
 
 /// Command-line options of `duplexd` (parsed by hand: the daemon links no argument parser).
@@ -52,11 +53,17 @@ func loadConfiguration(path: String) -> Configuration {
     guard let text = readTextFile(path) else {
         fail(2, "duplexd: cannot read configuration \(path): \(String(cString: strerror(errno)))")
     }
+    let configuration: Configuration
     do {
-        return try Configuration.parse(text: text, file: path)
+        configuration = try Configuration.parse(text: text, file: path)
     } catch {
         fail(2, "duplexd: \(error)")
     }
+    // What the parser cannot see: executables, directories, users and groups.
+    if let error = ComponentPreflight.check(configuration.components, file: path) {
+        fail(2, "duplexd: \(error)")
+    }
+    return configuration
 }
 
 func readTextFile(_ path: String) -> String? {

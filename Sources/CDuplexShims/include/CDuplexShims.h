@@ -183,4 +183,55 @@ int CDuplexShims_signalfd_create(const int *signals, int count);
 /// `read(fd, &signalfd_siginfo, sizeof)`: 0 and the signal number, or -1 with errno.
 int CDuplexShims_signalfd_read(int fd, int *signal);
 
+// MARK: spawning supervised processes (spawn.c)
+
+/// What `CDuplexShims_spawn` runs. Arrays are NULL-terminated; descriptors must be >= 3.
+typedef struct CDuplexShims_SpawnRequest {
+    const char *path;
+    char *const *argv;
+    char *const *envp;
+    /// The working directory, or NULL to keep the parent's.
+    const char *directory;
+    /// Becomes the child's standard input.
+    int stdin_fd;
+    /// Becomes the child's standard output and standard error.
+    int output_fd;
+    /// When non-zero: setgroups(groups), setgid(gid), setuid(uid), in that order.
+    int set_ids;
+    uid_t uid;
+    gid_t gid;
+    const gid_t *groups;
+    int group_count;
+} CDuplexShims_SpawnRequest;
+
+/// Steps of the child, reported when one fails.
+static const int CDuplexShims_SPAWN_STEP_SETSID = 1;
+static const int CDuplexShims_SPAWN_STEP_DUP = 2;
+static const int CDuplexShims_SPAWN_STEP_CHDIR = 3;
+static const int CDuplexShims_SPAWN_STEP_SETGROUPS = 4;
+static const int CDuplexShims_SPAWN_STEP_SETGID = 5;
+static const int CDuplexShims_SPAWN_STEP_SETUID = 6;
+static const int CDuplexShims_SPAWN_STEP_EXEC = 7;
+
+/// `vfork` then, in the child: `setsid` (its own session and process group), every signal
+/// disposition back to SIG_DFL, standard descriptors from the request, `chdir`, the ids,
+/// close-on-exec for every other descriptor (`close_range`), an empty signal mask, `execve`.
+/// vfork (as glibc's posix_spawn uses) copies no page tables, so a real-time thread of the
+/// parent takes no copy-on-write faults. Returns the child's pid once it has exec'd, or -1
+/// with errno; then `*failed_step` is the child step that failed (0: vfork itself) and the
+/// child has been reaped.
+pid_t CDuplexShims_spawn(const CDuplexShims_SpawnRequest *request, int *failed_step);
+/// `waitid(P_PIDFD, pidfd, WEXITED | WNOHANG)`: 1 and the child's `si_code` (CLD_EXITED,
+/// CLD_KILLED, CLD_DUMPED) and `si_status` once it ended and is reaped, 0 while it runs,
+/// -1 with errno.
+int CDuplexShims_pidfd_wait(int pidfd, int *code, int *status);
+/// `pipe2(fds, O_CLOEXEC)`.
+int CDuplexShims_pipe(int fds[2]);
+/// `kill(-group, signal)`: the whole process group.
+int CDuplexShims_kill_group(pid_t group, int signal);
+/// `CLD_EXITED`, `CLD_KILLED`, `CLD_DUMPED` (<signal.h> si_code values for SIGCHLD).
+static const int CDuplexShims_CLD_EXITED = 1;
+static const int CDuplexShims_CLD_KILLED = 2;
+static const int CDuplexShims_CLD_DUMPED = 3;
+
 #endif

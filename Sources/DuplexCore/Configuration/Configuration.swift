@@ -15,11 +15,15 @@ public struct Configuration: Sendable, Hashable {
     public var announce: Announce
     public var control: Control
     public var log: Log
+    /// `[component NAME]` sections in file order: 0...``Limits/componentsMax`` supervised
+    /// processes, with every `after` naming another component and no dependency cycle.
+    public var components: [Component]
+    public var supervisor: Supervisor
 
     public init(
         clusterID: UInt32, board: Board, pair: Pair = Pair(), links: [Link],
         addresses: [LogicalAddress] = [], announce: Announce = Announce(), control: Control = Control(),
-        log: Log = Log()
+        log: Log = Log(), components: [Component] = [], supervisor: Supervisor = Supervisor()
     ) {
         self.clusterID = clusterID
         self.board = board
@@ -29,6 +33,8 @@ public struct Configuration: Sendable, Hashable {
         self.announce = announce
         self.control = control
         self.log = log
+        self.components = components
+        self.supervisor = supervisor
     }
 
     /// `[board]`: this board's identity.

@@ -12,13 +12,14 @@ struct ConfigurationBuilder {
         let addresses = try self.addresses()
         return Configuration(
             clusterID: clusterID, board: board, pair: pair, links: links, addresses: addresses,
-            announce: try announce(), control: try control(), log: try log()
+            announce: try announce(), control: try control(), log: try log(),
+            components: try components(), supervisor: try supervisor()
         )
     }
 
     // MARK: Sections
 
-    private func reader(_ kind: String, required: Bool) throws(ConfigurationError) -> ConfigurationSectionReader? {
+    func reader(_ kind: String, required: Bool) throws(ConfigurationError) -> ConfigurationSectionReader? {
         guard let section = sections.first(where: { $0.kind == kind }) else {
             guard !required else {
                 throw ConfigurationError(code: .missingSection, file: file, line: 0, section: kind,

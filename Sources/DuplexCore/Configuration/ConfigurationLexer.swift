@@ -8,9 +8,13 @@ struct ConfigurationLexer {
     static let kinds: [(kind: String, named: Bool)] = [
         ("cluster", false), ("board", false), ("pair", false), ("link", true),
         ("address", true), ("announce", false), ("control", false), ("log", false),
+        ("component", true), ("supervisor", false),
     ]
 
-    static let kindList = "cluster, board, pair, link NAME, address NAME, announce, control, log"
+    static let kindList = "cluster, board, pair, link NAME, address NAME, announce, control, log, component NAME, supervisor"
+
+    /// Keys that may appear more than once in a section of a kind: their lines are a list.
+    static let repeatableKeys: [String: Set<String>] = ["component": ["argument", "environment"]]
 
     /// The sections of `text`, in file order.
     /// - Throws: The first syntax or structure error, with its line.
@@ -102,7 +106,8 @@ struct ConfigurationLexer {
         guard let last = sections.indices.last else {
             throw error(.syntax, line: entry.line, key: entry.key, "key outside of a section; add a [section] header above it")
         }
-        if let earlier = sections[last].entries.first(where: { $0.key == entry.key }) {
+        let repeatable = Self.repeatableKeys[sections[last].kind]?.contains(entry.key) ?? false
+        if !repeatable, let earlier = sections[last].entries.first(where: { $0.key == entry.key }) {
             throw error(.duplicateKey, line: entry.line, section: sections[last].title, key: entry.key,
                         "already set on line \(earlier.line)")
         }
@@ -116,13 +121,16 @@ struct ConfigurationLexer {
     }
 
     /// Cuts a comment: a line starting with `#`, or ` # ...` after whitespace. A `#` inside a
-    /// word (`a#b`) is kept.
+    /// word (`a#b`) or between double quotes (`argument = "a # b"`) is kept.
     static func removingComment(_ text: Substring) -> Substring {
         var previous: Character = " "
+        var quoted = false
         for index in text.indices {
             let character = text[index]
-            if character == "#", previous == " " || previous == "\t" { return text[..<index] }
-            previous = character
+            if character == "\"", previous != "\\" { quoted.toggle() }
+            if !quoted, character == "#", previous == " " || previous == "\t" { return text[..<index] }
+            // An escaped backslash escapes nothing after it: forget it.
+            previous = previous == "\\" && character == "\\" ? "a" : character
         }
         return text
     }

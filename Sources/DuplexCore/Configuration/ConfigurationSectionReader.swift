@@ -38,6 +38,20 @@ struct ConfigurationSectionReader {
         try optional(key, parser) ?? defaultValue
     }
 
+    /// The values of a repeatable key, in file order (empty when absent).
+    func list<Value>(_ key: String, _ parser: ConfigurationValueParser<Value>) throws(ConfigurationError) -> [Value] {
+        var values: [Value] = []
+        for entry in section.entries where entry.key == key {
+            values.append(try parse(entry, parser))
+        }
+        return values
+    }
+
+    /// The lines of a repeatable key, in file order.
+    func entries(_ key: String) -> [ConfigurationEntry] {
+        section.entries.filter { $0.key == key }
+    }
+
     private func parse<Value>(
         _ entry: ConfigurationEntry, _ parser: ConfigurationValueParser<Value>
     ) throws(ConfigurationError) -> Value {

@@ -17,6 +17,9 @@ public struct ControlMessageType: RawRepresentable, Sendable, Hashable, CustomSt
     /// Request: return a locked board to service.
     public static let unlock = ControlMessageType(rawValue: 0x05)
 
+    /// Request: the supervised components (``ComponentReport``). Supervisor requests use 0x10...
+    public static let components = ControlMessageType(rawValue: 0x10)
+
     /// Response to `status`.
     public static let statusReport = ControlMessageType(rawValue: 0x81)
     /// Response to `events`.
@@ -25,6 +28,8 @@ public struct ControlMessageType: RawRepresentable, Sendable, Hashable, CustomSt
     public static let ok = ControlMessageType(rawValue: 0x83)
     /// Response: the request failed. Payload: UInt16 code, string message.
     public static let error = ControlMessageType(rawValue: 0x84)
+    /// Response to `components`: a UInt16 count and that many ``ComponentReport``s.
+    public static let componentList = ControlMessageType(rawValue: 0x90)
 
     /// Whether the type is in the response half of the space.
     public var isResponse: Bool { rawValue & 0x80 != 0 }
@@ -36,10 +41,12 @@ public struct ControlMessageType: RawRepresentable, Sendable, Hashable, CustomSt
         case .switchover: "switchover"
         case .lock: "lock"
         case .unlock: "unlock"
+        case .components: "components"
         case .statusReport: "status-report"
         case .eventList: "event-list"
         case .ok: "ok"
         case .error: "error"
+        case .componentList: "component-list"
         default: "type 0x" + String(rawValue, radix: 16)
         }
     }

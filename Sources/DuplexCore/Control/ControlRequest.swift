@@ -12,6 +12,8 @@ public enum ControlRequest: Sendable, Hashable {
     case lock
     /// Return a locked board to service, as standby.
     case unlock
+    /// The supervised components; answered with ``ControlResponse/components(_:)``.
+    case components
 
     public var type: ControlMessageType {
         switch self {
@@ -20,6 +22,7 @@ public enum ControlRequest: Sendable, Hashable {
         case .switchover: .switchover
         case .lock: .lock
         case .unlock: .unlock
+        case .components: .components
         }
     }
 
@@ -27,7 +30,7 @@ public enum ControlRequest: Sendable, Hashable {
     public var frame: ControlFrame {
         var writer = ControlPayloadWriter(reservingCapacity: 4)
         switch self {
-        case .status, .lock, .unlock:
+        case .status, .lock, .unlock, .components:
             break
         case .events(let limit):
             writer.write(UInt32(clamping: limit))
@@ -59,6 +62,7 @@ public enum ControlRequest: Sendable, Hashable {
         case .switchover: request = .switchover(force: try reader.read(Bool.self))
         case .lock: request = .lock
         case .unlock: request = .unlock
+        case .components: request = .components
         case let type where type.isResponse:
             throw ControlProtocolError(.unexpectedType, "\(type) is not a request")
         case let type:

@@ -5,6 +5,8 @@ public enum ControlResponse: Sendable, Hashable {
     case events([EventRecord])
     case ok
     case error(ControlErrorReply)
+    /// At most ``Limits/componentsMax`` components, in configuration order.
+    case components([ComponentReport])
 
     public var type: ControlMessageType {
         switch self {
@@ -12,11 +14,12 @@ public enum ControlResponse: Sendable, Hashable {
         case .events: .eventList
         case .ok: .ok
         case .error: .error
+        case .components: .componentList
         }
     }
 
     /// The response as a frame.
-    /// - Throws: `limitExceeded` for too many paths, addresses or events; `messageTooLarge`
+    /// - Throws: `limitExceeded` for too many paths, addresses, events or components; `messageTooLarge`
     ///   when the payload exceeds ``ControlFrame/payloadSizeMax``.
     public func frame() throws(ControlProtocolError) -> ControlFrame {
         var writer = ControlPayloadWriter()
@@ -31,6 +34,9 @@ public enum ControlResponse: Sendable, Hashable {
         case .error(let reply):
             writer.write(reply.code.rawValue)
             try writer.write(reply.message)
+        case .components(let reports):
+            try writer.writeCount(reports.count, max: Limits.componentsMax, of: "components")
+            for report in reports { try report.encode(into: &writer) }
         }
         guard writer.bytes.count <= ControlFrame.payloadSizeMax else {
             throw ControlProtocolError(.messageTooLarge, "\(type) payload of \(writer.bytes.count) bytes")
@@ -66,6 +72,12 @@ public enum ControlResponse: Sendable, Hashable {
         case .error:
             let code = ControlErrorReply.Code(rawValue: try reader.read(UInt16.self))
             response = .error(ControlErrorReply(code: code, message: try reader.read(String.self)))
+        case .componentList:
+            var reports: [ComponentReport] = []
+            for _ in 0..<(try reader.readCount(max: Limits.componentsMax, of: "components")) {
+                reports.append(try ComponentReport(from: &reader))
+            }
+            response = .components(reports)
         case let type where !type.isResponse:
             throw ControlProtocolError(.unexpectedType, "\(type) is not a response")
         case let type:

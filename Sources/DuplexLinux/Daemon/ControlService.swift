@@ -19,6 +19,8 @@ public final class ControlService {
     let configuration: Configuration
     private let pair: PairService
     private let actuator: ActuatorService
+    /// The supervisor thread, told of role changes and asked for `duplexctl components`.
+    let supervisor: SupervisorService?
     private let listener: UnixListener
     private let signals: SignalFD
     let logger: Logger
@@ -40,11 +42,13 @@ public final class ControlService {
 
     public init(
         configuration: Configuration, pair: PairService, actuator: ActuatorService,
-        listener: UnixListener, signals: SignalFD, logger: Logger, startedAt: Instant
+        listener: UnixListener, signals: SignalFD, logger: Logger, startedAt: Instant,
+        supervisor: SupervisorService? = nil
     ) throws(Errno) {
         self.configuration = configuration
         self.pair = pair
         self.actuator = actuator
+        self.supervisor = supervisor
         self.listener = listener
         self.signals = signals
         self.logger = logger
@@ -168,6 +172,8 @@ public final class ControlService {
         case .unlock:
             pending[id] = .command(fd)
             post(.event(.unlockRequested(request: id)))
+        case .components:
+            respond(fd, .components(componentReports()))
         }
     }
 
@@ -193,6 +199,7 @@ public final class ControlService {
             guard let notice = pair.notices.pop() else { return }
             switch notice {
             case .trace(let trace, let at):
+                if case .roleChanged(_, let to, _, _) = trace { supervisor?.post(.roleChanged(to)) }
                 record(trace, at: at)
             case .reply(let request, let outcome):
                 guard case .command(let fd) = pending.removeValue(forKey: request) else { continue }
