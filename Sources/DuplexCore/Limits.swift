@@ -39,4 +39,40 @@ public enum Limits {
     public static let componentOutputReadMax = 4096
     /// Restarts remembered per component for its restart intensity (`N in T`: N is at most this).
     public static let componentRestartsMax = 100
+    /// Checkpoints on one board.
+    public static let checkpointsMax = 256
+    /// Bytes of a checkpoint name (UTF-8).
+    public static let checkpointNameSizeMax = 64
+    /// Bytes of one checkpoint: every section's key and value.
+    public static let checkpointSizeMax = 128 * 1024 * 1024
+    /// Bytes of every checkpoint of a board together.
+    public static let checkpointStoreSizeMax = 256 * 1024 * 1024
+    /// Sections in one checkpoint.
+    public static let sectionsMax = 256 * 1024
+    /// Bytes of one section's value.
+    public static let sectionSizeMax = 32 * 1024
+    /// Bytes of one section key.
+    public static let sectionKeySizeMax = 256
+    /// Operations in one checkpoint update (an atomic batch).
+    public static let checkpointOperationsMax = 64
+    /// Largest encoded checkpoint update (one record of the replication stream).
+    public static let checkpointUpdateSizeMax = 48 * 1024
+    /// Largest encoded replication message (an update or a snapshot chunk in its envelope).
+    public static let replicationMessageSizeMax = 48 * 1024 + 64
+    /// Checkpoint updates sent to the mate and not yet acknowledged.
+    public static let replicationWindowMax = 1024
+    /// Encoded bytes of those updates.
+    public static let replicationWindowSizeMax = 8 * 1024 * 1024
+    /// Updates a standby holds that it cannot apply yet (beyond a gap, or during a snapshot).
+    public static let replicationBacklogMax = 4096
+    /// Encoded bytes of those updates.
+    public static let replicationBacklogSizeMax = 32 * 1024 * 1024
+    /// Requests (synchronous writes and flushes) waiting for the mate's acknowledgement.
+    public static let replicationPendingMax = 1024
+    /// Updates retransmitted in one step.
+    public static let replicationResendBatchMax = 64
+    /// Snapshot chunks sent and not yet acknowledged.
+    public static let snapshotChunksInFlightMax = 16
+    /// Actions one call to `ReplicationCore.handle` may return.
+    public static let replicationActionsMax = 8192
 }

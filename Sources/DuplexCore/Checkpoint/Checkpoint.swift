@@ -1,0 +1,98 @@
+/// One named checkpoint: sections (key → bytes) under explicit limits, with the sequence number
+/// of the last update applied to it and a checksum of its content.
+///
+/// Each section keeps the CRC-32C computed when it was written (of the key length as a
+/// big-endian UInt16, the key and the value); reading a section computes it again and refuses
+/// bytes that no longer match. The checkpoint's `checksum` is the wrapping sum of its
+/// sections' CRCs, so it follows every write in constant time and two replicas with the same
+/// content have the same checksum whatever the order of their writes.
+public struct Checkpoint: Sendable, Hashable {
+    public let name: String
+    public let limits: CheckpointLimits
+    /// The store sequence number of the last update applied to this checkpoint.
+    public internal(set) var sequence: UInt64
+    /// Bytes of every section's key and value.
+    public internal(set) var size: Int = 0
+    /// Wrapping sum of the sections' CRC-32C.
+    public internal(set) var checksum: UInt32 = 0
+    var sections: [SectionKey: Section] = [:]
+
+    init(name: String, limits: CheckpointLimits, sequence: UInt64) {
+        self.name = name
+        self.limits = limits
+        self.sequence = sequence
+    }
+
+    public var sectionCount: Int { sections.count }
+
+    /// The section keys in byte order.
+    public var keys: [SectionKey] { sections.keys.sorted() }
+
+    /// The bytes of a section, or nil when it does not exist.
+    /// - Throws: `corrupted` when the bytes no longer match the CRC computed when written.
+    public func read(_ key: SectionKey) throws(CheckpointError) -> [UInt8]? {
+        guard let section = sections[key] else { return nil }
+        let computed = Checkpoint.sectionChecksum(key: key, bytes: section.bytes)
+        guard computed == section.checksum else {
+            throw CheckpointError(
+                .corrupted, checkpoint: name, key: key, value: UInt64(computed), limit: UInt64(section.checksum))
+        }
+        return section.bytes
+    }
+
+    /// Computes every section's CRC, the size and the checksum again and compares them with
+    /// the values kept since the writes.
+    /// - Throws: `corrupted` at the first difference.
+    public func verify() throws(CheckpointError) {
+        precondition(sections.count <= limits.sectionsMax, "a checkpoint holds at most sectionsMax sections")
+        var total: UInt32 = 0
+        var bytes = 0
+        for key in keys {
+            _ = try read(key)
+            total &+= sections[key]!.checksum
+            bytes += Checkpoint.footprint(key: key, count: sections[key]!.bytes.count)
+        }
+        guard total == checksum, bytes == size else {
+            throw CheckpointError(.corrupted, checkpoint: name, value: UInt64(total), limit: UInt64(checksum))
+        }
+    }
+
+    /// The CRC-32C of one section: key length (UInt16, big-endian), key, value.
+    static func sectionChecksum(key: SectionKey, bytes: [UInt8]) -> UInt32 {
+        precondition(key.bytes.count <= Limits.sectionKeySizeMax, "a key within its limit")
+        let length = UInt16(key.bytes.count)
+        var crc = withUnsafeBytes(of: length.bigEndian) { CRC32C.update(0, $0) }
+        crc = key.bytes.withUnsafeBytes { CRC32C.update(crc, $0) }
+        return bytes.withUnsafeBytes { CRC32C.update(crc, $0) }
+    }
+
+    /// What a section counts against `sizeMax`: its key and its value.
+    static func footprint(key: SectionKey, count: Int) -> Int {
+        key.bytes.count + count
+    }
+
+    /// Sets or removes one section and keeps the size and checksum up to date.
+    mutating func set(_ key: SectionKey, _ section: Section?) {
+        if let old = sections[key] {
+            size -= Checkpoint.footprint(key: key, count: old.bytes.count)
+            checksum &-= old.checksum
+        }
+        if let section {
+            size += Checkpoint.footprint(key: key, count: section.bytes.count)
+            checksum &+= section.checksum
+        }
+        sections[key] = section
+        assert(size >= 0, "a size never goes negative")
+    }
+}
+
+/// A section's value and the CRC computed when it was written.
+struct Section: Sendable, Hashable {
+    var bytes: [UInt8]
+    var checksum: UInt32
+
+    init(key: SectionKey, bytes: [UInt8]) {
+        self.bytes = bytes
+        checksum = Checkpoint.sectionChecksum(key: key, bytes: bytes)
+    }
+}

@@ -1,0 +1,171 @@
+/// The effect of one update, computed before anything changes: the store applies it only when
+/// every limit holds, which is what makes an update all or nothing.
+struct UpdatePlan: Sendable {
+    var limits: CheckpointLimits
+    var creates = false
+    var removes = false
+    /// The final state of each section the update touches (nil: deleted).
+    var changes: [SectionKey: Section?] = [:]
+    var size: Int
+    var sections: Int
+    var checksum: UInt32
+    var storeSize: Int
+}
+
+extension CheckpointStore {
+    /// Checkpoints small enough for the debug build to verify in full after every update.
+    static let verifiedAfterEachUpdateMax = 64
+
+    func plan(_ update: CheckpointUpdate) throws(CheckpointError) -> UpdatePlan {
+        let name = update.checkpoint
+        try checkShape(update)
+        let existing = checkpoints[name]
+        var plan: UpdatePlan
+        if case .create(let limits) = update.operations[0] {
+            guard existing == nil else { throw CheckpointError(.checkpointExists, checkpoint: name) }
+            guard checkpoints.count < Limits.checkpointsMax else {
+                throw CheckpointError(
+                    .tooManyCheckpoints, checkpoint: name, value: UInt64(checkpoints.count + 1),
+                    limit: UInt64(Limits.checkpointsMax))
+            }
+            try limits.validate(checkpoint: name)
+            plan = UpdatePlan(limits: limits, creates: true, size: 0, sections: 0, checksum: 0, storeSize: size)
+        } else {
+            guard let existing else { throw CheckpointError(.noSuchCheckpoint, checkpoint: name) }
+            plan = UpdatePlan(
+                limits: existing.limits, size: existing.size, sections: existing.sectionCount,
+                checksum: existing.checksum, storeSize: size)
+        }
+        for operation in update.operations {
+            try fold(operation, into: &plan, existing: existing, checkpoint: name)
+        }
+        try checkBounds(plan, checkpoint: name)
+        let encoded = update.encodedSize
+        guard encoded <= Limits.checkpointUpdateSizeMax else {
+            throw CheckpointError(
+                .updateTooLarge, checkpoint: name, value: UInt64(encoded), limit: UInt64(Limits.checkpointUpdateSizeMax))
+        }
+        return plan
+    }
+
+    /// The name, the number of operations, `create` only first and `remove` only alone.
+    private func checkShape(_ update: CheckpointUpdate) throws(CheckpointError) {
+        let name = update.checkpoint
+        let nameSize = name.utf8.count
+        guard nameSize >= 1, nameSize <= Limits.checkpointNameSizeMax else {
+            throw CheckpointError(
+                .invalidName, checkpoint: name, value: UInt64(nameSize), limit: UInt64(Limits.checkpointNameSizeMax))
+        }
+        let count = update.operations.count
+        guard count >= 1, count <= Limits.checkpointOperationsMax else {
+            throw CheckpointError(
+                .tooManyOperations, checkpoint: name, value: UInt64(count), limit: UInt64(Limits.checkpointOperationsMax))
+        }
+        for (index, operation) in update.operations.enumerated() {
+            switch operation {
+            case .create where index != 0:
+                throw CheckpointError(.malformedUpdate, checkpoint: name, detail: "create is not the first operation")
+            case .remove where count != 1:
+                throw CheckpointError(.malformedUpdate, checkpoint: name, detail: "remove is not the only operation")
+            default:
+                continue
+            }
+        }
+    }
+
+    private func fold(
+        _ operation: CheckpointUpdate.Operation, into plan: inout UpdatePlan, existing: Checkpoint?,
+        checkpoint name: String
+    ) throws(CheckpointError) {
+        func current(_ key: SectionKey) -> Section? {
+            if let change = plan.changes[key] { return change }
+            return existing?.sections[key]
+        }
+        func retract(_ key: SectionKey, _ old: Section) {
+            let footprint = Checkpoint.footprint(key: key, count: old.bytes.count)
+            plan.size -= footprint
+            plan.storeSize -= footprint
+            plan.sections -= 1
+            plan.checksum &-= old.checksum
+        }
+        switch operation {
+        case .create:
+            assert(plan.creates, "create was checked as the first operation")
+        case .remove:
+            plan.removes = true
+            plan.storeSize -= plan.size
+        case .write(let key, let bytes):
+            try checkKey(key, checkpoint: name)
+            guard bytes.count <= plan.limits.sectionSizeMax else {
+                throw CheckpointError(
+                    .sectionTooLarge, checkpoint: name, key: key, value: UInt64(bytes.count),
+                    limit: UInt64(plan.limits.sectionSizeMax))
+            }
+            if let old = current(key) { retract(key, old) }
+            let section = Section(key: key, bytes: bytes)
+            let footprint = Checkpoint.footprint(key: key, count: bytes.count)
+            plan.size += footprint
+            plan.storeSize += footprint
+            plan.sections += 1
+            plan.checksum &+= section.checksum
+            plan.changes[key] = .some(section)
+        case .delete(let key):
+            try checkKey(key, checkpoint: name)
+            guard let old = current(key) else { throw CheckpointError(.noSuchSection, checkpoint: name, key: key) }
+            retract(key, old)
+            plan.changes[key] = .some(nil)
+        }
+    }
+
+    private func checkKey(_ key: SectionKey, checkpoint name: String) throws(CheckpointError) {
+        guard key.bytes.count <= Limits.sectionKeySizeMax else {
+            throw CheckpointError(
+                .keyTooLarge, checkpoint: name, key: SectionKey(Array(key.bytes.prefix(16))),
+                value: UInt64(key.bytes.count), limit: UInt64(Limits.sectionKeySizeMax))
+        }
+    }
+
+    private func checkBounds(_ plan: UpdatePlan, checkpoint name: String) throws(CheckpointError) {
+        guard !plan.removes else { return }
+        guard plan.size <= plan.limits.sizeMax else {
+            throw CheckpointError(
+                .checkpointTooLarge, checkpoint: name, value: UInt64(plan.size), limit: UInt64(plan.limits.sizeMax))
+        }
+        guard plan.sections <= plan.limits.sectionsMax else {
+            throw CheckpointError(
+                .tooManySections, checkpoint: name, value: UInt64(plan.sections),
+                limit: UInt64(plan.limits.sectionsMax))
+        }
+        guard plan.storeSize <= Limits.checkpointStoreSizeMax else {
+            throw CheckpointError(
+                .storeTooLarge, checkpoint: name, value: UInt64(plan.storeSize),
+                limit: UInt64(Limits.checkpointStoreSizeMax))
+        }
+    }
+
+    /// Applies a plan made by `plan(_:)` for this update; it cannot fail.
+    mutating func apply(_ plan: UpdatePlan, of update: CheckpointUpdate) {
+        precondition(update.sequence == sequence + 1, "updates apply in sequence")
+        let name = update.checkpoint
+        if plan.removes {
+            checkpoints[name] = nil
+        } else {
+            if plan.creates {
+                checkpoints[name] = Checkpoint(name: name, limits: plan.limits, sequence: update.sequence)
+            }
+            for (key, section) in plan.changes {
+                checkpoints[name]!.set(key, section)
+            }
+            checkpoints[name]!.sequence = update.sequence
+            let checkpoint = checkpoints[name]!
+            assert(checkpoint.size == plan.size && checkpoint.checksum == plan.checksum, "the plan and the result agree")
+            assert(checkpoint.sectionCount == plan.sections, "the plan and the result agree")
+            // Paired with the check on read: verify a small checkpoint in full (debug builds).
+            assert(
+                checkpoint.sectionCount > Self.verifiedAfterEachUpdateMax || (try? checkpoint.verify()) != nil,
+                "a checkpoint verifies after every update")
+        }
+        size = plan.storeSize
+        sequence = update.sequence
+    }
+}

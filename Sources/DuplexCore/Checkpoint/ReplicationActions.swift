@@ -1,0 +1,20 @@
+/// The actions of one `ReplicationCore.handle` call, at most `Limits.replicationActionsMax`.
+public struct ReplicationActions: Sendable, RandomAccessCollection {
+    private var storage: [ReplicationAction] = []
+
+    public init() {}
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { storage.count }
+
+    public subscript(position: Int) -> ReplicationAction {
+        storage[position]
+    }
+
+    /// - Important: traps when more than `Limits.replicationActionsMax` actions are appended (a
+    ///   core bug: every source of actions is bounded by a smaller limit).
+    mutating func append(_ action: ReplicationAction) {
+        precondition(storage.count < Limits.replicationActionsMax, "too many actions in one step")
+        storage.append(action)
+    }
+}

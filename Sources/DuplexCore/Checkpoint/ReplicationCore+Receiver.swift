@@ -1,0 +1,281 @@
+/// The standby's side: the replica's stream from the active.
+struct ReceiverState: Sendable {
+    enum Phase: Sendable, Hashable {
+        /// Asked for a snapshot (or will, once the mate is reachable); none has started.
+        case waiting
+        /// Receiving a snapshot.
+        case syncing
+        /// The replica follows the live stream.
+        case live
+    }
+
+    var phase: Phase = .waiting
+    var assembler: SnapshotAssembler?
+    /// The snapshot asked for, being received, or installed.
+    var snapshot: UInt64 = 0
+    /// What the installed snapshot held.
+    var installed: SnapshotSummary?
+    var requestedAt: Instant?
+    /// The last chunk accepted.
+    var progressAt: Instant = .zero
+    /// Updates received that cannot be applied yet, by sequence.
+    var backlog: [UInt64: CheckpointUpdate] = [:]
+    var backlogBytes = 0
+    /// The highest sequence received from the active.
+    var highestSeen: UInt64 = 0
+    var ackDueAt: Instant?
+    var appliedSinceAck = 0
+    var nackedFrom: UInt64 = 0
+    var nackedAt: Instant?
+    /// Caught up after the snapshot; stays so until the next resync.
+    var hot = false
+    /// The mate was unreachable while the replica was live: resync when it comes back.
+    var sessionLost = false
+}
+
+extension ReplicationCore {
+    mutating func updateReceived(
+        _ update: CheckpointUpdate, ackNow: Bool, epoch messageEpoch: UInt64, now: Instant,
+        into actions: inout ReplicationActions
+    ) {
+        switch receiver.phase {
+        case .waiting:
+            // No snapshot yet to apply it to; it comes again once one is installed.
+            counters.staleDropped += 1
+        case .syncing:
+            guard messageEpoch == receiver.assembler!.epoch, let header = receiver.assembler!.header else {
+                counters.staleDropped += 1
+                return
+            }
+            guard update.sequence > header.cutover else {
+                counters.duplicatesDropped += 1
+                return
+            }
+            hold(update, above: header.cutover)
+            scheduleAck(now: now, at: ackNow, into: &actions)
+        case .live:
+            guard messageEpoch == epoch else {
+                if messageEpoch > epoch {
+                    startResync(.epochChanged, now: now, into: &actions)
+                } else {
+                    counters.staleDropped += 1
+                }
+                return
+            }
+            liveUpdate(update, ackNow: ackNow, now: now, into: &actions)
+        }
+    }
+
+    private mutating func liveUpdate(
+        _ update: CheckpointUpdate, ackNow: Bool, now: Instant, into actions: inout ReplicationActions
+    ) {
+        receiver.highestSeen = max(receiver.highestSeen, update.sequence)
+        if update.sequence <= store.sequence {
+            // A retransmission: our acknowledgement was probably lost.
+            counters.duplicatesDropped += 1
+            return sendAck(into: &actions)
+        }
+        if update.sequence == store.sequence + 1 {
+            guard applyUpdate(update, now: now, into: &actions) else { return }
+            drainBacklog(now: now, into: &actions)
+        } else {
+            hold(update, above: store.sequence)
+        }
+        guard receiver.phase == .live else { return }
+        nackGap(now: now, into: &actions)
+        checkHot(into: &actions)
+        let immediate = ackNow || receiver.appliedSinceAck >= configuration.ackEvery
+        scheduleAck(now: now, at: immediate, into: &actions)
+    }
+
+    /// Keeps an update that cannot be applied yet, if it is within the backlog's bounds.
+    private mutating func hold(_ update: CheckpointUpdate, above floor: UInt64) {
+        receiver.highestSeen = max(receiver.highestSeen, update.sequence)
+        guard receiver.backlog[update.sequence] == nil else {
+            counters.duplicatesDropped += 1
+            return
+        }
+        let size = update.encodedSize
+        guard update.sequence <= floor + UInt64(Limits.replicationBacklogMax),
+            receiver.backlog.count < Limits.replicationBacklogMax,
+            receiver.backlogBytes + size <= Limits.replicationBacklogSizeMax
+        else {
+            // The active sends it again after its timeout, when there is room.
+            counters.staleDropped += 1
+            return
+        }
+        receiver.backlog[update.sequence] = update
+        receiver.backlogBytes += size
+    }
+
+    /// Applies the next update to the replica; on failure the replicas diverged: resync.
+    /// - Returns: whether it applied.
+    private mutating func applyUpdate(
+        _ update: CheckpointUpdate, now: Instant, into actions: inout ReplicationActions
+    ) -> Bool {
+        do {
+            try store.replay(update)
+        } catch {
+            actions.append(.trace(.replicaDiverged(error)))
+            startResync(.diverged, now: now, into: &actions)
+            return false
+        }
+        counters.updatesApplied += 1
+        receiver.appliedSinceAck += 1
+        actions.append(.apply(update))
+        return true
+    }
+
+    /// Applies the held updates that follow the replica's sequence.
+    mutating func drainBacklog(now: Instant, into actions: inout ReplicationActions) {
+        for _ in 0..<Limits.replicationBacklogMax {
+            guard let next = receiver.backlog.removeValue(forKey: store.sequence + 1) else { return }
+            receiver.backlogBytes -= next.encodedSize
+            guard applyUpdate(next, now: now, into: &actions) else { return }
+        }
+        assert(receiver.backlog[store.sequence + 1] == nil, "the backlog drained")
+    }
+
+    /// Asks for the updates between the replica and the first held one, unless it just did.
+    mutating func nackGap(now: Instant, into actions: inout ReplicationActions) {
+        let from = store.sequence + 1
+        guard receiver.phase == .live, let lowest = receiver.backlog.keys.min(), lowest > from else {
+            receiver.nackedAt = nil
+            return
+        }
+        if receiver.nackedFrom == from, let at = receiver.nackedAt, at + configuration.nackInterval > now {
+            return
+        }
+        receiver.nackedFrom = from
+        receiver.nackedAt = now
+        counters.nacksSent += 1
+        actions.append(
+            .send(ReplicationMessage(epoch: epoch, .nack(snapshot: receiver.snapshot, from: from, through: lowest - 1))))
+    }
+
+    /// Hot once the snapshot is installed and nothing held waits behind a gap.
+    mutating func checkHot(into actions: inout ReplicationActions) {
+        guard receiver.phase == .live, !receiver.hot, receiver.backlog.isEmpty else { return }
+        receiver.hot = true
+        actions.append(.trace(.becameHot(sequence: store.sequence)))
+        report(hot: true, into: &actions)
+        sendAck(into: &actions)
+    }
+
+    func currentAck() -> ReplicationAck {
+        switch receiver.phase {
+        case .waiting:
+            return ReplicationAck(snapshot: receiver.snapshot, received: 0, applied: 0, chunks: 0, installed: false, hot: false)
+        case .syncing:
+            let assembler = receiver.assembler!
+            var received = assembler.header?.cutover ?? 0
+            for _ in 0..<Limits.replicationBacklogMax {
+                guard receiver.backlog[received + 1] != nil else { break }
+                received += 1
+            }
+            return ReplicationAck(
+                snapshot: receiver.snapshot, received: assembler.header == nil ? 0 : received, applied: 0,
+                chunks: assembler.nextIndex, installed: false, hot: false)
+        case .live:
+            return ReplicationAck(
+                snapshot: receiver.snapshot, received: store.sequence, applied: store.sequence,
+                chunks: receiver.installed?.chunks ?? 0, installed: true, hot: receiver.hot)
+        }
+    }
+
+    mutating func sendAck(into actions: inout ReplicationActions) {
+        let ackEpoch = receiver.phase == .syncing ? receiver.assembler!.epoch : epoch
+        actions.append(.send(ReplicationMessage(epoch: ackEpoch, .ack(currentAck()))))
+        receiver.ackDueAt = nil
+        receiver.appliedSinceAck = 0
+        counters.acksSent += 1
+    }
+
+    /// Acknowledges at once, or within `ackDelay` to coalesce with what follows.
+    func scheduleAckDeadline(now: Instant) -> Instant {
+        receiver.ackDueAt ?? (now + configuration.ackDelay)
+    }
+
+    mutating func scheduleAck(now: Instant, at immediate: Bool, into actions: inout ReplicationActions) {
+        if immediate {
+            sendAck(into: &actions)
+        } else {
+            receiver.ackDueAt = scheduleAckDeadline(now: now)
+        }
+    }
+
+    mutating func receiverTimers(now: Instant, into actions: inout ReplicationActions) {
+        switch receiver.phase {
+        case .waiting:
+            guard mateReachable else { return }
+            if receiver.requestedAt.map({ $0 + configuration.snapshotRequestInterval <= now }) ?? true {
+                requestSnapshot(now: now, into: &actions)
+            }
+        case .syncing:
+            if receiver.progressAt + configuration.snapshotStallTimeout <= now {
+                return startResync(.snapshotStalled, now: now, into: &actions)
+            }
+            if let due = receiver.ackDueAt, due <= now { sendAck(into: &actions) }
+        case .live:
+            if let due = receiver.ackDueAt, due <= now { sendAck(into: &actions) }
+            if let at = receiver.nackedAt, at + configuration.nackInterval <= now {
+                nackGap(now: now, into: &actions)
+            }
+        }
+    }
+
+    var receiverDeadline: Instant {
+        var deadline = receiver.ackDueAt ?? Instant(nanoseconds: .max)
+        switch receiver.phase {
+        case .waiting:
+            guard mateReachable else { return Instant(nanoseconds: .max) }
+            deadline = min(deadline, (receiver.requestedAt ?? lastEventAt) + configuration.snapshotRequestInterval)
+        case .syncing:
+            deadline = min(deadline, receiver.progressAt + configuration.snapshotStallTimeout)
+        case .live:
+            if !receiver.backlog.isEmpty, let at = receiver.nackedAt {
+                deadline = min(deadline, at + configuration.nackInterval)
+            }
+        }
+        return deadline
+    }
+
+    /// Sends `.readinessChanged` when the hot flag the pair protocol knows changes.
+    mutating func report(hot: Bool, into actions: inout ReplicationActions) {
+        guard reportedHot != hot else { return }
+        reportedHot = hot
+        actions.append(.readinessChanged(hot: hot))
+    }
+
+    /// Where the standby's replica stands.
+    public var progress: ReplicationProgress {
+        var progress = ReplicationProgress()
+        progress.sequence = store.sequence
+        progress.backlog = receiver.backlog.count
+        guard mode == .receiver else { return progress }
+        progress.snapshot = receiver.snapshot
+        switch receiver.phase {
+        case .waiting:
+            progress.phase = .waiting
+        case .syncing:
+            let assembler = receiver.assembler!
+            progress.phase = .receiving
+            progress.chunksReceived = assembler.nextIndex
+            progress.chunksTotal = assembler.total
+            progress.sectionsReceived = assembler.sectionsReceived
+            progress.bytesReceived = assembler.bytesReceived
+            progress.sectionsTotal = assembler.header?.sections ?? 0
+            progress.bytesTotal = assembler.header?.bytes ?? 0
+        case .live:
+            progress.phase = receiver.hot ? .hot : .catchingUp
+            let summary = receiver.installed!
+            progress.chunksReceived = summary.chunks
+            progress.chunksTotal = summary.chunks
+            progress.sectionsReceived = summary.sections
+            progress.sectionsTotal = summary.sections
+            progress.bytesReceived = summary.bytes
+            progress.bytesTotal = summary.bytes
+        }
+        return progress
+    }
+}

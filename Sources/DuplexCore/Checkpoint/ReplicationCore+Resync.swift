@@ -1,0 +1,135 @@
+extension ReplicationCore {
+    /// A new snapshot identifier: this board's incarnation and a counter that skips 0.
+    mutating func nextSnapshotID() -> UInt64 {
+        snapshotCounter &+= 1
+        if snapshotCounter == 0 { snapshotCounter = 1 }
+        return UInt64(configuration.incarnation) << 32 | UInt64(snapshotCounter)
+    }
+
+    /// Gives up the stream and asks the active for a snapshot (now if the mate is reachable,
+    /// otherwise once it is). The replica stays readable until the snapshot replaces it.
+    mutating func startResync(
+        _ reason: ResyncReason, writesSinceTakeover: UInt64 = 0, now: Instant, into actions: inout ReplicationActions
+    ) {
+        precondition(mode == .receiver, "only a receiver resynchronises")
+        counters.resyncs += 1
+        actions.append(
+            .trace(.resyncStarted(reason, replicaSequence: store.sequence, writesSinceTakeover: writesSinceTakeover)))
+        report(hot: false, into: &actions)
+        receiver = ReceiverState()
+        receiver.snapshot = nextSnapshotID()
+        if mateReachable { requestSnapshot(now: now, into: &actions) }
+        assert(receiver.phase == .waiting && !receiver.hot, "a resync starts from nothing")
+    }
+
+    mutating func requestSnapshot(now: Instant, into actions: inout ReplicationActions) {
+        precondition(receiver.phase == .waiting && receiver.snapshot != 0, "a request while waiting")
+        receiver.requestedAt = now
+        actions.append(.trace(.snapshotRequested(snapshot: receiver.snapshot, replicaSequence: store.sequence)))
+        actions.append(
+            .send(
+                ReplicationMessage(
+                    epoch: epoch, .snapshotRequest(snapshot: receiver.snapshot, replicaSequence: store.sequence))))
+    }
+
+    mutating func chunkReceived(
+        _ chunk: SnapshotChunk, epoch messageEpoch: UInt64, now: Instant, into actions: inout ReplicationActions
+    ) {
+        guard chunk.snapshot == receiver.snapshot else {
+            counters.staleDropped += 1
+            return
+        }
+        switch receiver.phase {
+        case .waiting:
+            // A snapshot starts with its first chunk; the active sends the others again.
+            guard chunk.index == 0 else {
+                counters.staleDropped += 1
+                return
+            }
+            receiver.assembler = SnapshotAssembler(snapshot: chunk.snapshot, epoch: messageEpoch)
+            receiver.phase = .syncing
+            receiver.progressAt = now
+        case .syncing:
+            guard messageEpoch == receiver.assembler!.epoch else {
+                counters.staleDropped += 1
+                return
+            }
+        case .live:
+            // A repeat after the install: the active missed our acknowledgement.
+            return sendAck(into: &actions)
+        }
+        if chunk.index == receiver.assembler!.nextIndex {
+            do {
+                try receiver.assembler!.accept(chunk)
+            } catch {
+                actions.append(.trace(.snapshotRejected(snapshot: chunk.snapshot, error)))
+                return startResync(.snapshotRejected, now: now, into: &actions)
+            }
+            receiver.progressAt = now
+        } else {
+            counters.duplicatesDropped += 1
+        }
+        // Chunks are paced by these acknowledgements: send one for every chunk.
+        sendAck(into: &actions)
+    }
+
+    mutating func snapshotDone(
+        _ summary: SnapshotSummary, epoch messageEpoch: UInt64, now: Instant, into actions: inout ReplicationActions
+    ) {
+        guard summary.snapshot == receiver.snapshot else {
+            counters.staleDropped += 1
+            return
+        }
+        switch receiver.phase {
+        case .waiting:
+            counters.staleDropped += 1
+        case .live:
+            sendAck(into: &actions)
+        case .syncing:
+            // Read in place: a copy of the assembler would make `finish` copy its store.
+            guard messageEpoch == receiver.assembler!.epoch, receiver.assembler!.total > 0,
+                receiver.assembler!.nextIndex == receiver.assembler!.total
+            else {
+                // Chunks are missing: the active sends them again.
+                counters.staleDropped += 1
+                return
+            }
+            let replica: CheckpointStore
+            do {
+                replica = try receiver.assembler!.finish(summary)
+            } catch {
+                actions.append(.trace(.snapshotRejected(snapshot: summary.snapshot, error)))
+                return startResync(.snapshotRejected, now: now, into: &actions)
+            }
+            install(replica, summary: summary, epoch: messageEpoch, now: now, into: &actions)
+        }
+    }
+
+    /// Replaces the replica by the snapshot, then applies what was held after its cut-over.
+    private mutating func install(
+        _ replica: CheckpointStore, summary: SnapshotSummary, epoch activeEpoch: UInt64, now: Instant,
+        into actions: inout ReplicationActions
+    ) {
+        precondition(replica.sequence == summary.cutover, "the snapshot is at its cut-over")
+        let previous = store.sequence
+        store = replica
+        epoch = activeEpoch
+        receiver.assembler = nil
+        receiver.phase = .live
+        receiver.installed = summary
+        receiver.sessionLost = false
+        let stale = receiver.backlog.keys.filter { $0 <= summary.cutover }
+        for sequence in stale {
+            receiver.backlogBytes -= receiver.backlog.removeValue(forKey: sequence)!.encodedSize
+        }
+        counters.snapshotsInstalled += 1
+        actions.append(
+            .trace(.snapshotInstalled(snapshot: summary.snapshot, cutover: summary.cutover, previousSequence: previous)))
+        actions.append(.replaceReplica(summary))
+        drainBacklog(now: now, into: &actions)
+        guard receiver.phase == .live else { return }
+        nackGap(now: now, into: &actions)
+        checkHot(into: &actions)
+        sendAck(into: &actions)
+    }
+}

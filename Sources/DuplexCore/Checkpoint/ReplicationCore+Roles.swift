@@ -1,0 +1,103 @@
+/// What a takeover would lose with the replica as it was.
+struct ReplicaState: Sendable, Hashable {
+    var caughtUp: Bool
+    var missing: UInt64
+    var snapshotIncomplete: Bool
+}
+
+extension ReplicationCore {
+    mutating func roleChanged(
+        to next: Role, epoch newEpoch: UInt64, now: Instant, into actions: inout ReplicationActions
+    ) {
+        let from = mode
+        let to = Self.mode(of: next)
+        let replica = replicaState
+        let idle = idleReplica
+        role = next
+        idleReplica = nil
+        switch (from, to) {
+        case (.receiver, .sender), (.receiver, .draining):
+            takeOver(epoch: newEpoch, replica: replica, into: &actions)
+        case (.idle, .sender), (.idle, .draining):
+            takeOver(epoch: newEpoch, replica: idle, into: &actions)
+        case (.sender, .sender), (.sender, .draining), (.draining, .sender), (.draining, .draining):
+            // A switchover in progress or abandoned keeps the stream; a new epoch starts another.
+            if newEpoch != epoch {
+                dropSession(into: &actions)
+                epoch = newEpoch
+            }
+        case (.sender, .receiver), (.draining, .receiver):
+            dropSession(into: &actions)
+            let written = store.sequence - sender.sequenceAtTakeover
+            sender = SenderState()
+            startResync(.roleLost, writesSinceTakeover: written, now: now, into: &actions)
+        case (.idle, .receiver):
+            startResync(.joined, now: now, into: &actions)
+        case (.receiver, .receiver):
+            break
+        case (.idle, .idle):
+            idleReplica = idle
+        case (.sender, .idle), (.draining, .idle):
+            dropSession(into: &actions)
+            sender = SenderState()
+        case (.receiver, .idle):
+            // Remembered for a takeover from the idle role (a separated board that takes over).
+            idleReplica = replica
+            receiver = ReceiverState()
+            report(hot: false, into: &actions)
+        }
+        assert(Self.mode(of: role) == to, "the role is the new one")
+    }
+
+    /// What a takeover would lose with the replica as it is now.
+    var replicaState: ReplicaState {
+        let known = max(receiver.highestSeen, receiver.assembler?.header?.cutover ?? 0)
+        return ReplicaState(
+            caughtUp: receiver.phase == .live && receiver.hot && receiver.backlog.isEmpty,
+            missing: known > store.sequence ? known - store.sequence : 0,
+            snapshotIncomplete: receiver.phase != .live)
+    }
+
+    /// Becomes the active: the replica is the store, and the stream goes on from its sequence.
+    private mutating func takeOver(epoch newEpoch: UInt64, replica: ReplicaState?, into actions: inout ReplicationActions) {
+        precondition(newEpoch > 0, "an active board has an epoch")
+        if let replica, !replica.caughtUp {
+            // A replica that was not caught up: record what is known to be missing.
+            actions.append(
+                .trace(
+                    .stateLost(
+                        replicaSequence: store.sequence, missing: replica.missing,
+                        snapshotIncomplete: replica.snapshotIncomplete)))
+        }
+        receiver = ReceiverState()
+        sender = SenderState()
+        sender.sequenceAtTakeover = store.sequence
+        epoch = newEpoch
+        actions.append(.trace(.tookOver(sequence: store.sequence, epoch: newEpoch)))
+        assert(sender.session == nil && sender.pending.isEmpty, "a new active starts without a stream")
+    }
+
+    mutating func mateReachabilityChanged(_ reachable: Bool, now: Instant, into actions: inout ReplicationActions) {
+        guard reachable != mateReachable else { return }
+        mateReachable = reachable
+        switch mode {
+        case .sender, .draining:
+            if !reachable { dropSession(into: &actions) }
+        case .receiver:
+            if reachable {
+                if receiver.sessionLost { startResync(.mateReturned, now: now, into: &actions) }
+            } else if receiver.phase == .live {
+                receiver.sessionLost = true
+            } else {
+                // The active dropped our stream: start again with a fresh identifier when it is back.
+                let hot = receiver.hot
+                receiver = ReceiverState()
+                receiver.snapshot = nextSnapshotID()
+                assert(!hot, "a replica that is not live is not hot")
+            }
+        case .idle:
+            break
+        }
+        assert(mateReachable == reachable, "reachability recorded")
+    }
+}

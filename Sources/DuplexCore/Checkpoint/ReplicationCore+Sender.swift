@@ -1,0 +1,240 @@
+/// The active's side: the stream to the standby that asked for it.
+struct SenderState: Sendable {
+    /// The standby's stream, from its snapshot request on; nil without a standby listening.
+    var session: SenderSession?
+    /// Synchronous writes and flushes waiting for the mate, in sequence order.
+    var pending: [PendingRequest] = []
+    /// A write was refused because the window was full: say `.windowOpened` when it has room.
+    var windowWasFull = false
+    /// The store's sequence when this board became active.
+    var sequenceAtTakeover: UInt64 = 0
+}
+
+struct SenderSession: Sendable {
+    /// The snapshot the standby's replica comes from.
+    var snapshot: UInt64
+    /// The sequence that snapshot holds.
+    var cutover: UInt64
+    /// Updates sent and not acknowledged: sequences `acked + 1 ... store.sequence`.
+    var window: [WindowEntry] = []
+    var windowBytes = 0
+    /// The standby holds every update up to here.
+    var acked: UInt64
+    /// The standby applied every update up to here (meaningful once `installed`).
+    var applied: UInt64 = 0
+    var installed = false
+    var mateHot = false
+    /// The snapshot being sent, until the standby installed it.
+    var serving: SnapshotServing?
+}
+
+struct WindowEntry: Sendable {
+    var update: CheckpointUpdate
+    var size: Int
+    var sentAt: Instant
+    var ackNow: Bool
+}
+
+struct PendingRequest: Sendable, Hashable {
+    var request: UInt64
+    /// Complete it once the mate applied this sequence.
+    var sequence: UInt64
+}
+
+extension ReplicationCore {
+    mutating func write(
+        request: UInt64, update: CheckpointUpdate, sync: Bool, now: Instant, into actions: inout ReplicationActions
+    ) {
+        func refuse(_ refusal: WriteRefusal) {
+            counters.writesRefused += 1
+            actions.append(.complete(request: request, .refused(refusal)))
+        }
+        guard mode == .sender else { return refuse(.notActive) }
+        let waits = sync && mateIsHot
+        if sync, !waits, configuration.syncPolicy == .fail { return refuse(.mateNotHot) }
+        if waits, sender.pending.count >= Limits.replicationPendingMax { return refuse(.busy) }
+        if let window = sender.session?.window.count, let bytes = sender.session?.windowBytes {
+            guard window < configuration.windowMax, bytes + update.encodedSize <= configuration.windowSizeMax else {
+                sender.windowWasFull = true
+                return refuse(.windowFull)
+            }
+        }
+        let committed: CheckpointUpdate
+        do {
+            committed = try store.commit(update)
+        } catch {
+            return refuse(.invalid(error))
+        }
+        actions.append(.apply(committed))
+        if sender.session != nil {
+            enqueue(committed, ackNow: waits, now: now, into: &actions)
+        }
+        if waits {
+            sender.pending.append(PendingRequest(request: request, sequence: committed.sequence))
+        } else {
+            actions.append(.complete(request: request, .local(sequence: committed.sequence)))
+        }
+    }
+
+    private mutating func enqueue(
+        _ update: CheckpointUpdate, ackNow: Bool, now: Instant, into actions: inout ReplicationActions
+    ) {
+        precondition(update.sequence == sender.session!.acked + UInt64(sender.session!.window.count) + 1, "in order")
+        let size = update.encodedSize
+        sender.session!.window.append(WindowEntry(update: update, size: size, sentAt: now, ackNow: ackNow))
+        sender.session!.windowBytes += size
+        counters.updatesSent += 1
+        actions.append(.send(ReplicationMessage(epoch: epoch, .update(update, ackNow: ackNow))))
+    }
+
+    mutating func flush(request: UInt64, into actions: inout ReplicationActions) {
+        guard mode == .sender || mode == .draining else {
+            counters.writesRefused += 1
+            return actions.append(.complete(request: request, .refused(.notActive)))
+        }
+        let sequence = store.sequence
+        guard let session = sender.session else {
+            return actions.append(.complete(request: request, .unconfirmed(sequence: sequence)))
+        }
+        if session.installed, session.applied >= sequence {
+            return actions.append(.complete(request: request, .replicated(sequence: sequence)))
+        }
+        guard sender.pending.count < Limits.replicationPendingMax else {
+            counters.writesRefused += 1
+            return actions.append(.complete(request: request, .refused(.busy)))
+        }
+        sender.pending.append(PendingRequest(request: request, sequence: sequence))
+    }
+
+    mutating func ackReceived(
+        _ ack: ReplicationAck, epoch messageEpoch: UInt64, now: Instant, into actions: inout ReplicationActions
+    ) {
+        guard sender.session != nil, messageEpoch == epoch, ack.snapshot == sender.session!.snapshot else {
+            counters.staleDropped += 1
+            return
+        }
+        guard ack.received <= store.sequence, ack.applied <= ack.received else {
+            return actions.append(.trace(.bogusAck(received: ack.received, sequence: store.sequence)))
+        }
+        chunksAcknowledged(ack.chunks, now: now)
+        if ack.received > sender.session!.acked {
+            release(through: ack.received)
+        }
+        if ack.installed {
+            if !sender.session!.installed {
+                sender.session!.installed = true
+                sender.session!.serving = nil
+                counters.snapshotsServed += 1
+                actions.append(.trace(.snapshotServed(snapshot: ack.snapshot)))
+            }
+            sender.session!.applied = max(sender.session!.applied, ack.applied)
+            sender.session!.mateHot = ack.hot
+        }
+        completeReplicated(into: &actions)
+        if sender.windowWasFull, sender.session!.window.count < configuration.windowMax {
+            sender.windowWasFull = false
+            actions.append(.windowOpened)
+        }
+    }
+
+    /// Drops the updates the standby holds from the window.
+    private mutating func release(through received: UInt64) {
+        let count = Int(received - sender.session!.acked)
+        precondition(count <= sender.session!.window.count, "an ack within the window")
+        var bytes = 0
+        for entry in sender.session!.window.prefix(count) { bytes += entry.size }
+        sender.session!.window.removeFirst(count)
+        sender.session!.windowBytes -= bytes
+        sender.session!.acked = received
+        assert(sender.session!.windowBytes >= 0, "window bytes never go negative")
+    }
+
+    /// Completes the waiting requests the mate's replica now holds, in order.
+    private mutating func completeReplicated(into actions: inout ReplicationActions) {
+        guard let session = sender.session, session.installed else { return }
+        var done = 0
+        for pending in sender.pending {
+            guard pending.sequence <= session.applied else { break }
+            actions.append(.complete(request: pending.request, .replicated(sequence: pending.sequence)))
+            done += 1
+        }
+        sender.pending.removeFirst(done)
+        assert(sender.pending.first.map { $0.sequence > session.applied } ?? true, "completed in order")
+    }
+
+    mutating func nackReceived(
+        snapshot: UInt64, from: UInt64, through: UInt64, epoch messageEpoch: UInt64, now: Instant,
+        into actions: inout ReplicationActions
+    ) {
+        guard sender.session != nil, messageEpoch == epoch, snapshot == sender.session!.snapshot else {
+            counters.staleDropped += 1
+            return
+        }
+        counters.nacksReceived += 1
+        let acked = sender.session!.acked
+        let low = max(from, acked + 1)
+        let high = min(through, store.sequence)
+        guard low <= high else { return }
+        var resent = 0
+        for index in Int(low - acked - 1)...Int(high - acked - 1) {
+            guard resent < Limits.replicationResendBatchMax else { break }
+            guard sender.session!.window[index].sentAt + configuration.resendHoldoff <= now else { continue }
+            resend(index, now: now, into: &actions)
+            resent += 1
+        }
+    }
+
+    private mutating func resend(_ index: Int, now: Instant, into actions: inout ReplicationActions) {
+        sender.session!.window[index].sentAt = now
+        let entry = sender.session!.window[index]
+        counters.updatesResent += 1
+        actions.append(.send(ReplicationMessage(epoch: epoch, .update(entry.update, ackNow: entry.ackNow))))
+    }
+
+    /// Retransmits what timed out and keeps the snapshot flowing.
+    mutating func senderTimers(now: Instant, into actions: inout ReplicationActions) {
+        guard sender.session != nil else { return }
+        var resent = 0
+        for index in sender.session!.window.indices {
+            guard resent < Limits.replicationResendBatchMax else { break }
+            guard sender.session!.window[index].sentAt + configuration.retransmitTimeout <= now else { continue }
+            resend(index, now: now, into: &actions)
+            resent += 1
+        }
+        pumpSnapshot(now: now, into: &actions)
+    }
+
+    var senderDeadline: Instant {
+        guard let session = sender.session else { return Instant(nanoseconds: .max) }
+        var deadline = Instant(nanoseconds: .max)
+        for entry in session.window {
+            deadline = min(deadline, entry.sentAt + configuration.retransmitTimeout)
+        }
+        if let serving = session.serving {
+            if !serving.inFlight.isEmpty {
+                deadline = min(deadline, serving.sentAt + configuration.retransmitTimeout)
+            } else if let doneSentAt = serving.doneSentAt {
+                deadline = min(deadline, doneSentAt + configuration.retransmitTimeout)
+            }
+        }
+        return deadline
+    }
+
+    /// Forgets the standby's stream: what waited for it is completed as unconfirmed.
+    mutating func dropSession(into actions: inout ReplicationActions) {
+        let unconfirmed = sender.pending.count
+        for pending in sender.pending {
+            actions.append(.complete(request: pending.request, .unconfirmed(sequence: pending.sequence)))
+        }
+        sender.pending = []
+        let hadSession = sender.session != nil
+        sender.session = nil
+        if sender.windowWasFull {
+            sender.windowWasFull = false
+            actions.append(.windowOpened)
+        }
+        if hadSession || unconfirmed > 0 {
+            actions.append(.trace(.mateLost(unconfirmed: unconfirmed)))
+        }
+    }
+}

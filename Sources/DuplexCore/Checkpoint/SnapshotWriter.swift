@@ -1,0 +1,152 @@
+/// Cuts a frozen copy of the store into chunks, in name and key order, one chunk at a time.
+/// The copy shares storage with the live store (copy on write), so taking it is cheap and
+/// writes that keep coming do not change it.
+struct SnapshotWriter: Sendable {
+    private(set) var summary: SnapshotSummary
+    private let store: CheckpointStore
+    private let names: [String]
+    private let keys: [[SectionKey]]
+    private var cursor = Cursor()
+    private(set) var nextIndex: UInt32 = 0
+
+    /// Where the next record starts.
+    struct Cursor: Sendable {
+        var begun = false
+        var checkpoint = 0
+        var headerWritten = false
+        var key = 0
+        var offset = 0
+    }
+
+    init(snapshot: UInt64, store: CheckpointStore) {
+        precondition(snapshot != 0, "snapshot identifiers start at 1")
+        self.store = store
+        names = store.names
+        keys = names.map { store.checkpoints[$0]!.keys }
+        let provisional = SnapshotSummary(
+            snapshot: snapshot, cutover: store.sequence, checkpoints: UInt32(store.count),
+            sections: UInt64(store.sectionCount), bytes: UInt64(store.size), checksum: store.checksum, chunks: 0)
+        summary = provisional
+        // Count the chunks with a dry run that measures instead of copying.
+        var dry = Cursor()
+        var chunks: UInt32 = 0
+        // Each chunk finishes a section, a checkpoint header or partMin bytes of a value.
+        let chunksMax = store.size / SnapshotChunk.partMin + store.sectionCount + store.count + 1
+        for _ in 0...chunksMax {
+            var sink = ChunkSink(measuring: true)
+            fill(&dry, into: &sink)
+            chunks += 1
+            if isFinished(dry) { break }
+        }
+        precondition(isFinished(dry), "the dry run reaches the end")
+        var complete = provisional
+        complete.chunks = chunks
+        summary = complete
+    }
+
+    var isFinished: Bool { nextIndex == summary.chunks }
+
+    /// The next chunk, or nil after the last.
+    mutating func nextChunk() -> SnapshotChunk? {
+        guard nextIndex < summary.chunks else { return nil }
+        var sink = ChunkSink(measuring: false)
+        fill(&cursor, into: &sink)
+        precondition(sink.count > 0 && sink.count <= Limits.checkpointChunkSizeMax, "a chunk within its bound")
+        let chunk = SnapshotChunk(snapshot: summary.snapshot, index: nextIndex, total: summary.chunks, bytes: sink.bytes)
+        nextIndex += 1
+        assert((nextIndex == summary.chunks) == isFinished(cursor), "the dry run and the real run agree")
+        return chunk
+    }
+
+    private func isFinished(_ cursor: Cursor) -> Bool {
+        cursor.begun && cursor.checkpoint == names.count
+    }
+
+    /// Writes records from `cursor` until the chunk is full or the snapshot ends.
+    private func fill(_ cursor: inout Cursor, into sink: inout ChunkSink) {
+        let capacity = Limits.checkpointChunkSizeMax
+        if !cursor.begun {
+            sink.write(SnapshotChunk.Tag.begin.rawValue)
+            sink.write(summary.cutover)
+            sink.write(summary.checkpoints)
+            sink.write(summary.sections)
+            sink.write(summary.bytes)
+            cursor.begun = true
+        }
+        // Each pass writes a record or moves to the next checkpoint.
+        for _ in 0..<(capacity + 2 * Limits.checkpointsMax + 2) {
+            guard cursor.checkpoint < names.count else { return }
+            let checkpoint = store.checkpoints[names[cursor.checkpoint]]!
+            if !cursor.headerWritten {
+                guard sink.count + SnapshotChunk.checkpointRecordSize(name: checkpoint.name) <= capacity else { return }
+                writeHeader(of: checkpoint, into: &sink)
+                cursor.headerWritten = true
+                cursor.key = 0
+                cursor.offset = 0
+                continue
+            }
+            let keys = self.keys[cursor.checkpoint]
+            guard cursor.key < keys.count else {
+                cursor.checkpoint += 1
+                cursor.headerWritten = false
+                continue
+            }
+            let key = keys[cursor.key]
+            let value = checkpoint.sections[key]!.bytes
+            let left = value.count - cursor.offset
+            let room = capacity - sink.count - SnapshotChunk.sectionHeaderSize(key: key)
+            guard room >= 0, left == 0 || room >= min(left, SnapshotChunk.partMin) else { return }
+            let part = min(left, room)
+            sink.write(SnapshotChunk.Tag.section.rawValue)
+            sink.write(UInt16(key.bytes.count))
+            sink.write(key.bytes[...])
+            sink.write(UInt32(value.count))
+            sink.write(UInt32(cursor.offset))
+            sink.write(UInt16(part))
+            sink.write(value[cursor.offset..<(cursor.offset + part)])
+            cursor.offset += part
+            if cursor.offset == value.count {
+                cursor.key += 1
+                cursor.offset = 0
+            }
+        }
+        preconditionFailure("a chunk fills or the snapshot ends within the bound")
+    }
+
+    private func writeHeader(of checkpoint: Checkpoint, into sink: inout ChunkSink) {
+        let name = Array(checkpoint.name.utf8)
+        sink.write(SnapshotChunk.Tag.checkpoint.rawValue)
+        sink.write(UInt8(name.count))
+        sink.write(name[...])
+        sink.write(UInt64(checkpoint.limits.sizeMax))
+        sink.write(UInt32(checkpoint.limits.sectionsMax))
+        sink.write(UInt32(checkpoint.limits.sectionSizeMax))
+        sink.write(checkpoint.sequence)
+        sink.write(checkpoint.checksum)
+        sink.write(UInt32(checkpoint.sectionCount))
+    }
+}
+
+/// The bytes of a chunk being built, or only their count (the writer's dry run).
+struct ChunkSink: Sendable {
+    let measuring: Bool
+    private(set) var count = 0
+    private(set) var bytes: [UInt8] = []
+
+    init(measuring: Bool) {
+        self.measuring = measuring
+        if !measuring { bytes.reserveCapacity(Limits.checkpointChunkSizeMax) }
+    }
+
+    mutating func write<T: FixedWidthInteger>(_ value: T) {
+        count += MemoryLayout<T>.size
+        guard !measuring else { return }
+        withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) }
+    }
+
+    mutating func write(_ slice: ArraySlice<UInt8>) {
+        count += slice.count
+        guard !measuring else { return }
+        bytes.append(contentsOf: slice)
+    }
+}

@@ -1,0 +1,91 @@
+import Testing
+
+@testable import DuplexCore
+
+@Suite struct CheckpointSnapshotTests {
+    func roundTrip(_ store: CheckpointStore, snapshot: UInt64 = 9) throws -> (CheckpointStore, [SnapshotChunk]) {
+        var writer = SnapshotWriter(snapshot: snapshot, store: store)
+        var chunks: [SnapshotChunk] = []
+        while let chunk = writer.nextChunk() { chunks.append(chunk) }
+        #expect(chunks.count == Int(writer.summary.chunks))
+        var assembler = SnapshotAssembler(snapshot: snapshot, epoch: 1)
+        for chunk in chunks {
+            #expect(chunk.bytes.count <= Limits.checkpointChunkSizeMax)
+            #expect(chunk.total == writer.summary.chunks)
+            try assembler.accept(chunk)
+        }
+        return (try assembler.finish(writer.summary), chunks)
+    }
+
+    @Test func emptyStoreIsOneChunk() throws {
+        let (copy, chunks) = try roundTrip(CheckpointStore())
+        #expect(chunks.count == 1)
+        #expect(copy == CheckpointStore())
+    }
+
+    @Test func smallStoreRoundTrips() throws {
+        let store = CheckpointSamples.store()
+        let (copy, _) = try roundTrip(store)
+        #expect(copy == store)
+        #expect(copy.checkpoint("calls")!.sequence == 4)
+    }
+
+    @Test(arguments: [1, 2, 3] as [UInt64])
+    func largeSectionsAndManySmallOnesRoundTrip(_ seed: UInt64) throws {
+        var random = CheckpointRandom(seed: seed)
+        var store = CheckpointStore()
+        try store.create("a-empty", limits: .maximal)
+        try store.create("b-large", limits: .maximal)
+        try store.create("c-small", limits: .maximal)
+        for index in 0..<12 {
+            let size = [0, 1, 255, 8_000, 8_192, 20_000, Limits.sectionSizeMax][random.below(7)]
+            try store.write("b-large", SectionKey("k\(index)"), random.bytes(size))
+        }
+        for index in 0..<600 {
+            try store.write("c-small", SectionKey(random.bytes(1 + random.below(40)) + [UInt8(index & 0xFF)]), random.bytes(random.below(64)))
+        }
+        let (copy, chunks) = try roundTrip(store)
+        #expect(copy == store)
+        #expect(chunks.count > 10)
+    }
+
+    @Test func aChunkThatLiesIsRefused() throws {
+        let store = CheckpointSamples.store()
+        var writer = SnapshotWriter(snapshot: 3, store: store)
+        let chunk = writer.nextChunk()!
+        // A section byte changed behind the transport's CRC: the checkpoint's checksum catches it.
+        var tampered = chunk
+        tampered.bytes[tampered.bytes.count - 1] ^= 1
+        var assembler = SnapshotAssembler(snapshot: 3, epoch: 1)
+        try assembler.accept(tampered)
+        #expect(throws: ReplicationDecodeError.badChecksum) { _ = try assembler.finish(writer.summary) }
+        // A summary that does not match what came.
+        var honest = SnapshotAssembler(snapshot: 3, epoch: 1)
+        try honest.accept(chunk)
+        var summary = writer.summary
+        summary.sections += 1
+        #expect(throws: ReplicationDecodeError.malformed) { _ = try honest.finish(summary) }
+        // A chunk without the begin record.
+        var headless = SnapshotAssembler(snapshot: 3, epoch: 1)
+        #expect(throws: ReplicationDecodeError.self) {
+            try headless.accept(SnapshotChunk(snapshot: 3, index: 0, total: 1, bytes: Array(chunk.bytes.dropFirst(SnapshotChunk.beginSize))))
+        }
+    }
+
+    @Test func truncatedRecordsAreRefused() {
+        var writer = SnapshotWriter(snapshot: 3, store: CheckpointSamples.store())
+        let chunk = writer.nextChunk()!
+        for length in 1..<chunk.bytes.count {
+            var assembler = SnapshotAssembler(snapshot: 3, epoch: 1)
+            let cut = SnapshotChunk(snapshot: 3, index: 0, total: 1, bytes: Array(chunk.bytes.prefix(length)))
+            var refused = false
+            do {
+                try assembler.accept(cut)
+                _ = try assembler.finish(writer.summary)
+            } catch {
+                refused = true
+            }
+            #expect(refused, "cut at \(length)")
+        }
+    }
+}
