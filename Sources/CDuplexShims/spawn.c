@@ -19,11 +19,13 @@ static void spawn_child(const CDuplexShims_SpawnRequest *request, volatile int *
     *step = CDuplexShims_SPAWN_STEP_SETSID;
     if (setsid() < 0) goto failed;
 
+    // Handlers are reset by execve anyway; an ignored signal would stay ignored. The raw
+    // system call, because glibc's sigaction refuses its internal signals (32 and 33), which
+    // may be ignored too. All zero is SIG_DFL, no flags, an empty mask, whatever the layout.
+    uint64_t action[4] = {0, 0, 0, 0};
     for (int sig = 1; sig < NSIG; sig++) {
         if (sig == SIGKILL || sig == SIGSTOP) continue;
-        // Handlers are reset by execve anyway; an ignored signal would stay ignored.
-        struct sigaction action = { .sa_handler = SIG_DFL };
-        (void)sigaction(sig, &action, NULL);  // EINVAL for the C library's internal signals
+        (void)syscall(SYS_rt_sigaction, sig, action, NULL, sizeof(uint64_t));
     }
 
     *step = CDuplexShims_SPAWN_STEP_DUP;
