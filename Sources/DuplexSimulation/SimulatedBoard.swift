@@ -42,6 +42,9 @@ struct SimulatedBoard {
     var freshIncarnation: [UInt32]
     var freshSequence: [UInt64]
     var freshAt: [UInt64]
+    /// The mate's newest incarnation heard (0: none yet), and whether it said goodbye.
+    var mateIncarnation: UInt32 = 0
+    var mateDeparted = false
     var isolationToldOK = true
 
     struct Actuator {

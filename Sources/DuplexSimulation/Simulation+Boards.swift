@@ -5,10 +5,11 @@ extension Simulation {
 
     /// Starts (or restarts) a board with a fresh core and a new incarnation.
     mutating func startBoard(_ index: Int) {
-        var incarnation = UInt32(truncatingIfNeeded: rng.next())
-        while incarnation == 0 || incarnation == boards[index].incarnation {
-            incarnation = UInt32(truncatingIfNeeded: rng.next())
-        }
+        // Random at the first start, then growing in serial-number order (RFC 1982), never 0.
+        var incarnation =
+            boards[index].incarnation == 0
+            ? UInt32(truncatingIfNeeded: rng.next()) : boards[index].incarnation &+ UInt32(rng.uniform(1...(1 << 20)))
+        if incarnation == 0 { incarnation = 1 }
         var configuration = boards[index].template
         configuration.incarnation = incarnation
         let paths = configuration.paths.count
@@ -27,6 +28,8 @@ extension Simulation {
         boards[index].freshIncarnation = Array(repeating: 0, count: paths)
         boards[index].freshSequence = Array(repeating: 0, count: paths)
         boards[index].freshAt = Array(repeating: 0, count: paths)
+        boards[index].mateIncarnation = 0
+        boards[index].mateDeparted = false
         boards[index].isolationToldOK = true
         boards[index].restartAfterStop = nil
         record(.started(incarnation: incarnation), board: index)
@@ -161,10 +164,21 @@ extension Simulation {
     }
 
     /// A frame the core will count as news from the mate on a path whose carrier it
-    /// believes up: the silence in that direction ends here.
+    /// believes up: the silence in that direction ends here. Mirrors the core's staleness
+    /// rules: a duplicate or reordered frame, a frame of an older incarnation (serial-number
+    /// order), or one sent after the mate's goodbye is not news.
     private mutating func noteFresh(_ index: Int, frame: PairFrame, path: Int) {
-        guard boards[index].carrierView[path], frame.kind != .goodbye else { return }
         let board = boards[index]
+        if board.mateIncarnation == 0 || Self.isNewer(frame.incarnation, than: board.mateIncarnation) {
+            boards[index].mateIncarnation = frame.incarnation
+            boards[index].mateDeparted = false
+        }
+        guard frame.incarnation == boards[index].mateIncarnation, !boards[index].mateDeparted else { return }
+        if frame.kind == .goodbye {
+            boards[index].mateDeparted = true
+            return
+        }
+        guard board.carrierView[path] else { return }
         guard frame.incarnation != board.freshIncarnation[path] || frame.sequence > board.freshSequence[path]
         else { return }
         if !hasLivePath(board) { lastDisruptedAt = now }
@@ -172,6 +186,11 @@ extension Simulation {
         boards[index].freshSequence[path] = frame.sequence
         boards[index].freshAt[path] = now
         statistics.framesDelivered += 1
+    }
+
+    /// Serial-number order (RFC 1982) of incarnations.
+    static func isNewer(_ a: UInt32, than b: UInt32) -> Bool {
+        Int32(bitPattern: a &- b) > 0
     }
 
     // MARK: - Actuator

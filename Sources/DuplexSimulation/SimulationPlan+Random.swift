@@ -7,11 +7,8 @@ public struct SimulationProfile: Sendable, Hashable {
     public var faultsPerSecond: ClosedRange<Int>
     /// See `SimulationPlan.failsReleases`.
     public var failsReleases: Bool
-    /// Whether plans clog paths (hold every frame, then deliver them at once). Turning this
-    /// off hides two core weaknesses, both about late frames taken as news: from the mate's
-    /// previous incarnation, and a handover offer made to this board's previous incarnation
-    /// (see `DuplexSimulationTests.ScenarioTests.lateFrameFromPreviousIncarnationIsOldNews`
-    /// and `staleHandoverOfferIsNotAcceptedAfterARestart`).
+    /// Whether plans clog paths (hold every frame, then deliver them at once: late frames,
+    /// some from a previous incarnation of the sender or offered to one of the receiver).
     public var clogs: Bool
 
     public init(
@@ -82,7 +79,7 @@ extension SimulationPlan {
         for index in 0..<2 {
             configurations[index] = PairConfiguration(
                 cluster: configurations[index].cluster, board: UInt16(index + 1),
-                priority: priorities[index], incarnation: 0, paths: timing, discoveryWindow: discovery,
+                priority: priorities[index], incarnation: 1, paths: timing, discoveryWindow: discovery,
                 preempt: rng.chance(perMille: 150),
                 handoverTimeout: rng.uniform(Duration.milliseconds(50) ... .milliseconds(250)),
                 actuationAttemptsMax: rng.uniform(1...4),

@@ -5,8 +5,8 @@ public import DuplexCore
 public struct SimulationPlan: Sendable {
     /// Seeds the run's own random stream (loss, delays, actuator outcomes, incarnations).
     public var seed: UInt64
-    /// The two boards' configurations (index 0 is board id 1). Incarnations are replaced by
-    /// fresh random ones at every start.
+    /// The two boards' configurations (index 0 is board id 1). Incarnations are replaced at
+    /// every start: random at the first, then growing (serial-number order) by a random step.
     public var configurations: [PairConfiguration]
     /// When each board starts.
     public var startAt: [Duration]
@@ -57,8 +57,8 @@ public struct SimulationPlan: Sendable {
         self.seed = seed
         let pathConfigurations = Array(repeating: PairConfiguration.Path(), count: paths)
         configurations = [
-            PairConfiguration(cluster: 0x00D0_B1E5, board: 1, priority: 200, incarnation: 0, paths: pathConfigurations),
-            PairConfiguration(cluster: 0x00D0_B1E5, board: 2, priority: 100, incarnation: 0, paths: pathConfigurations),
+            PairConfiguration(cluster: 0x00D0_B1E5, board: 1, priority: 200, incarnation: 1, paths: pathConfigurations),
+            PairConfiguration(cluster: 0x00D0_B1E5, board: 2, priority: 100, incarnation: 1, paths: pathConfigurations),
         ]
         startAt = [.zero, .zero]
         clockOffsets = [1_000_000_000_000, 5_000_000_000_000]

@@ -1,11 +1,16 @@
 import DuplexCore
 
-/// The bytes of one encoded frame, stored inline (no allocation per frame).
+/// The bytes of one encoded frame, stored inline (no allocation per frame): room for
+/// `Limits.frameSizeMax` (128) bytes.
 struct WireFrame: Sendable {
-    private var words: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
-        (0, 0, 0, 0, 0, 0, 0, 0)
+    private var words:
+        (
+            UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+            UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64
+        ) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 
     init(_ frame: PairFrame) {
+        precondition(PairFrame.size <= MemoryLayout.size(ofValue: words), "frame larger than the wire buffer")
         let written = withUnsafeMutableBytes(of: &words) { frame.encode(into: $0) }
         assert(written == PairFrame.size)
     }

@@ -195,8 +195,7 @@ import Testing
     /// takes the role back by a switchover. When the clog clears, board 2 (standby) gets the
     /// old incarnation's frames ("failed") before the new ones: they are old news, and board 2
     /// must not take over from the active board 1.
-    @Test(.disabled("core bug: a late frame from the mate's previous incarnation overwrites the mate's state (taken as a restart)"))
-    func lateFrameFromPreviousIncarnationIsOldNews() {
+    @Test func lateFrameFromPreviousIncarnationIsOldNews() {
         var plan = Self.plan(healAt: .milliseconds(2500))
         plan.recoveryDelay = .milliseconds(100) ... .milliseconds(100)
         plan.add(.impair(path: 1, from: 0, Impairment(clog: true), lasting: .milliseconds(900)), at: .seconds(1))
@@ -215,8 +214,7 @@ import Testing
     /// path 0), board 2 crashes and board 1 takes the role back. Board 2 restarts just before
     /// the clog clears, so the first frames it hears are the old ones, among them the handover
     /// offer its previous incarnation already accepted: it must not accept it again.
-    @Test(.disabled("core bug: a restarted board accepts a stale handover offer made to its previous incarnation"))
-    func staleHandoverOfferIsNotAcceptedAfterARestart() {
+    @Test func staleHandoverOfferIsNotAcceptedAfterARestart() {
         var plan = Self.plan(healAt: .milliseconds(2500))
         plan.add(.impair(path: 1, from: 0, Impairment(clog: true), lasting: .milliseconds(200)), at: .seconds(1))
         plan.add(.switchover(.index(0), force: false), at: .milliseconds(1010))
