@@ -239,6 +239,18 @@ import Testing
         #expect(pair.completions[next] == .local(sequence: 3))
     }
 
+    @Test func aHotStandbyWithAGapRecordsTheUpdatesInFlight() {
+        var pair = Pair.hot()
+        pair.write(Pair.create, sync: false)
+        pair.write(Pair.set("a", [1]), sync: false)
+        pair.write(Pair.set("b", [1]), sync: false)
+        pair.inFlight.remove(at: 1)  // sequence 2 lost; 3 is held behind the gap
+        pair.deliverAll()
+        pair.handle(1, .roleChanged(.active, epoch: 2))
+        #expect(pair.traces(1).contains(.inFlightLost(replicaSequence: 1, missing: 2)))
+        #expect(!pair.traces(1).contains { if case .stateLost = $0 { true } else { false } })
+    }
+
     @Test func aStandbyThatIsNotHotRecordsTheLossWhenItTakesOver() {
         var pair = Pair.started()
         pair.write(Pair.create, sync: false)

@@ -1,5 +1,8 @@
 /// What a takeover would lose with the replica as it was.
 struct ReplicaState: Sendable, Hashable {
+    /// Installed and caught up once (hot).
+    var hot: Bool
+    /// Hot, and nothing held behind a gap.
     var caughtUp: Bool
     var missing: UInt64
     var snapshotIncomplete: Bool
@@ -53,6 +56,7 @@ extension ReplicationCore {
     var replicaState: ReplicaState {
         let known = max(receiver.highestSeen, receiver.assembler?.header?.cutover ?? 0)
         return ReplicaState(
+            hot: receiver.phase == .live && receiver.hot,
             caughtUp: receiver.phase == .live && receiver.hot && receiver.backlog.isEmpty,
             missing: known > store.sequence ? known - store.sequence : 0,
             snapshotIncomplete: receiver.phase != .live)
@@ -61,13 +65,15 @@ extension ReplicationCore {
     /// Becomes the active: the replica is the store, and the stream goes on from its sequence.
     private mutating func takeOver(epoch newEpoch: UInt64, replica: ReplicaState?, into actions: inout ReplicationActions) {
         precondition(newEpoch > 0, "an active board has an epoch")
-        if let replica, !replica.caughtUp {
-            // A replica that was not caught up: record what is known to be missing.
+        if let replica, !replica.hot {
+            // A replica that was not hot: record what is known to be missing.
             actions.append(
                 .trace(
                     .stateLost(
                         replicaSequence: store.sequence, missing: replica.missing,
                         snapshotIncomplete: replica.snapshotIncomplete)))
+        } else if let replica, !replica.caughtUp {
+            actions.append(.trace(.inFlightLost(replicaSequence: store.sequence, missing: replica.missing)))
         }
         receiver = ReceiverState()
         sender = SenderState()

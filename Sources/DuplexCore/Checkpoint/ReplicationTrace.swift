@@ -21,6 +21,10 @@ public enum ReplicationTrace: Sendable, Hashable {
     /// Took over the active role from a replica that was not hot: `missing` updates known to
     /// exist were never applied; `snapshotIncomplete` if a snapshot was still arriving.
     case stateLost(replicaSequence: UInt64, missing: UInt64, snapshotIncomplete: Bool)
+    /// Took over from a hot replica that held `missing` updates behind a gap (in flight when
+    /// the active failed). None was acknowledged as applied, so no synchronous write is lost;
+    /// asynchronous writes among them are.
+    case inFlightLost(replicaSequence: UInt64, missing: UInt64)
     /// Became active with the replica at `sequence`.
     case tookOver(sequence: UInt64, epoch: UInt64)
     /// Active: the mate is gone; `unconfirmed` waiting requests were completed as such.

@@ -55,7 +55,7 @@ struct SnapshotAssembler: Sendable {
         let result = chunk.bytes.withUnsafeBytes { buffer in
             Result { () throws(ReplicationDecodeError) in
                 var reader = ByteReader(buffer)
-                // Each record is at least 14 bytes but the begin record, so this bounds the loop.
+                // Every record is at least 13 bytes, so this bounds the loop.
                 for _ in 0..<(Limits.checkpointChunkSizeMax / 8 + 1) {
                     guard reader.remaining > 0 else { return }
                     try record(&reader)

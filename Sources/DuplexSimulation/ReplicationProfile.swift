@@ -1,0 +1,104 @@
+public import DuplexCore
+
+/// What a replication simulation run does: the workload on the active, the faults of the
+/// channel between the boards, and the crash episodes.
+public struct ReplicationProfile: Sendable, Hashable {
+    /// How long the workload and the faults last; the run then checks convergence.
+    public var duration: Duration = .milliseconds(500)
+    /// After `duration`, the standby must be hot and equal to the active within this.
+    public var quiet: Duration = .seconds(3)
+    /// Time between two writes on the active.
+    public var writeGap: ClosedRange<Duration> = .microseconds(100)...(.milliseconds(4))
+    public var syncPerMille: UInt64 = 400
+    public var flushPerMille: UInt64 = 30
+    /// Channel faults while `duration` lasts: each message is lost, duplicated or has one bit
+    /// flipped with these chances, and takes a delay in `delay` (so messages overtake).
+    public var lossPerMille: UInt64 = 60
+    public var duplicatePerMille: UInt64 = 40
+    public var corruptPerMille: UInt64 = 5
+    public var delay: ClosedRange<Duration> = .microseconds(30)...(.milliseconds(2))
+    /// Crash episodes: the active dies and the standby takes over, or the standby restarts.
+    public var crashes = true
+    /// Sections written on the active before the standby joins (bulk resync).
+    public var preloadSections = 0
+    public var syncPolicy: ReplicationConfiguration.SyncPolicy = .fail
+
+    public init() {}
+
+    /// Short runs for the fixed-seed suite in a debug build.
+    public static let quick = ReplicationProfile()
+
+    /// A standby joins a store of many sections, some larger than a chunk, while writes go on.
+    public static var bulk: ReplicationProfile {
+        var profile = ReplicationProfile()
+        profile.preloadSections = 1_500
+        profile.crashes = false
+        profile.duration = .milliseconds(400)
+        return profile
+    }
+}
+
+/// The invariants the replication checkers hold the core to.
+public enum ReplicationInvariant: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+    /// A replica only ever holds a prefix of the active's history, applied in order: its store
+    /// equals the active's store as it was at the replica's sequence, which never goes back.
+    case replicaIsPrefix
+    /// When a synchronous write is completed as replicated, the standby's replica holds it.
+    case syncWriteOnReplica
+    /// After a takeover from a standby that was hot, every write completed as replicated is in
+    /// the new active's store; a takeover that may lose one records it (`stateLost`).
+    case noAcknowledgedLoss
+    /// Every request is completed exactly once; the active commits in sequence.
+    case requestsAnswered
+    /// After the faults stop, the standby is hot and equal to the active within `quiet`.
+    case converges
+    /// The cores never ask to run more than a bounded number of times at one instant.
+    case timeAdvances
+
+    public var description: String { rawValue }
+}
+
+/// A checker failure, with what is needed to replay it.
+public struct ReplicationFailure: Error, Sendable, Hashable, CustomStringConvertible {
+    public var seed: UInt64
+    public var time: Duration
+    public var invariant: ReplicationInvariant
+    public var detail: String
+    /// The last records before the failure.
+    public var trace: [String]
+
+    public var description: String {
+        (["seed \(seed): \(invariant) violated at \(SimulationRecord.format(time)): \(detail)",
+          "last \(trace.count) records:"] + trace.map { "  \($0)" }).joined(separator: "\n")
+    }
+}
+
+/// What a run did.
+public struct ReplicationOutcome: Sendable, Hashable {
+    public var failure: ReplicationFailure?
+    public var writes = 0
+    public var refused = 0
+    public var replicated = 0
+    public var local = 0
+    public var unconfirmed = 0
+    public var messages = 0
+    public var lost = 0
+    public var duplicated = 0
+    public var corrupted = 0
+    public var snapshotsInstalled = 0
+    public var takeovers = 0
+    /// Takeovers from a standby that was not hot (recorded as `stateLost`).
+    public var lossyTakeovers = 0
+    public var standbyRestarts = 0
+    /// Updates a standby received while a snapshot was arriving (held, then applied after the
+    /// snapshot's cut-over).
+    public var updatesDuringSnapshot = 0
+    public var events = 0
+    /// Simulated time from the end of the faults to convergence.
+    public var convergedAfter: Duration = .zero
+    /// The active's final store sequence and size.
+    public var finalSequence: UInt64 = 0
+    public var finalSections = 0
+
+    public init() {}
+}

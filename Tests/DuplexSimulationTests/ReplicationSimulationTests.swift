@@ -1,0 +1,71 @@
+import DuplexCore
+import DuplexSimulation
+import Testing
+
+/// Checkpoint replication under a lossy, duplicating, corrupting and reordering channel, with
+/// crashes of either board, over many fixed seeds.
+@Suite struct ReplicationSimulationTests {
+    static let batchSize: UInt64 = 50
+    /// 500 seeds: batches 0..<10 of 50 seeds each.
+    static let batches: Range<UInt64> = 0..<10
+
+    static func run(batch: UInt64, profile: (UInt64) -> ReplicationProfile) -> (failures: [String], outcomes: [ReplicationOutcome]) {
+        var failures: [String] = []
+        var outcomes: [ReplicationOutcome] = []
+        for seed in (batch * batchSize)..<((batch + 1) * batchSize) {
+            let outcome = ReplicationSimulation.run(seed: seed, profile: profile(seed))
+            outcomes.append(outcome)
+            if let failure = outcome.failure {
+                failures.append(failures.isEmpty ? "\(failure)" : "seed \(seed): \(failure.invariant) at \(failure.time)")
+            }
+        }
+        return (failures, outcomes)
+    }
+
+    /// Half the seeds refuse synchronous writes to a mate that is not hot; half degrade them.
+    static func profile(seed: UInt64) -> ReplicationProfile {
+        var profile = ReplicationProfile.quick
+        profile.syncPolicy = seed % 2 == 0 ? .fail : .degrade
+        return profile
+    }
+
+    @Test("500 fixed seeds hold every replication invariant", arguments: batches)
+    func seedBatch(_ batch: UInt64) {
+        let (failures, outcomes) = Self.run(batch: batch, profile: Self.profile)
+        #expect(failures.isEmpty, "\(failures.count) failing seeds:\n\(failures.joined(separator: "\n\n"))")
+        // The runs exercise what they should.
+        #expect(outcomes.map(\.replicated).reduce(0, +) > 0)
+        #expect(outcomes.map(\.takeovers).reduce(0, +) > 0)
+        #expect(outcomes.map(\.standbyRestarts).reduce(0, +) > 0)
+        #expect(outcomes.map(\.lost).reduce(0, +) > 0 && outcomes.map(\.corrupted).reduce(0, +) > 0)
+    }
+
+    @Test func aSeedReplaysExactly() {
+        let one = ReplicationSimulation.run(seed: 4242)
+        let two = ReplicationSimulation.run(seed: 4242)
+        #expect(one == two)
+        #expect(one.failure == nil)
+        #expect(one.writes > 50)
+    }
+
+    @Test("bulk resync while writes continue", arguments: 0..<4 as Range<UInt64>)
+    func bulkResync(_ seed: UInt64) {
+        let outcome = ReplicationSimulation.run(seed: 10_000 + seed, profile: .bulk)
+        #expect(outcome.failure == nil, "\(outcome.failure.map { "\($0)" } ?? "")")
+        #expect(outcome.finalSections >= ReplicationProfile.bulk.preloadSections)
+        #expect(outcome.snapshotsInstalled >= 1)
+        #expect(outcome.updatesDuringSnapshot > 0, "writes went on during the snapshot")
+    }
+
+    @Test func aCleanChannelConvergesAtOnce() {
+        var profile = ReplicationProfile.quick
+        profile.lossPerMille = 0
+        profile.duplicatePerMille = 0
+        profile.corruptPerMille = 0
+        profile.crashes = false
+        let outcome = ReplicationSimulation.run(seed: 1, profile: profile)
+        #expect(outcome.failure == nil)
+        #expect(outcome.unconfirmed == 0)
+        #expect(outcome.convergedAfter < .milliseconds(50))
+    }
+}
