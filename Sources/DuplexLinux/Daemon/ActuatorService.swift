@@ -1,7 +1,7 @@
 public import DuplexCore
 public import Logging
 import Glibc
-public import SystemPackage
+import SystemPackage
 
 /// The actuator thread: adds and removes the logical addresses through libnl-route and sends
 /// the gratuitous ARP / unsolicited NA bursts. It runs apart from the pair thread because a
