@@ -88,10 +88,13 @@ public final class ActuatorService: @unchecked Sendable {
     private func perform(_ request: ActuatorRequest) {
         switch request {
         case .claim(let epoch):
+            // Each address is announced as soon as it is added, before the next netlink call
+            // and before any logging: clients move to this board as early as possible.
             var ok = true
             for address in addresses {
                 do throws(NetlinkError) {
                     try actuator.add(address: address.prefix, interface: address.interface)
+                    if announceCount > 0 { announce(address) }
                 } catch {
                     ok = false
                     logger.error("cannot add logical address", metadata: metadata(address, error))
@@ -100,13 +103,13 @@ public final class ActuatorService: @unchecked Sendable {
             let addedAt = MonotonicClock.now()
             report(.claimed(ok: ok))
             if ok {
+                burstRemaining = max(0, announceCount - 1)
+                burstNextAt = addedAt + announceInterval
                 // duplex.at (CLOCK_MONOTONIC ns, shared by every namespace of the machine) lets the
                 // failover benchmark measure how long the address was on neither board.
                 logger.info("logical addresses added", metadata: [
                     "duplex.epoch": "\(epoch)", "duplex.at": "\(addedAt.nanoseconds)",
                 ])
-                burstRemaining = announceCount
-                announceAll()
             }
         case .release:
             burstRemaining = 0
@@ -141,15 +144,17 @@ public final class ActuatorService: @unchecked Sendable {
         guard burstRemaining > 0 else { return }
         burstRemaining -= 1
         burstNextAt = MonotonicClock.now() + announceInterval
-        for address in addresses {
-            do throws(Errno) {
-                try announcer.announce(address: address.prefix, interface: address.interface)
-            } catch {
-                logger.warning("cannot announce logical address", metadata: [
-                    "duplex.address": "\(address.prefix)", "duplex.interface": "\(address.interface)",
-                    "duplex.error": "\(error)",
-                ])
-            }
+        for address in addresses { announce(address) }
+    }
+
+    private func announce(_ address: Address) {
+        do throws(Errno) {
+            try announcer.announce(address: address.prefix, interface: address.interface)
+        } catch {
+            logger.warning("cannot announce logical address", metadata: [
+                "duplex.address": "\(address.prefix)", "duplex.interface": "\(address.interface)",
+                "duplex.error": "\(error)",
+            ])
         }
     }
 

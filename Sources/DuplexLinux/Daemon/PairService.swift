@@ -241,19 +241,27 @@ public final class PairService: @unchecked Sendable {
     private func step(_ event: PairEvent, now: Instant) {
         let actions = core.handle(event, now: now)
         nextDeadline = core.nextDeadline
-        var notified = false
+        // Address orders first: moving the address is on the failover's critical path, the
+        // heartbeats sent in the same step are not. By index: `for action in actions` would
+        // copy the whole inline action buffer.
         var actuate = false
-        // By index: `for action in actions` would copy the whole inline action buffer.
+        for index in 0..<actions.count {
+            switch actions[index] {
+            case .claimAddresses(let epoch): actuate = actuatorRequests.push(.claim(epoch: epoch)) || actuate
+            case .releaseAddresses: actuate = actuatorRequests.push(.release) || actuate
+            case .announceAddresses: actuate = actuatorRequests.push(.announce) || actuate
+            default: continue
+            }
+        }
+        // An eventfd write never blocks (the counter saturates long before it matters).
+        if actuate { _ = try? actuatorRequestSignal.signal() }
+        var notified = false
         for index in 0..<actions.count {
             switch actions[index] {
             case .send(let frame, let path):
                 send(frame, path: path)
-            case .claimAddresses(let epoch):
-                actuate = actuatorRequests.push(.claim(epoch: epoch)) || actuate
-            case .releaseAddresses:
-                actuate = actuatorRequests.push(.release) || actuate
-            case .announceAddresses:
-                actuate = actuatorRequests.push(.announce) || actuate
+            case .claimAddresses, .releaseAddresses, .announceAddresses:
+                continue
             case .reply(let request, let outcome):
                 notified = push(.reply(request: request, outcome)) || notified
             case .trace(let trace):
@@ -263,9 +271,7 @@ public final class PairService: @unchecked Sendable {
                 notified = push(.stopped) || notified
             }
         }
-        // An eventfd write never blocks (the counter saturates long before it matters).
-        if actuate { _ = try? actuatorRequestSignal.signal() }
-        if notified { _ = try? noticeSignal.signal() }
+        if notified { _ = try? noticeSignal.signal() }  // see above on eventfd writes
     }
 
     private func push(_ notice: PairNotice) -> Bool {
