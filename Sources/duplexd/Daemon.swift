@@ -9,17 +9,19 @@ func runDaemon(configuration: Configuration, logger: Logger) throws {
     try SignalFD.block(SignalFD.terminationSignals)
     let signals = try SignalFD()
     let startedAt = MonotonicClock.now()
+    let criticalHealth = CriticalHealth()
     let pair = try PairService(
         configuration: pairConfiguration(configuration, logger: logger),
         paths: try configuration.links.map(pathIO),
-        isolationInterfaceIndex: try configuration.pair.isolationInterface.map { try NetworkInterface(named: $0).index })
+        isolationInterfaceIndex: try configuration.pair.isolationInterface.map { try NetworkInterface(named: $0).index },
+        watchdog: try watchdogFeed(configuration, criticalHealth: criticalHealth, logger: logger))
     let actuator = try ActuatorService(
         addresses: configuration.addresses.map { .init(prefix: "\($0.address)", interface: $0.interface) },
         announceCount: configuration.announce.count, announceInterval: configuration.announce.interval,
         pair: pair, logger: logger)
     let supervisor = try SupervisorService(
         components: configuration.components, supervisor: configuration.supervisor,
-        socketPath: configuration.control.socketPath, logger: logger,
+        socketPath: configuration.control.socketPath, logger: logger, criticalHealth: criticalHealth,
         onSwitchover: { _ in
             // A critical component failed on the active board: the pair hands over at once.
             if pair.commands.push(.event(.failureReported)) { _ = try? pair.commandSignal.signal() }  // cannot block
@@ -54,6 +56,9 @@ func runDaemon(configuration: Configuration, logger: Logger) throws {
         }
         do {
             try pair.run()
+            if configuration.pair.watchdogDevice != nil, !pair.watchdogDisarmed {
+                pairLogger.warning("cannot disarm the hardware watchdog; it will reset the board")
+            }
         } catch {
             pairLogger.critical("pair thread failed; exiting so that the mate takes over", metadata: ["duplex.error": "\(error)"])
             exit(1)
@@ -79,6 +84,22 @@ func runDaemon(configuration: Configuration, logger: Logger) throws {
     supervisorThread.join()
     actuatorThread.join()
     logger.notice("duplexd stopped")
+}
+
+/// Opens the configured hardware watchdog (which starts it) and picks the feed interval: a
+/// quarter of the device's timeout, at least the shortest heartbeat interval.
+func watchdogFeed(
+    _ configuration: Configuration, criticalHealth: CriticalHealth, logger: Logger
+) throws -> PairService.WatchdogFeed? {
+    guard let path = configuration.pair.watchdogDevice else { return nil }
+    let watchdog = try HardwareWatchdog(path: path, timeout: configuration.pair.watchdogTimeout)
+    let heartbeat = configuration.links.map(\.interval).min() ?? configuration.pair.interval
+    let interval = max(watchdog.timeout / 4, heartbeat)
+    logger.notice("hardware watchdog armed", metadata: [
+        "duplex.path": "\(path)", "duplex.timeout": "\(watchdog.timeout)", "duplex.feedInterval": "\(interval)",
+        "duplex.setsTimeout": "\(watchdog.setsTimeout)",
+    ])
+    return PairService.WatchdogFeed(watchdog: watchdog, interval: interval, criticalHealth: criticalHealth)
 }
 
 func pairConfiguration(_ configuration: Configuration, logger: Logger) -> PairConfiguration {

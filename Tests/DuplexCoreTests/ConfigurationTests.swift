@@ -71,6 +71,20 @@ import Testing
         #expect(configuration.log.level == .info)
     }
 
+    @Test func watchdogTimeoutDefaultsToTwoSecondsAndTakesWholeSecondsOrMore() throws {
+        #expect(Configuration.Pair().watchdogTimeout == .seconds(2))
+        let text = Self.base.replacingOccurrences(
+            of: "[pair]\n", with: "[pair]\nwatchdog-device = /dev/watchdog0\nwatchdog-timeout = 15s\n")
+        let configuration = try Configuration.parse(text: text, file: "t.conf")
+        #expect(configuration.pair.watchdogDevice == "/dev/watchdog0")
+        #expect(configuration.pair.watchdogTimeout == .seconds(15))
+        for bad in ["500ms", "2h", "soon"] {
+            let wrong = Self.base.replacingOccurrences(of: "[pair]\n", with: "[pair]\nwatchdog-timeout = \(bad)\n")
+            let error = #expect(throws: ConfigurationError.self) { try Configuration.parse(text: wrong, file: "t.conf") }
+            #expect(error?.code == .invalidValue && error?.key == "watchdog-timeout" && error?.section == "pair")
+        }
+    }
+
     @Test func linksInheritThePairTimingUnlessTheySetTheirOwn() throws {
         let text = Self.base.replacingOccurrences(of: "[pair]\n", with: "[pair]\ninterval = 10ms\nmissed-max = 5\n")
             + "\n[link bp1]\ntype = ethernet\ninterface = bp1\ninterval = 1ms\n"

@@ -71,12 +71,16 @@ public struct Configuration: Sendable, Hashable {
         public var isolationInterface: String?
         /// The hardware watchdog device to feed, if any.
         public var watchdogDevice: String?
+        /// The watchdog's timeout (whole seconds, rounded up; default 2s): the board resets
+        /// when `duplexd` has not fed it for this long. It is fed every quarter of it.
+        public var watchdogTimeout: Duration
 
         public init(
             interval: Duration = .milliseconds(4), missedMax: Int = 3,
             discoveryWindow: Duration = .milliseconds(300), preempt: Bool = false,
             handoverTimeout: Duration = .milliseconds(250), realtimePriority: Int = 50,
-            isolationInterface: String? = nil, watchdogDevice: String? = nil
+            isolationInterface: String? = nil, watchdogDevice: String? = nil,
+            watchdogTimeout: Duration = .seconds(2)
         ) {
             self.interval = interval
             self.missedMax = missedMax
@@ -86,6 +90,7 @@ public struct Configuration: Sendable, Hashable {
             self.realtimePriority = realtimePriority
             self.isolationInterface = isolationInterface
             self.watchdogDevice = watchdogDevice
+            self.watchdogTimeout = watchdogTimeout
         }
     }
 

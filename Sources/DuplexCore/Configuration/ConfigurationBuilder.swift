@@ -51,7 +51,7 @@ struct ConfigurationBuilder {
         guard let reader = try reader("pair", required: false) else { return defaults }
         try reader.checkKeys(
             ["interval", "missed-max", "discovery-window", "preempt", "handover-timeout", "realtime-priority",
-             "isolation-interface", "watchdog-device"], context: "[pair]")
+             "isolation-interface", "watchdog-device", "watchdog-timeout"], context: "[pair]")
         return Configuration.Pair(
             interval: try reader.value("interval", default: defaults.interval, Self.intervalParser),
             missedMax: try reader.value("missed-max", default: defaults.missedMax, Self.missedMaxParser),
@@ -62,7 +62,9 @@ struct ConfigurationBuilder {
                 "handover-timeout", default: defaults.handoverTimeout, .duration(in: .milliseconds(1) ... .seconds(60))),
             realtimePriority: try reader.value("realtime-priority", default: defaults.realtimePriority, .integer(in: 0...99)),
             isolationInterface: try reader.optional("isolation-interface", .interface),
-            watchdogDevice: try reader.optional("watchdog-device", .absolutePath(lengthMax: 4095))
+            watchdogDevice: try reader.optional("watchdog-device", .absolutePath(lengthMax: 4095)),
+            watchdogTimeout: try reader.value(
+                "watchdog-timeout", default: defaults.watchdogTimeout, .duration(in: .seconds(1) ... .seconds(3600)))
         )
     }
 

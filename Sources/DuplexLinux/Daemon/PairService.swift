@@ -30,6 +30,22 @@ public final class PairService: @unchecked Sendable {
         }
     }
 
+    /// The hardware watchdog and when to feed it.
+    public struct WatchdogFeed: Sendable {
+        public var watchdog: HardwareWatchdog
+        /// How often to feed: a quarter of the device's timeout, at least the heartbeat period.
+        public var interval: DuplexCore.Duration
+        /// Fed only while this says every critical component is healthy.
+        public var criticalHealth: CriticalHealth
+
+        public init(watchdog: HardwareWatchdog, interval: DuplexCore.Duration, criticalHealth: CriticalHealth) {
+            precondition(interval.nanoseconds > 0, "a feed interval")
+            self.watchdog = watchdog
+            self.interval = interval
+            self.criticalHealth = criticalHealth
+        }
+    }
+
     public let commands: BoundedQueue<PairCommand>
     public let commandSignal: EventFD
     public let notices: BoundedQueue<PairNotice>
@@ -63,6 +79,19 @@ public final class PairService: @unchecked Sendable {
     /// Notices that did not fit the queue (the control thread was too slow); never blocks.
     public private(set) var noticesDropped: UInt64 = 0
     public private(set) var sendErrors: UInt64 = 0
+    private let watchdogFeed: WatchdogFeed?
+    /// The shortest path timeout: a tick later than this after its deadline does not feed.
+    private let stallThreshold: DuplexCore.Duration
+    /// Set by `step` when the core reported a stall since the last tick.
+    private var stalledInStep = false
+    private var nextFeed = Instant(nanoseconds: 0)
+    /// Keepalives written, skipped (late loop or failed critical component), and lost (the write failed).
+    public private(set) var watchdogFeeds: UInt64 = 0
+    public private(set) var watchdogFeedsSkipped: UInt64 = 0
+    public private(set) var watchdogFeedErrors: UInt64 = 0
+    /// Whether the orderly stop disarmed the watchdog (false without one, or when the magic
+    /// write failed: the watchdog then keeps running).
+    public private(set) var watchdogDisarmed = false
 
     static let timerToken: UInt64 = 1
     static let monitorToken: UInt64 = 2
@@ -73,8 +102,11 @@ public final class PairService: @unchecked Sendable {
     /// - Parameters:
     ///   - configuration: the core's configuration; `paths` must match its path count.
     ///   - isolationInterfaceIndex: the interface whose carrier is the isolation check, if any.
+    ///   - watchdog: the hardware watchdog to feed from this thread, if any; disarmed (magic
+    ///     close) when `run()` ends in an orderly stop, left running when it throws.
     public init(
-        configuration: PairConfiguration, paths: [PathIO], isolationInterfaceIndex: CInt?
+        configuration: PairConfiguration, paths: [PathIO], isolationInterfaceIndex: CInt?,
+        watchdog: WatchdogFeed? = nil
     ) throws(Errno) {
         precondition(paths.count == configuration.paths.count, "one PathIO per configured path")
         core = PairCore(configuration: configuration)
@@ -82,6 +114,8 @@ public final class PairService: @unchecked Sendable {
         self.isolationIndex = isolationInterfaceIndex
         pathCarrier = Array(repeating: true, count: paths.count)
         timerPeriod = configuration.paths.map(\.interval).min() ?? .milliseconds(4)
+        stallThreshold = configuration.stallThreshold
+        watchdogFeed = watchdog
         commands = BoundedQueue(capacity: 64)
         notices = BoundedQueue(capacity: Limits.traceRingMax)
         actuatorRequests = BoundedQueue(capacity: Limits.actuatorQueueMax)
@@ -121,8 +155,35 @@ public final class PairService: @unchecked Sendable {
             }
             let now = MonotonicClock.now()
             if running, now >= nextDeadline {
+                let deadline = nextDeadline
                 step(.tick, now: now)
+                feedWatchdog(now: now, onTime: !stalledInStep && now.since(deadline) <= stallThreshold)
+                stalledInStep = false
             }
+        }
+        disarmWatchdog()
+    }
+
+    /// Feeds the watchdog when a feed is due, this loop met its deadline and every critical
+    /// component is healthy. One atomic load and at most one `write`; allocates nothing.
+    private func feedWatchdog(now: Instant, onTime: Bool) {
+        guard let feed = watchdogFeed, now >= nextFeed else { return }
+        guard onTime, feed.criticalHealth.isHealthy else {
+            watchdogFeedsSkipped &+= 1
+            return
+        }
+        nextFeed = now + feed.interval
+        if feed.watchdog.feed() { watchdogFeeds &+= 1 } else { watchdogFeedErrors &+= 1 }
+    }
+
+    /// The magic close, on the orderly stop only (a thrown error skips it: the device barks).
+    private func disarmWatchdog() {
+        guard let feed = watchdogFeed else { return }
+        do throws(Errno) {
+            try feed.watchdog.disarm()
+            watchdogDisarmed = true
+        } catch {
+            watchdogDisarmed = false  // the device keeps running; the daemon logs it after the join
         }
     }
 
@@ -265,6 +326,7 @@ public final class PairService: @unchecked Sendable {
             case .reply(let request, let outcome):
                 notified = push(.reply(request: request, outcome)) || notified
             case .trace(let trace):
+                if case .stallDetected = trace { stalledInStep = true }
                 notified = push(.trace(trace, at: now)) || notified
             case .stop:
                 running = false

@@ -158,6 +158,7 @@ extension SupervisorService {
                      pid: children[index]?.pid)
         }
         published.withLock { $0 = snapshots }
+        criticalHealth?.set(healthy: !snapshots.contains { $0.critical && $0.status.state == .failed })
     }
 
     func metadata(_ index: Int) -> Logger.Metadata {

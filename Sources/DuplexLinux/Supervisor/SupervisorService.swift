@@ -39,6 +39,9 @@ public final class SupervisorService: @unchecked Sendable {
     let recovery: BoardRecovery
     let logger: Logger
     let onSwitchover: @Sendable (String) -> Void
+    /// Cleared while a critical component is failed: the pair thread then stops feeding the
+    /// hardware watchdog.
+    let criticalHealth: CriticalHealth?
     let commands = BoundedQueue<Command>(capacity: 64)
     let commandSignal: EventFD
     let epoll: Epoll
@@ -65,11 +68,12 @@ public final class SupervisorService: @unchecked Sendable {
     ///   - onSwitchover: called on this thread with the component's name when a critical
     ///     component fails on the active board; it must hand the role over (post
     ///     `.failureReported` to the pair thread) and return at once.
+    ///   - criticalHealth: set after each step to whether no critical component is failed.
     /// - Throws: `Errno` from epoll, the timer, the eventfd or `/dev/null`; a user or group
     ///   that does not exist traps (``ComponentPreflight/check(_:file:)`` refuses it first).
     public init(
         components: [Configuration.Component], supervisor: Configuration.Supervisor, socketPath: String,
-        logger: Logger, onSwitchover: @escaping @Sendable (String) -> Void
+        logger: Logger, criticalHealth: CriticalHealth? = nil, onSwitchover: @escaping @Sendable (String) -> Void
     ) throws(Errno) {
         precondition(components.count <= Limits.componentsMax, "too many components")
         self.components = components
@@ -86,6 +90,7 @@ public final class SupervisorService: @unchecked Sendable {
         recovery = BoardRecovery(supervisor, socketPath: socketPath)
         self.logger = logger
         self.onSwitchover = onSwitchover
+        self.criticalHealth = criticalHealth
         children = Array(repeating: nil, count: components.count)
         splitters = Array(repeating: OutputLineSplitter(lineMax: Limits.componentOutputLineMax), count: components.count)
         published = Mutex([])
