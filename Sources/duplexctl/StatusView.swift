@@ -7,7 +7,7 @@ enum StatusView {
         text += line("Board", "\(report.name) (id \(report.boardID))   cluster \(report.clusterID)   "
             + "priority \(report.priority)   up \(DurationText.long(report.uptime))")
         text += line("Role", "\(report.role)   unit \(report.unitState)   epoch \(report.epoch)")
-        text += line("Mate", mate(report.mate))
+        text += line("Mate", mate(report.mate, reachable: report.paths.contains { $0.isUp }))
         text += line("Role change", roleChange(report.lastRoleChange))
         text += line("Counters", "malformed frames \(report.counters.malformedFrames)   "
             + "foreign frames \(report.counters.foreignFrames)")
@@ -30,10 +30,12 @@ enum StatusView {
         label + String(repeating: " ", count: max(1, 13 - label.count)) + TextTable.printable(value) + "\n"
     }
 
-    private static func mate(_ mate: MateReport?) -> String {
+    private static func mate(_ mate: MateReport?, reachable: Bool) -> String {
         guard let mate else { return "never heard" }
         let name = mate.name.map { "\($0) (id \(mate.boardID))" } ?? "id \(mate.boardID)"
-        return "\(name)   \(mate.role)   unit \(mate.unitState)   epoch \(mate.epoch)   "
+        // With every path down, the role shown is the last one heard, not the mate's state now.
+        let role = reachable ? "\(mate.role)   unit \(mate.unitState)" : "LOST (last seen \(mate.role))"
+        return "\(name)   \(role)   epoch \(mate.epoch)   "
             + "priority \(mate.priority)   heard \(DurationText.short(mate.lastHeardAgo)) ago"
     }
 
