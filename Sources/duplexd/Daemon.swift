@@ -78,6 +78,14 @@ func runDaemon(configuration: Configuration, logger: Logger) throws {
         "duplex.links": "\(configuration.links.count)", "duplex.socket": "\(configuration.control.socketPath)",
         "duplex.components": "\(configuration.components.count)",
     ])
+    // The control thread shares the notice and command queues with the pair thread. At the
+    // normal priority, busy processes could preempt it inside one of those short critical
+    // sections and hold the pair thread up for a whole scheduler slice (seen: 14 ms, a false
+    // takeover under load). The lowest real-time priority is enough to rule that out. It is set
+    // after the other threads exist, so none of them (nor the supervisor's children) inherits it.
+    if priority > 1, case .failure(let error) = RealTime.setFIFOPriority(1) {
+        logger.warning("cannot use SCHED_FIFO for the control thread; going on", metadata: ["duplex.error": "\(error)"])
+    }
     try control.run()
     // The pair has handed over (or timed out): stop the components, dependents first.
     supervisor.post(.stop)

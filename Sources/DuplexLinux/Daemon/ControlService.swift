@@ -214,6 +214,12 @@ public final class ControlService {
             case .stopped:
                 logger.notice("orderly stop complete")
                 stopped = true
+            case .lateness(let histogram, let period):
+                logger.info("heartbeat timer lateness", metadata: [
+                    "duplex.ticks": "\(histogram.count)", "duplex.period": "\(period)",
+                    "duplex.p50": "\(histogram.quantile(0.5))", "duplex.p99": "\(histogram.quantile(0.99))",
+                    "duplex.max": "\(histogram.max)", "duplex.misses": "\(histogram.misses)",
+                ])
             }
         }
     }

@@ -15,6 +15,8 @@ public enum PairNotice: Sendable {
     case status(request: UInt32, PairStatus)
     /// The core finished its orderly stop.
     case stopped
+    /// How late the timer ticks ran over the last report period (every 10 s).
+    case lateness(LatenessHistogram, period: DuplexCore.Duration)
 }
 
 /// Orders from the pair thread to the actuator thread.

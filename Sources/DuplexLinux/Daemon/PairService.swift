@@ -86,6 +86,10 @@ public final class PairService: @unchecked Sendable {
     private var stalledInStep = false
     private var nextFeed = Instant(nanoseconds: 0)
     /// Keepalives written, skipped (late loop or failed critical component), and lost (the write failed).
+    /// Lateness of the timer ticks since `latenessSince`.
+    private var lateness: LatenessHistogram
+    private var latenessSince = Instant.zero
+    static let latenessReportPeriod = DuplexCore.Duration.seconds(10)
     public private(set) var watchdogFeeds: UInt64 = 0
     public private(set) var watchdogFeedsSkipped: UInt64 = 0
     public private(set) var watchdogFeedErrors: UInt64 = 0
@@ -113,6 +117,8 @@ public final class PairService: @unchecked Sendable {
         self.paths = paths
         self.isolationIndex = isolationInterfaceIndex
         pathCarrier = Array(repeating: true, count: paths.count)
+        // A miss: a tick one full heartbeat interval late.
+        lateness = LatenessHistogram(missThreshold: configuration.paths.map(\.interval).min() ?? .milliseconds(4))
         timerPeriod = configuration.paths.map(\.interval).min() ?? .milliseconds(4)
         stallThreshold = configuration.stallThreshold
         watchdogFeed = watchdog
@@ -156,12 +162,25 @@ public final class PairService: @unchecked Sendable {
             let now = MonotonicClock.now()
             if running, now >= nextDeadline {
                 let deadline = nextDeadline
+                recordLateness(now.since(deadline), now: now)
                 step(.tick, now: now)
                 feedWatchdog(now: now, onTime: !stalledInStep && now.since(deadline) <= stallThreshold)
                 stalledInStep = false
             }
         }
         disarmWatchdog()
+    }
+
+    /// Counts how late this tick ran and hands the histogram to the control thread every
+    /// `latenessReportPeriod` (a copy through the notice queue: no allocation, no logging here).
+    private func recordLateness(_ lateness: DuplexCore.Duration, now: Instant) {
+        self.lateness.record(lateness)
+        if latenessSince == .zero { latenessSince = now }
+        let period = now.since(latenessSince)
+        guard period >= Self.latenessReportPeriod else { return }
+        notify(.lateness(self.lateness, period: period))
+        self.lateness.reset()
+        latenessSince = now
     }
 
     /// Feeds the watchdog when a feed is due, this loop met its deadline and every critical
