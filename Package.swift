@@ -66,6 +66,8 @@ let package = Package(
         .executableTarget(
             name: "duplex-vopr", dependencies: ["DuplexCore", "DuplexSimulation"],
             path: "Tools/vopr/Sources", swiftSettings: strict),
+        // Helpers shared by the test targets (starting daemons as init would).
+        .target(name: "DuplexTestSupport", path: "Tests/DuplexTestSupport", swiftSettings: strict),
         .testTarget(name: "DuplexCoreTests", dependencies: ["DuplexCore"], swiftSettings: strict),
         .testTarget(
             name: "DuplexSimulationTests",
@@ -74,12 +76,12 @@ let package = Package(
         ),
         .testTarget(
             name: "DuplexLinuxTests",
-            dependencies: ["DuplexCore", "DuplexLinux", "CDuplexShims"],
+            dependencies: ["DuplexTestSupport", "DuplexCore", "DuplexLinux", "CDuplexShims"],
             swiftSettings: strict
         ),
         .testTarget(
             name: "DuplexIntegrationTests",
-            dependencies: ["DuplexCore", "Duplex"],
+            dependencies: ["DuplexTestSupport", "DuplexCore", "Duplex"],
             swiftSettings: strict
         ),
     ]

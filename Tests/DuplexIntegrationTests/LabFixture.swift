@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Synchronization
+import DuplexTestSupport
 import Testing
 
 /// A lab (`Tools/lab up --links 2`: boards A and B, a client and a switch in network

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import DuplexTestSupport
 import Testing
 
 /// Path faults, a bad configuration and an orderly stop (same suite: one lab at a time).

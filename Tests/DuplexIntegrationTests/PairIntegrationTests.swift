@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import DuplexTestSupport
 import Testing
 
 /// A real pair: duplexd on boards A and B of a lab, real raw Ethernet and UDP heartbeats,

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+import DuplexTestSupport
 
 /// A real `duplexd` (one board, a UDP heartbeat path on loopback, no addresses) whose
 /// `watchdog-device` is a FIFO stand-in: keepalives arrive while it runs, stop while it is
@@ -82,7 +83,7 @@ struct WatchdogDaemonTests {
 /// One `duplexd` started for a test, with its configuration, socket and log in the temporary
 /// directory; `remove()` stops it (SIGTERM, then SIGKILL, bounded) and deletes the files.
 final class Daemon {
-    let process: ChildProcessForTest
+    let process: SpawnedProcess
     let directory: String
     private var removed = false
 
@@ -116,7 +117,7 @@ final class Daemon {
         try configuration.write(toFile: "\(directory)/duplexd.conf", atomically: true, encoding: .utf8)
         let executable = try Self.duplexd()
         do {
-            process = try ChildProcessForTest(executable, ["--config", "\(directory)/duplexd.conf"], log: "\(directory)/duplexd.log")
+            process = try SpawnedProcess(executable, ["--config", "\(directory)/duplexd.conf"], log: "\(directory)/duplexd.log")
         } catch {
             try? FileManager.default.removeItem(atPath: directory)  // best effort; the error below matters
             throw error
@@ -156,69 +157,5 @@ final class Daemon {
             throw StandInError("\(path) is missing: build with `swift build --build-tests` or set DUPLEX_BIN")
         }
         return path
-    }
-}
-
-/// A child started with `posix_spawn`, an empty signal mask and default dispositions (test
-/// threads block signals, and a daemon must start as init would start it).
-final class ChildProcessForTest {
-    let pid: pid_t
-    private(set) var exitStatus: Int32?
-
-    init(_ executable: String, _ arguments: [String], log: String) throws {
-        var actions = posix_spawn_file_actions_t()
-        var attributes = posix_spawnattr_t()
-        posix_spawn_file_actions_init(&actions)
-        posix_spawnattr_init(&attributes)
-        defer {
-            posix_spawn_file_actions_destroy(&actions)
-            posix_spawnattr_destroy(&attributes)
-        }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        var all = sigset_t()
-        sigfillset(&all)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        var pid: pid_t = 0
-        let result = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
-        guard result == 0 else { throw StandInError("cannot start \(executable): \(String(cString: strerror(result)))") }
-        self.pid = pid
-    }
-
-    var isRunning: Bool {
-        reap()
-        return exitStatus == nil
-    }
-
-    /// `kill(2)`, unless the process was already reaped (its pid may be another's by then).
-    func send(_ signal: Int32) {
-        guard isRunning else { return }
-        kill(pid, signal)
-    }
-
-    /// Polls every 10 ms for at most `seconds`; the exit status, nil while it still runs.
-    func waitForExit(seconds: Double) -> Int32? {
-        _ = eventually(within: seconds) { !isRunning }
-        return exitStatus
-    }
-
-    private func reap() {
-        guard exitStatus == nil else { return }
-        var status: Int32 = 0
-        var result: pid_t
-        repeat { result = waitpid(pid, &status, WNOHANG) } while result < 0 && errno == EINTR
-        if result == pid {
-            let signal = status & 0x7f  // WIFEXITED/WTERMSIG are macros Swift does not import
-            exitStatus = signal == 0 ? (status >> 8) & 0xff : 128 + signal
-        } else if result < 0 {
-            exitStatus = -1  // ECHILD: nothing left to wait for
-        }
     }
 }

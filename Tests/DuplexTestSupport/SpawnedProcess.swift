@@ -1,4 +1,4 @@
-import Glibc
+public import Glibc
 
 /// A background process started with `posix_spawn` with an empty signal mask and default
 /// signal dispositions. (Foundation's `Process` passes on the mask of the spawning thread,
@@ -6,15 +6,15 @@ import Glibc
 /// behave as one started by init.) Output goes to a log file, input comes from /dev/null.
 ///
 /// The process is a child of the test process; `isRunning` and `waitForExit` reap it.
-final class SpawnedProcess {
-    let pid: pid_t
-    let command: String
+public final class SpawnedProcess {
+    public let pid: pid_t
+    public let command: String
     /// The exit status once reaped: the exit code, or 128 + the signal that ended it.
-    private(set) var exitStatus: Int32?
+    public private(set) var exitStatus: Int32?
 
     /// Starts `executable` with `arguments`; the corresponding C function is `posix_spawn`.
-    /// - Throws: `LabError` when the log cannot be opened or the spawn fails.
-    init(_ executable: String, _ arguments: [String], log: String) throws {
+    /// - Throws: `SpawnError` when the spawn fails.
+    public init(_ executable: String, _ arguments: [String], log: String) throws {
         command = ([executable] + arguments).joined(separator: " ")
         var actions = posix_spawn_file_actions_t()
         var attributes = posix_spawnattr_t()
@@ -39,28 +39,30 @@ final class SpawnedProcess {
         defer { for pointer in argv { free(pointer) } }
         var pid: pid_t = 0
         let result = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
-        guard result == 0 else { throw LabError("cannot start \(command): \(String(cString: strerror(result)))") }
+        guard result == 0 else { throw SpawnError("cannot start \(command): \(String(cString: strerror(result)))") }
         self.pid = pid
     }
 
     /// Whether the process has not exited yet (reaps it when it has).
-    var isRunning: Bool {
+    public var isRunning: Bool {
         reap()
         return exitStatus == nil
     }
 
     /// Sends `signal` unless the process was already reaped (its pid may belong to another
     /// process by then). The corresponding C function is `kill`.
-    func send(_ signal: Int32) {
+    public func send(_ signal: Int32) {
         guard isRunning else { return }
         kill(pid, signal)
     }
 
     /// Polls (every 10 ms, at most `seconds`) until the process exits; returns its exit
     /// status, nil if it is still running.
-    func waitForExit(seconds: Double = 10) -> Int32? {
-        _ = poll(attempts: max(1, Int(seconds / 0.01)), interval: 10_000) { !isRunning }
-        return exitStatus
+    public func waitForExit(seconds: Double = 10) -> Int32? {
+        for _ in 0..<max(1, Int(seconds / 0.01)) where isRunning {
+            usleep(10_000)
+        }
+        return isRunning ? nil : exitStatus
     }
 
     /// `waitpid(pid, WNOHANG)`: records the exit status of a finished process.
@@ -76,5 +78,14 @@ final class SpawnedProcess {
         } else if result < 0 {
             exitStatus = -1  // ECHILD: not our child any more; nothing left to wait for
         }
+    }
+}
+
+/// Why a process could not be started.
+public struct SpawnError: Error, CustomStringConvertible {
+    public var description: String
+
+    public init(_ description: String) {
+        self.description = description
     }
 }
