@@ -1,0 +1,178 @@
+/// A request of the checkpoint session protocol, from a process to its board's `duplexd`.
+/// See `SessionHeader` for the framing and `SessionMessageType` for each payload.
+public enum SessionRequest: Sendable, Hashable {
+    /// Opens a checkpoint; with `create`, creates it with `limits` when it does not exist (the
+    /// limits of an existing checkpoint stay as they are; the answer says which they are).
+    case open(name: String, limits: CheckpointLimits, create: Bool)
+    /// One atomic update of `write` and `delete` operations. `sync`: answer once the mate's
+    /// replica holds it; otherwise answer only a failure.
+    case write(name: String, operations: [CheckpointUpdate.Operation], sync: Bool)
+    /// One section of the board's store or replica.
+    case read(name: String, key: SectionKey)
+    /// Up to `countMax` sections in key order, starting after `after`.
+    case sections(name: String, after: SectionKey?, countMax: Int)
+    /// Waits until every earlier write of the board is on the mate.
+    case flush
+    /// Removes a checkpoint and its sections (synchronous like a `sync` write).
+    case remove(name: String)
+
+    public var type: SessionMessageType {
+        switch self {
+        case .open: .open
+        case .write: .write
+        case .read: .read
+        case .sections: .sections
+        case .flush: .flush
+        case .remove: .remove
+        }
+    }
+
+    /// Appends the request as one frame.
+    /// - Throws: `tooLarge` when it exceeds `SessionHeader.frameSizeMax` (`bytes` is then as it
+    ///   was); `invalidName` for a name of more than 255 bytes.
+    public func encode(request: UInt32, into bytes: inout [UInt8]) throws(ReplicationDecodeError) {
+        let start = SessionHeader.begin(&bytes, type: type, request: request)
+        switch self {
+        case .open(let name, let limits, let create):
+            guard name.utf8.count <= Int(UInt8.max) else { return try abandon(&bytes, start, .invalidName) }
+            bytes.append(create ? 1 : 0)
+            bytes.append(name: name)
+            bytes.append(bigEndian: UInt64(limits.sizeMax))
+            bytes.append(bigEndian: UInt32(clamping: limits.sectionsMax))
+            bytes.append(bigEndian: UInt32(clamping: limits.sectionSizeMax))
+        case .write(let name, let operations, let sync):
+            guard name.utf8.count <= Int(UInt8.max) else { return try abandon(&bytes, start, .invalidName) }
+            guard operations.count <= Int(UInt16.max) else { return try abandon(&bytes, start, .overLimit) }
+            bytes.append(sync ? 1 : 0)
+            bytes.append(name: name)
+            bytes.append(bigEndian: UInt16(operations.count))
+            for operation in operations {
+                guard Self.append(operation, to: &bytes, frameStart: start) else { return try abandon(&bytes, start, .tooLarge) }
+            }
+        case .read(let name, let key), .sections(let name, .some(let key), _):
+            guard name.utf8.count <= Int(UInt8.max), key.bytes.count <= Int(UInt16.max) else {
+                return try abandon(&bytes, start, .invalidName)
+            }
+            bytes.append(name: name)
+            if case .sections(_, _, let countMax) = self {
+                bytes.append(1)
+                bytes.append(key: key)
+                bytes.append(bigEndian: UInt32(clamping: countMax))
+            } else {
+                bytes.append(key: key)
+            }
+        case .sections(let name, .none, let countMax):
+            guard name.utf8.count <= Int(UInt8.max) else { return try abandon(&bytes, start, .invalidName) }
+            bytes.append(name: name)
+            bytes.append(0)
+            bytes.append(bigEndian: UInt32(clamping: countMax))
+        case .flush:
+            break
+        case .remove(let name):
+            guard name.utf8.count <= Int(UInt8.max) else { return try abandon(&bytes, start, .invalidName) }
+            bytes.append(name: name)
+        }
+        guard bytes.count - start <= SessionHeader.frameSizeMax else { return try abandon(&bytes, start, .tooLarge) }
+        SessionHeader.finish(&bytes, at: start)
+    }
+
+    /// Appends a single-section write without building an operation array (the hot path of
+    /// the client library).
+    /// - Throws: as `encode(request:into:)`.
+    public static func encodeWrite(
+        request: UInt32, name: String, key: SectionKey, bytes value: some Collection<UInt8>, sync: Bool,
+        into bytes: inout [UInt8]
+    ) throws(ReplicationDecodeError) {
+        let size = SessionHeader.size + 1 + 1 + name.utf8.count + 2 + 1 + 2 + key.bytes.count + 4 + value.count
+        guard name.utf8.count <= Int(UInt8.max), key.bytes.count <= Int(UInt16.max) else { throw .invalidName }
+        guard size <= SessionHeader.frameSizeMax else { throw .tooLarge }
+        let start = SessionHeader.begin(&bytes, type: .write, request: request)
+        bytes.append(sync ? 1 : 0)
+        bytes.append(name: name)
+        bytes.append(bigEndian: UInt16(1))
+        bytes.append(3)
+        bytes.append(key: key)
+        bytes.append(bigEndian: UInt32(value.count))
+        bytes.append(contentsOf: value)
+        SessionHeader.finish(&bytes, at: start)
+        assert(bytes.count - start == size, "the size computed and the bytes written agree")
+    }
+
+    private func abandon(_ bytes: inout [UInt8], _ start: Int, _ error: ReplicationDecodeError) throws(ReplicationDecodeError) {
+        bytes.removeSubrange(start...)
+        throw error
+    }
+
+    /// Appends a write or delete; false when the frame would outgrow its bound (checked before
+    /// copying a value, so a huge value is never copied).
+    private static func append(_ operation: CheckpointUpdate.Operation, to bytes: inout [UInt8], frameStart: Int) -> Bool {
+        switch operation {
+        case .write(let key, let value):
+            guard key.bytes.count <= Int(UInt16.max),
+                bytes.count - frameStart + 7 + key.bytes.count + value.count <= SessionHeader.frameSizeMax
+            else { return false }
+            bytes.append(3)
+            bytes.append(key: key)
+            bytes.append(bigEndian: UInt32(value.count))
+            bytes.append(contentsOf: value)
+        case .delete(let key):
+            guard key.bytes.count <= Int(UInt16.max) else { return false }
+            bytes.append(4)
+            bytes.append(key: key)
+        case .create, .remove:
+            // Not sent as operations: `open` and `remove` requests carry them.
+            bytes.append(0)
+        }
+        return true
+    }
+
+    /// Decodes the payload of a request frame. Never traps on untrusted bytes.
+    /// - Throws: `ReplicationDecodeError`: `unknownKind` for a type that is not a request,
+    ///   `unknownOperation` for a write with an operation other than write and delete.
+    public init(type: SessionMessageType, payload: UnsafeRawBufferPointer) throws(ReplicationDecodeError) {
+        var reader = ByteReader(payload)
+        switch type {
+        case .open:
+            let create = try reader.flag()
+            self = .open(name: try reader.checkpointName(), limits: try reader.checkpointLimits(), create: create)
+        case .write:
+            let sync = try reader.flag()
+            let name = try reader.checkpointName()
+            let count = Int(try reader.field(UInt16.self))
+            guard count >= 1, count <= Limits.checkpointOperationsMax else { throw .overLimit }
+            var operations: [CheckpointUpdate.Operation] = []
+            operations.reserveCapacity(count)
+            for _ in 0..<count {
+                operations.append(try Self.decodeOperation(&reader))
+            }
+            self = .write(name: name, operations: operations, sync: sync)
+        case .read:
+            self = .read(name: try reader.checkpointName(), key: try reader.sectionKey())
+        case .sections:
+            let name = try reader.checkpointName()
+            let after = try reader.flag() ? try reader.sectionKey() : nil
+            self = .sections(name: name, after: after, countMax: Int(try reader.field(UInt32.self)))
+        case .flush:
+            self = .flush
+        case .remove:
+            self = .remove(name: try reader.checkpointName())
+        default:
+            throw .unknownKind
+        }
+        guard reader.remaining == 0 else { throw .malformed }
+    }
+
+    private static func decodeOperation(_ reader: inout ByteReader) throws(ReplicationDecodeError) -> CheckpointUpdate.Operation {
+        switch try reader.field(UInt8.self) {
+        case 3:
+            let key = try reader.sectionKey()
+            let count = Int(try reader.field(UInt32.self))
+            guard count <= Limits.sectionSizeMax else { throw .overLimit }
+            return .write(key, try reader.field(bytes: count))
+        case 4:
+            return .delete(try reader.sectionKey())
+        default:
+            throw .unknownOperation
+        }
+    }
+}
