@@ -103,12 +103,30 @@ public struct Configuration: Sendable, Hashable {
         public var interval: Duration
         /// Silent intervals after which this path is down.
         public var missedMax: Int
+        /// `replication = LOCAL -> PEER`: the UDP endpoints that carry checkpoint replication
+        /// over this dedicated link (nil: the link carries none).
+        public var replication: Replication?
 
-        public init(name: String, transport: Transport, interval: Duration, missedMax: Int) {
+        public init(
+            name: String, transport: Transport, interval: Duration, missedMax: Int, replication: Replication? = nil
+        ) {
             self.name = name
             self.transport = transport
             self.interval = interval
             self.missedMax = missedMax
+            self.replication = replication
+        }
+
+        /// The checkpoint replication endpoints of a dedicated link: this board's address and
+        /// port, and the mate's, of one family.
+        public struct Replication: Sendable, Hashable {
+            public var local: IPEndpoint
+            public var peer: IPEndpoint
+
+            public init(local: IPEndpoint, peer: IPEndpoint) {
+                self.local = local
+                self.peer = peer
+            }
         }
 
         /// The interface the path uses, when one is named.

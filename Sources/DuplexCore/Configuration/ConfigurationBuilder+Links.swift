@@ -13,6 +13,7 @@ extension ConfigurationBuilder {
             }
             let link = try self.link(reader, pair: pair)
             try checkUnique(link, against: links, reader)
+            try checkReplicationUnique(link, against: links, reader)
             links.append(link)
         }
         return links
@@ -24,7 +25,7 @@ extension ConfigurationBuilder {
         let common = ["type", "interval", "missed-max"]
         let transport: Configuration.Link.Transport
         if isEthernet {
-            try reader.checkKeys(common + ["interface", "ethertype", "destination"], context: "an ethernet link")
+            try reader.checkKeys(common + ["interface", "ethertype", "destination", "replication"], context: "an ethernet link")
             transport = .ethernet(try ethernet(reader))
         } else {
             try reader.checkKeys(common + ["local", "peer", "interface"], context: "a udp link")
@@ -34,7 +35,8 @@ extension ConfigurationBuilder {
             name: reader.section.name ?? "",
             transport: transport,
             interval: try reader.value("interval", default: pair.interval, Self.intervalParser),
-            missedMax: try reader.value("missed-max", default: pair.missedMax, Self.missedMaxParser)
+            missedMax: try reader.value("missed-max", default: pair.missedMax, Self.missedMaxParser),
+            replication: isEthernet ? try reader.optional("replication", .replication) : nil
         )
     }
 
