@@ -76,7 +76,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DuplexLinuxTests",
-            dependencies: ["DuplexTestSupport", "DuplexCore", "DuplexLinux", "CDuplexShims"],
+            dependencies: ["DuplexTestSupport", "DuplexCore", "DuplexLinux", "CDuplexShims", "Duplex"],
             swiftSettings: strict
         ),
         .testTarget(

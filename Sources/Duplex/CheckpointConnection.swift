@@ -1,0 +1,163 @@
+import Glibc
+
+/// One persistent session with the checkpoint service: a Unix stream socket, requests
+/// written (batched) by the callers, answers read by a dedicated reader thread that wakes the
+/// blocked callers and resumes the `async` ones (never blocking the cooperative pool).
+final class CheckpointConnection: @unchecked Sendable {
+    // @unchecked Sendable: every mutable property is guarded by `lock`; `descriptor` is
+    // immutable and shut down (not closed) by `close()` until the reader thread exits.
+
+    typealias Completion = Result<SessionResponse, CheckpointClientError>
+
+    enum Waiter {
+        case blocked
+        case continuation(CheckedContinuation<Completion, Never>)
+    }
+
+    let descriptor: Int32
+    let path: String
+    let lock = ConditionLock()
+    /// Encoded requests not yet sent.
+    var outgoing: [UInt8] = []
+    var nextRequest: UInt32 = 1
+    var waiters: [UInt32: Waiter] = [:]
+    /// Answers for blocked callers.
+    var answers: [UInt32: Completion] = [:]
+    /// Failures of asynchronous writes not reported yet.
+    var asyncFailures: [(request: UInt32, error: SessionError)] = []
+    var asyncFailuresDropped = 0
+    /// Set once the connection broke; every later call fails with it.
+    var broken: CheckpointClientError?
+
+    /// Asynchronous writes are sent once this many bytes are buffered (or at the next
+    /// blocking call, or `flush`).
+    static let outgoingFlushSize = 32 * 1024
+    static let asyncFailuresMax = 64
+
+    private init(descriptor: Int32, path: String) {
+        self.descriptor = descriptor
+        self.path = path
+    }
+
+    /// Connects and starts the reader thread.
+    static func connect(path: String, timeout: Duration, checkpoint: String) throws(CheckpointClientError) -> CheckpointConnection {
+        let socket: UnixStreamConnection
+        do {
+            socket = try UnixStreamConnection.connect(path: path, timeout: timeout)
+        } catch {
+            let code: CheckpointClientError.Code = error.code == .daemonUnreachable ? .daemonUnreachable
+                : error.code == .timeout ? .timeout : .systemError
+            throw CheckpointClientError(code, checkpoint: checkpoint, message: error.message, errno: error.errno)
+        }
+        let descriptor = dup(socket.descriptor)
+        guard descriptor >= 0 else {
+            throw CheckpointClientError(.systemError, checkpoint: checkpoint, message: "dup: errno \(errno)", errno: errno)
+        }
+        // Blocking sends without a timeout: the reader thread always drains the answers, so the
+        // daemon always reads on.
+        var none = timeval(tv_sec: 0, tv_usec: 0)
+        _ = setsockopt(descriptor, SOL_SOCKET, SO_SNDTIMEO, &none, socklen_t(MemoryLayout<timeval>.size))
+        let connection = CheckpointConnection(descriptor: descriptor, path: path)
+        let started = ReaderThread.start { connection.readLoop() }
+        guard started == 0 else {
+            Glibc.close(descriptor)
+            throw CheckpointClientError(.systemError, checkpoint: checkpoint, message: "cannot start the reader thread", errno: started)
+        }
+        return connection
+    }
+
+    /// Ends the session: the reader thread sees the end, fails what waits and closes the socket.
+    func close() {
+        // The corresponding C function is `shutdown`; the reader thread closes the descriptor.
+        _ = shutdown(descriptor, Int32(SHUT_RDWR))
+    }
+
+    /// Appends a request under the lock and sends it now when `immediately` (or when enough is
+    /// buffered). `encode` gets the request id.
+    /// - Returns: the request id.
+    func enqueue(
+        immediately: Bool, waiter: Waiter?, checkpoint: String,
+        _ encode: (UInt32, inout [UInt8]) throws(ReplicationDecodeError) -> Void
+    ) throws(CheckpointClientError) -> UInt32 {
+        lock.lock()
+        defer { lock.unlock() }
+        if let broken { throw broken }
+        let id = nextRequest
+        nextRequest = nextRequest == UInt32.max ? 1 : nextRequest + 1
+        do {
+            try encode(id, &outgoing)
+        } catch {
+            throw CheckpointClientError(
+                error == .tooLarge ? .overLimit : .invalid, checkpoint: checkpoint,
+                message: "checkpoint \"\(checkpoint)\": the request cannot be encoded (\(error))",
+                checkpointError: error == .tooLarge
+                    ? CheckpointError(.updateTooLarge, checkpoint: checkpoint, limit: UInt64(SessionHeader.frameSizeMax)) : nil)
+        }
+        if let waiter { waiters[id] = waiter }
+        if immediately || outgoing.count >= Self.outgoingFlushSize {
+            do {
+                try sendOutgoingLocked(checkpoint: checkpoint)
+            } catch {
+                waiters[id] = nil  // the caller gets the error; nobody resumes this waiter
+                throw error
+            }
+        }
+        return id
+    }
+
+    /// Sends every buffered request; call with the lock held.
+    func sendOutgoingLocked(checkpoint: String) throws(CheckpointClientError) {
+        guard !outgoing.isEmpty else { return }
+        var offset = 0
+        while offset < outgoing.count {
+            let sent = outgoing.withUnsafeBytes { raw in
+                send(descriptor, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
+            }
+            if sent > 0 {
+                offset += sent
+            } else if sent < 0, errno == EINTR {
+                continue
+            } else {
+                let error = CheckpointClientError(
+                    .connectionLost, checkpoint: checkpoint, message: "the connection to duplexd at \(path) broke (send)",
+                    errno: errno)
+                broken = broken ?? error
+                throw error
+            }
+        }
+        outgoing.removeAll(keepingCapacity: true)
+    }
+
+    /// Waits for the answer to a request sent with a `.blocked` waiter.
+    func wait(for id: UInt32, timeout: Duration, checkpoint: String) -> Completion {
+        let deadline = MonotonicClock.now() + timeout
+        lock.lock()
+        defer { lock.unlock() }
+        while true {
+            if let answer = answers.removeValue(forKey: id) { return answer }
+            let now = MonotonicClock.now()
+            guard now < deadline else {
+                waiters[id] = nil
+                return .failure(CheckpointClientError(
+                    .timeout, checkpoint: checkpoint, message: "duplexd did not answer within \(timeout) (\(path))"))
+            }
+            lock.wait(until: deadline)
+        }
+    }
+
+    /// Takes the failures of asynchronous writes reported so far.
+    func takeAsyncFailures(checkpoint: String) -> CheckpointClientError? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !asyncFailures.isEmpty || asyncFailuresDropped > 0 else { return nil }
+        let failures = asyncFailures.map { CheckpointClientError($0.error, checkpoint: checkpoint) }
+        let dropped = asyncFailuresDropped
+        asyncFailures.removeAll()
+        asyncFailuresDropped = 0
+        let first = failures.first?.message ?? "unknown"
+        return CheckpointClientError(
+            .asyncWriteFailed, checkpoint: checkpoint,
+            message: "\(failures.count + dropped) asynchronous writes failed; the first: \(first)",
+            checkpointError: failures.first?.checkpointError, asyncFailures: failures)
+    }
+}

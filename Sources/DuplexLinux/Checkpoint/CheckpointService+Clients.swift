@@ -1,0 +1,208 @@
+import DuplexCore
+import Glibc
+import Logging
+import SystemPackage
+
+/// One connected process.
+struct SessionClient {
+    let fd: CInt
+    /// Bytes received and not yet decoded: `input[inputStart...]`.
+    var input: [UInt8] = []
+    var inputStart = 0
+    /// Bytes to send: `output[outputStart...]`.
+    var output: [UInt8] = []
+    var outputStart = 0
+    /// Whether EPOLLOUT is registered (the socket was full).
+    var waitsForRoom = false
+    /// Whether EPOLLIN is removed (too much output waits: the client must read first).
+    var readingPaused = false
+
+    var pendingOutput: Int { output.count - outputStart }
+}
+
+/// A write refused because the window to the mate was full, to be taken again.
+struct StalledWrite {
+    var request: UInt64
+    var update: CheckpointUpdate
+    var sync: Bool
+}
+
+extension CheckpointService {
+    /// Bytes of answers a client may leave unread before the service stops reading its requests.
+    static let clientOutputMax = 1 << 20
+    /// Frames decoded from one client per wake-up, so that one busy client cannot starve others.
+    static let framesPerWakeMax = 4096
+    /// Connected processes.
+    static let clientsMax = 64
+
+    func acceptClients() throws(Errno) {
+        for _ in 0..<Self.clientsMax {
+            guard let fd = try listener.accept() else { return }
+            guard clients.count < Self.clientsMax else {
+                logger.warning("too many checkpoint clients; connection refused")
+                close(fd)
+                continue
+            }
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            let serial = nextSerial
+            nextSerial = nextSerial == RequestTag.serialMax ? 1 : nextSerial + 1
+            do throws(Errno) {
+                try epoll.add(fd, token: Self.clientTokenBase + UInt64(serial))
+            } catch {
+                close(fd)
+                throw error
+            }
+            clients[serial] = SessionClient(fd: fd)
+        }
+    }
+
+    func drop(_ serial: UInt32) {
+        guard let client = clients.removeValue(forKey: serial) else { return }
+        try? epoll.remove(client.fd)  // closing the descriptor removes it anyway
+        close(client.fd)
+        dirty.remove(serial)
+    }
+
+    /// Reads what the client sent and serves its complete frames.
+    func readIn(_ serial: UInt32) {
+        guard clients[serial] != nil else { return }
+        let count = recv(clients[serial]!.fd, receiveBuffer.baseAddress, receiveBuffer.count, Int32(MSG_DONTWAIT))
+        if count < 0 {
+            if errno == EAGAIN || errno == EINTR { return }
+            return drop(serial)
+        }
+        if count == 0 { return drop(serial) }
+        clients[serial]!.input.append(contentsOf: UnsafeRawBufferPointer(rebasing: receiveBuffer[0..<count]))
+        serveFrames(serial)
+    }
+
+    /// Decodes and serves the frames buffered for one client, until none is complete, the
+    /// window to the mate is full, or the per-wake bound.
+    func serveFrames(_ serial: UInt32) {
+        for _ in 0..<Self.framesPerWakeMax {
+            guard stalled == nil, let client = clients[serial] else { return }
+            let available = client.input.count - client.inputStart
+            let outcome: (SessionHeader, SessionRequest?, ReplicationDecodeError?)?
+            let result = client.input.withUnsafeBytes { raw in
+                Result { () throws(ReplicationDecodeError) in
+                    try Self.nextFrame(UnsafeRawBufferPointer(rebasing: raw[client.inputStart...]))
+                }
+            }
+            do throws(ReplicationDecodeError) {
+                outcome = try result.get()
+            } catch {
+                logger.info("bad checkpoint session frame; connection closed", metadata: ["duplex.error": "\(error)"])
+                return drop(serial)
+            }
+            guard let (header, request, error) = outcome else { break }
+            clients[serial]!.inputStart += header.length
+            assert(clients[serial]!.inputStart <= clients[serial]!.input.count, "within the buffer, \(available)")
+            if let request {
+                handle(request, id: header.request, from: serial)
+            } else {
+                respond(serial, header.request, .failed(SessionError(.badRequest, message: "\(error!)")))
+            }
+        }
+        compactInput(serial)
+        if stalled == nil, let client = clients[serial], client.input.count > client.inputStart,
+            (try? Self.hasWholeFrame(client)) == true  // a framing error shows on the next read
+        {
+            // More whole frames than one wake-up serves: go on at the next one.
+            resumeLater.insert(serial)
+        }
+    }
+
+    /// The next whole frame at the start of `bytes`: its header and the decoded request, or the
+    /// decoding error of a frame whose boundary is intact (answered, the connection kept).
+    /// - Throws: a framing error (the connection must close).
+    static func nextFrame(
+        _ bytes: UnsafeRawBufferPointer
+    ) throws(ReplicationDecodeError) -> (SessionHeader, SessionRequest?, ReplicationDecodeError?)? {
+        guard let header = try SessionHeader.parse(bytes), bytes.count >= header.length else { return nil }
+        let payload = UnsafeRawBufferPointer(rebasing: bytes[SessionHeader.size..<header.length])
+        do throws(ReplicationDecodeError) {
+            return (header, try SessionRequest(type: header.type, payload: payload), nil)
+        } catch {
+            return (header, nil, error)
+        }
+    }
+
+    static func hasWholeFrame(_ client: SessionClient) throws(ReplicationDecodeError) -> Bool {
+        let result = client.input.withUnsafeBytes { raw in
+            Result { () throws(ReplicationDecodeError) in
+                try SessionHeader.parse(UnsafeRawBufferPointer(rebasing: raw[client.inputStart...]))
+            }
+        }
+        guard let header = try result.get() else { return false }
+        return client.input.count - client.inputStart >= header.length
+    }
+
+    private func compactInput(_ serial: UInt32) {
+        guard let client = clients[serial], client.inputStart > 0 else { return }
+        if client.inputStart == client.input.count {
+            clients[serial]!.input.removeAll(keepingCapacity: true)
+            clients[serial]!.inputStart = 0
+        } else if client.inputStart >= 64 * 1024 {
+            clients[serial]!.input.removeSubrange(0..<client.inputStart)
+            clients[serial]!.inputStart = 0
+        }
+    }
+
+    /// Appends an answer to the client's output, sent at the end of the wake-up.
+    func respond(_ serial: UInt32, _ request: UInt32, _ response: SessionResponse) {
+        guard clients[serial] != nil else { return }
+        response.encode(request: request, into: &clients[serial]!.output)
+        dirty.insert(serial)
+    }
+
+    /// Sends every client's pending answers; stops reading from clients that do not read theirs.
+    func flushClients() {
+        for serial in dirty {
+            writeOut(serial)
+        }
+        dirty.removeAll(keepingCapacity: true)
+    }
+
+    func writeOut(_ serial: UInt32) {
+        guard let client = clients[serial] else { return }
+        var start = client.outputStart
+        let end = client.output.count
+        while start < end {
+            let sent = client.output.withUnsafeBytes { raw in
+                send(client.fd, raw.baseAddress! + start, end - start, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
+            }
+            if sent > 0 {
+                start += sent
+                continue
+            }
+            if sent < 0, errno == EINTR { continue }
+            if sent < 0, errno == EAGAIN { break }
+            return drop(serial)
+        }
+        if start == end {
+            clients[serial]!.output.removeAll(keepingCapacity: true)
+            clients[serial]!.outputStart = 0
+        } else {
+            clients[serial]!.outputStart = start
+        }
+        updateInterest(serial)
+    }
+
+    /// EPOLLOUT while output waits; EPOLLIN only while the output is under its bound.
+    private func updateInterest(_ serial: UInt32) {
+        guard let client = clients[serial] else { return }
+        let waits = client.pendingOutput > 0
+        let pause = client.pendingOutput > Self.clientOutputMax
+        guard waits != client.waitsForRoom || pause != client.readingPaused else { return }
+        var interest: Epoll.Events = []
+        if !pause { interest.insert(.readable) }
+        if waits { interest.insert(.writable) }
+        do throws(Errno) {
+            try epoll.modify(client.fd, token: Self.clientTokenBase + UInt64(serial), events: interest)
+        } catch {
+            return drop(serial)
+        }
+        clients[serial]!.waitsForRoom = waits
+        clients[serial]!.readingPaused = pause
+    }
+}

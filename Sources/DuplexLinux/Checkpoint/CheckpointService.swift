@@ -1,0 +1,276 @@
+public import DuplexCore
+public import Logging
+public import SystemPackage
+import Synchronization
+import Glibc
+
+/// The checkpoint thread of `duplexd`: one epoll loop over the checkpoint socket (processes
+/// of the board, speaking the session protocol of `SessionHeader`), a timerfd armed at the
+/// replication core's deadline, and an eventfd for commands from the control thread (role
+/// changes, mate reachability, `duplexctl` queries). It owns the board's `ReplicationCore`:
+/// the store on the active, the replica on the standby.
+///
+/// Until a replication transport is attached there is no mate: the core then refuses
+/// synchronous writes (sync policy `fail`) or completes them locally (`degrade`).
+public final class CheckpointService: @unchecked Sendable {
+    // @unchecked Sendable: `commands`, `commandSignal` and `published` are thread-safe; every
+    // other stored property is touched only by the thread that runs `run()` (before that,
+    // only by the thread that built the service).
+
+    /// Orders from other threads.
+    public enum Command: Sendable {
+        /// The pair protocol changed this board's role.
+        case roleChanged(Role, epoch: UInt64)
+        /// The pair protocol found the mate reachable (some path up) or lost it.
+        case mateReachable(Bool)
+        /// A trace of the pair thread: role and path changes are turned into the two above.
+        case pairTrace(PairTrace)
+        /// A question from the control thread; the answer goes into the reply.
+        case query(CheckpointQuery, CheckpointReply)
+        /// Ends `run()`.
+        case stop
+    }
+
+    public let commands = BoundedQueue<Command>(capacity: 256)
+    public let commandSignal: EventFD
+    public let socketPath: String
+
+    var core: ReplicationCore
+    let logger: Logger
+    let onReadinessChanged: @Sendable (Bool) -> Void
+    let listener: UnixListener
+    let epoll: Epoll
+    let timer: TimerFD
+    let events = Epoll.EventBuffer(capacity: 64)
+    let receiveBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
+    var clients: [UInt32: SessionClient] = [:]
+    var nextSerial: UInt32 = 1
+    /// Clients with bytes to send after this wake-up.
+    var dirty: Set<UInt32> = []
+    /// Clients with whole frames buffered that the last wake-up did not serve.
+    var resumeLater: Set<UInt32> = []
+    /// A write the core refused because the window to the mate was full: taken again at
+    /// `.windowOpened`; until then no client request is read.
+    var stalled: StalledWrite?
+    var armedAt = Instant(nanoseconds: .max)
+    var pathsUp: Set<Int> = []
+    var running = false
+    /// The last status published for other threads.
+    let published: Mutex<CheckpointServiceStatus>
+    /// The update being handed to the core, kept in case the window is full.
+    var submitting: (request: UInt64, update: CheckpointUpdate, sync: Bool)?
+
+    static let listenerToken: UInt64 = 1
+    static let timerToken: UInt64 = 2
+    static let commandToken: UInt64 = 3
+    static let clientTokenBase: UInt64 = 1 << 32
+
+    /// - Parameters:
+    ///   - configuration: the replication core's settings (sync policy, timers, window).
+    ///   - socketPath: the Unix socket processes connect to (mode 0600, root only).
+    ///   - onReadinessChanged: called on this thread when the replica becomes hot or stops
+    ///     being hot; the daemon passes it to the pair (`PairEvent.readinessChanged`). Must
+    ///     not block.
+    /// - Throws: `Errno` from the socket, epoll, timerfd or eventfd.
+    public init(
+        configuration: ReplicationConfiguration, socketPath: String, logger: Logger,
+        onReadinessChanged: @escaping @Sendable (Bool) -> Void = { _ in }
+    ) throws(Errno) {
+        core = ReplicationCore(configuration: configuration)
+        self.socketPath = socketPath
+        self.logger = logger
+        self.onReadinessChanged = onReadinessChanged
+        published = Mutex(CheckpointServiceStatus(syncPolicy: configuration.syncPolicy))
+        commandSignal = try EventFD()
+        listener = try UnixListener(path: socketPath)
+        epoll = try Epoll()
+        timer = try TimerFD()
+        try epoll.add(listener.fileDescriptor, token: Self.listenerToken)
+        try epoll.add(timer.fileDescriptor, token: Self.timerToken)
+        try epoll.add(commandSignal.fileDescriptor, token: Self.commandToken)
+    }
+
+    deinit {
+        for client in clients.values { close(client.fd) }
+        receiveBuffer.deallocate()
+    }
+
+    /// Queues a command for the checkpoint thread; never blocks.
+    /// - Returns: false when the queue is full (the command is dropped).
+    @discardableResult
+    public func post(_ command: Command) -> Bool {
+        guard commands.push(command) else { return false }
+        _ = try? commandSignal.signal()  // an eventfd write never blocks; saturated means a wake-up is pending
+        return true
+    }
+
+    /// The status as last published by the checkpoint thread (any thread).
+    public var status: CheckpointServiceStatus {
+        published.withLock { $0 }
+    }
+
+    /// Runs the loop on the calling thread until `.stop`.
+    /// - Throws: `Errno` from epoll or the timer (a broken descriptor: the daemon must stop).
+    public func run() throws(Errno) {
+        running = true
+        publish()
+        while running {
+            try arm()
+            let ready = try epoll.wait(into: events, timeout: resumeLater.isEmpty || stalled != nil ? nil : .zero)
+            for index in 0..<ready {
+                try dispatch(events[index].token, events[index].events)
+            }
+            serveLater()
+            if MonotonicClock.now() >= core.nextDeadline {
+                step(.tick)
+            }
+            flushClients()
+            publish()
+        }
+    }
+
+    private func dispatch(_ token: UInt64, _ ready: Epoll.Events) throws(Errno) {
+        switch token {
+        case Self.listenerToken:
+            try acceptClients()
+        case Self.timerToken:
+            _ = try timer.readExpirations()
+            armedAt = Instant(nanoseconds: .max)
+        case Self.commandToken:
+            _ = try commandSignal.drain()
+            drainCommands()
+        default:
+            let serial = UInt32(truncatingIfNeeded: token - Self.clientTokenBase)
+            if ready.contains(.writable) { writeOut(serial) }
+            if ready.contains(.readable) || ready.contains(.hangUp) || ready.contains(.error) { readIn(serial) }
+        }
+    }
+
+    /// Serves frames left buffered by an earlier wake-up.
+    private func serveLater() {
+        guard stalled == nil, !resumeLater.isEmpty else { return }
+        let serials = resumeLater
+        resumeLater.removeAll(keepingCapacity: true)
+        for serial in serials { serveFrames(serial) }
+    }
+
+    private func arm() throws(Errno) {
+        let deadline = core.nextDeadline
+        guard deadline != armedAt else { return }
+        armedAt = deadline
+        if deadline.nanoseconds == .max {
+            try timer.disarm()
+        } else {
+            try timer.arm(at: deadline)
+        }
+    }
+
+    private func drainCommands() {
+        for _ in 0..<commands.capacity {
+            guard let command = commands.pop() else { return }
+            switch command {
+            case .roleChanged(let role, let epoch):
+                step(.roleChanged(role, epoch: epoch))
+            case .mateReachable(let reachable):
+                step(.mateReachable(reachable))
+            case .pairTrace(let trace):
+                observe(trace)
+            case .query(let query, let reply):
+                reply.deliver(answer(query))
+            case .stop:
+                running = false
+            }
+        }
+    }
+
+    /// Role changes and mate reachability from the pair thread's traces.
+    private func observe(_ trace: PairTrace) {
+        switch trace {
+        case .roleChanged(_, let to, _, let epoch):
+            step(.roleChanged(to, epoch: epoch))
+        case .pathChanged(let path, let up, _):
+            let wasReachable = !pathsUp.isEmpty
+            if up { pathsUp.insert(path) } else { pathsUp.remove(path) }
+            if wasReachable != !pathsUp.isEmpty { step(.mateReachable(!pathsUp.isEmpty)) }
+        default:
+            break
+        }
+    }
+
+    /// Runs the core on one event and carries out its orders.
+    func step(_ event: ReplicationEvent) {
+        let actions = core.handle(event, now: MonotonicClock.now())
+        for action in actions {
+            perform(action)
+        }
+    }
+
+    private func perform(_ action: ReplicationAction) {
+        switch action {
+        case .send:
+            break  // no transport yet: the mate is never reachable, so the core sends nothing
+        case .complete(let request, let outcome):
+            complete(request, outcome)
+        case .apply, .replaceReplica:
+            break  // no other copy of the store yet (persistence comes later)
+        case .readinessChanged(let hot):
+            onReadinessChanged(hot)
+        case .windowOpened:
+            resumeStalled()
+        case .trace(let trace):
+            log(trace)
+        }
+    }
+
+    /// Copies the figures other threads read (one short lock per wake-up).
+    private func publish() {
+        let progress = core.progress
+        var status = CheckpointServiceStatus(syncPolicy: core.configuration.syncPolicy)
+        status.role = core.role
+        status.progress = progress
+        status.isHot = core.isHot
+        status.mateIsHot = core.mateIsHot
+        status.mateLag = core.mateLag
+        status.mateReachable = core.mateReachable
+        status.checkpoints = core.store.count
+        status.sections = core.store.sectionCount
+        status.bytes = core.store.size
+        status.sequence = core.store.sequence
+        status.clients = clients.count
+        status.window = core.windowCount
+        status.pending = core.pendingCount
+        status.writesRefused = core.counters.writesRefused
+        published.withLock { $0 = status }
+    }
+}
+
+/// What other threads can read about the checkpoint service (`duplexctl status`).
+public struct CheckpointServiceStatus: Sendable, Hashable {
+    public var role: Role = .starting
+    public var syncPolicy: ReplicationConfiguration.SyncPolicy
+    /// Standby: where the replica stands.
+    public var progress = ReplicationProgress()
+    /// Standby: the replica is hot.
+    public var isHot = false
+    /// Active: the mate's replica is hot.
+    public var mateIsHot = false
+    /// Active: updates not yet applied on the mate (nil without a mate that installed a snapshot).
+    public var mateLag: UInt64?
+    public var mateReachable = false
+    public var checkpoints = 0
+    public var sections = 0
+    public var bytes = 0
+    /// The store's (or replica's) sequence.
+    public var sequence: UInt64 = 0
+    /// Connected processes.
+    public var clients = 0
+    /// Active: updates sent to the mate and not yet acknowledged.
+    public var window = 0
+    /// Active: requests waiting for the mate.
+    public var pending = 0
+    public var writesRefused: UInt64 = 0
+
+    public init(syncPolicy: ReplicationConfiguration.SyncPolicy) {
+        self.syncPolicy = syncPolicy
+    }
+}
