@@ -66,6 +66,10 @@ let package = Package(
         .executableTarget(
             name: "duplex-vopr", dependencies: ["DuplexCore", "DuplexSimulation"],
             path: "Tools/vopr/Sources", swiftSettings: strict),
+        // Throughput of the checkpoint replication transport between two namespaces (Tools/bench/transport).
+        .executableTarget(
+            name: "duplex-transport-bench", dependencies: ["DuplexCore", "DuplexLinux", "CDuplexShims"],
+            path: "Tools/bench/lib/transport", swiftSettings: strict),
         // Helpers shared by the test targets (starting daemons as init would).
         .target(name: "DuplexTestSupport", path: "Tests/DuplexTestSupport", swiftSettings: strict),
         .testTarget(name: "DuplexCoreTests", dependencies: ["DuplexCore"], swiftSettings: strict),

@@ -380,3 +380,37 @@ int CDuplexShims_signalfd_read(int fd, int *signal) {
     if (n >= 0) errno = EIO;
     return -1;
 }
+
+// MARK: datagram batches
+
+int CDuplexShims_send_datagrams(int fd, const void *const *datagrams, const size_t *lengths, int count) {
+    if (count < 1 || count > CDuplexShims_DATAGRAM_BATCH_MAX) { errno = EINVAL; return -1; }
+    struct mmsghdr messages[CDuplexShims_DATAGRAM_BATCH_MAX];
+    struct iovec parts[CDuplexShims_DATAGRAM_BATCH_MAX];
+    memset(messages, 0, sizeof(struct mmsghdr) * (size_t)count);
+    for (int i = 0; i < count; i++) {
+        parts[i].iov_base = (void *)datagrams[i];
+        parts[i].iov_len = lengths[i];
+        messages[i].msg_hdr.msg_iov = &parts[i];
+        messages[i].msg_hdr.msg_iovlen = 1;
+    }
+    return sendmmsg(fd, messages, (unsigned int)count, MSG_DONTWAIT);
+}
+
+int CDuplexShims_receive_datagrams(int fd, void *buffer, size_t capacity, int count, size_t *lengths) {
+    if (count < 1 || count > CDuplexShims_DATAGRAM_BATCH_MAX) { errno = EINVAL; return -1; }
+    struct mmsghdr messages[CDuplexShims_DATAGRAM_BATCH_MAX];
+    struct iovec parts[CDuplexShims_DATAGRAM_BATCH_MAX];
+    memset(messages, 0, sizeof(struct mmsghdr) * (size_t)count);
+    for (int i = 0; i < count; i++) {
+        parts[i].iov_base = (char *)buffer + (size_t)i * capacity;
+        parts[i].iov_len = capacity;
+        messages[i].msg_hdr.msg_iov = &parts[i];
+        messages[i].msg_hdr.msg_iovlen = 1;
+    }
+    int n = recvmmsg(fd, messages, (unsigned int)count, MSG_DONTWAIT, NULL);
+    for (int i = 0; i < n; i++) {
+        lengths[i] = (messages[i].msg_hdr.msg_flags & MSG_TRUNC) ? capacity + 1 : messages[i].msg_len;
+    }
+    return n;
+}

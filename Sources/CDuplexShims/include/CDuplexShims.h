@@ -234,4 +234,21 @@ static const int CDuplexShims_CLD_EXITED = 1;
 static const int CDuplexShims_CLD_KILLED = 2;
 static const int CDuplexShims_CLD_DUMPED = 3;
 
+// MARK: datagram batches (sendmmsg, recvmmsg)
+
+/// Largest `count` of CDuplexShims_send_datagrams and CDuplexShims_receive_datagrams (their
+/// `struct mmsghdr` arrays live on the stack).
+static const int CDuplexShims_DATAGRAM_BATCH_MAX = 64;
+
+/// `sendmmsg(fd, ..., count, MSG_DONTWAIT)` on a connected datagram socket: datagram i is the
+/// `lengths[i]` bytes at `datagrams[i]`. Returns how many were sent (the first ones; fewer than
+/// `count` when the socket buffer filled or an error stopped the batch), or -1 with errno when
+/// the first one failed. `count` is 1...CDuplexShims_DATAGRAM_BATCH_MAX.
+int CDuplexShims_send_datagrams(int fd, const void *const *datagrams, const size_t *lengths, int count);
+/// `recvmmsg(fd, ..., count, MSG_DONTWAIT, NULL)`: datagram i goes into the `capacity` bytes
+/// at `buffer + i * capacity`, its length into `lengths[i]` (`capacity + 1` when it was longer
+/// and cut). Returns how many arrived, or -1 with errno (EAGAIN: none). `count` is
+/// 1...CDuplexShims_DATAGRAM_BATCH_MAX.
+int CDuplexShims_receive_datagrams(int fd, void *buffer, size_t capacity, int count, size_t *lengths);
+
 #endif

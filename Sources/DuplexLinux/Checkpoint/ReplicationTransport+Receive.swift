@@ -1,0 +1,87 @@
+import CDuplexShims
+public import DuplexCore
+import Glibc
+import Synchronization
+import SystemPackage
+
+extension ReplicationTransport {
+    /// Reads up to `max` datagrams from the paths, starting with a different path each call so
+    /// that a busy one cannot starve the others, and hands each to `handler` as the event for
+    /// the core: `.messageReceived`, or `.messageMalformed` for bytes that do not decode
+    /// (counted on the path and dropped; never trusted).
+    ///
+    /// Call it when `fileDescriptor` is readable; what is left after `max` keeps it readable.
+    /// Receive errors other than `EAGAIN` are counted and move on to the next path.
+    ///
+    /// The corresponding C function is `recvmmsg(MSG_DONTWAIT)`.
+    /// - Parameters:
+    ///   - max: at most this many datagrams, 1 or more.
+    ///   - handler: the path index and the event, in arrival order per path.
+    /// - Returns: the number of datagrams read.
+    @discardableResult
+    public func receiveAll(max: Int, _ handler: (_ path: Int, _ event: ReplicationEvent) -> Void) -> Int {
+        precondition(max >= 1, "a positive receive budget")
+        var total = 0
+        for step in 0..<paths.count where total < max {
+            total += receive(path: (receiveStart + step) % paths.count, budget: max - total, handler)
+        }
+        receiveStart = (receiveStart + 1) % paths.count
+        assert(total <= max, "the budget holds")
+        return total
+    }
+
+    /// Drains one path, at most `budget` datagrams.
+    private func receive(path: Int, budget: Int, _ handler: (Int, ReplicationEvent) -> Void) -> Int {
+        let counters = statistics.counters[path]
+        let capacity = Limits.replicationMessageSizeMax
+        var total = 0
+        // Each call reads at least one datagram, or is one of the bounded retries.
+        for _ in 0..<(budget + Syscall.interruptRetriesMax + 2) {
+            guard total < budget else { break }
+            let asked = min(Self.receiveBatchMax, budget - total)
+            let count = Int(CDuplexShims_receive_datagrams(sockets[path], receiveArena, capacity, CInt(asked), receiveLengths))
+            guard count > 0 else {
+                let error = Errno(rawValue: errno)
+                if error == .interrupted { continue }
+                if error == .connectionRefused {  // an ICMP report for an earlier send of ours
+                    counters.refusals.wrappingAdd(1, ordering: .relaxed)
+                    continue
+                }
+                if error != .wouldBlock && error != .resourceTemporarilyUnavailable {
+                    precondition(error != .badFileDescriptor && error != .badAddress, "a valid socket and arena")
+                    counters.receiveErrors.wrappingAdd(1, ordering: .relaxed)
+                }
+                break
+            }
+            for index in 0..<count {
+                deliver(datagram: index, path: path, counters: counters, handler)
+            }
+            total += count
+            if count < asked { break }  // drained
+        }
+        return total
+    }
+
+    private func deliver(datagram index: Int, path: Int, counters: PathCounters, _ handler: (Int, ReplicationEvent) -> Void) {
+        let capacity = Limits.replicationMessageSizeMax
+        let length = receiveLengths[index]
+        let event: ReplicationEvent
+        if length > capacity {
+            event = .messageMalformed(.tooLarge)
+        } else {
+            let bytes = UnsafeRawBufferPointer(start: receiveArena + index * capacity, count: length)
+            do {
+                event = .messageReceived(try ReplicationMessage(decoding: bytes))
+            } catch {
+                event = .messageMalformed(error)
+            }
+        }
+        if case .messageReceived = event {
+            counters.received.wrappingAdd(1, ordering: .relaxed)
+            counters.bytesReceived.wrappingAdd(UInt64(length), ordering: .relaxed)
+        } else {
+            counters.malformed.wrappingAdd(1, ordering: .relaxed)
+        }
+        handler(path, event)
+    }
+}

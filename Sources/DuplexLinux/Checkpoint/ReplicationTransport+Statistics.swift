@@ -1,0 +1,84 @@
+import DuplexCore
+import Synchronization
+
+extension ReplicationTransport {
+    /// The counters and states of every path, written by the owner's thread and readable from
+    /// any other (the control plane, for `duplexctl`).
+    public final class Statistics: Sendable {
+        public let paths: [Path]
+        let counters: [PathCounters]
+        let current = Atomic<Int>(0)
+
+        init(paths: [Path]) {
+            self.paths = paths
+            counters = paths.map { _ in PathCounters() }
+        }
+
+        func setCurrent(_ path: Int) { current.store(path, ordering: .relaxed) }
+
+        /// A copy of every path's counters, in path order.
+        public func snapshot() -> [PathStatistics] {
+            let current = current.load(ordering: .relaxed)
+            return paths.indices.map { index in
+                let counters = counters[index]
+                return PathStatistics(
+                    path: paths[index], isCurrent: index == current,
+                    down: DownReason(rawValue: counters.state.load(ordering: .relaxed)),
+                    sent: counters.sent.load(ordering: .relaxed),
+                    bytesSent: counters.bytesSent.load(ordering: .relaxed),
+                    received: counters.received.load(ordering: .relaxed),
+                    bytesReceived: counters.bytesReceived.load(ordering: .relaxed),
+                    malformed: counters.malformed.load(ordering: .relaxed),
+                    sendErrors: counters.sendErrors.load(ordering: .relaxed),
+                    sendDrops: counters.sendDrops.load(ordering: .relaxed),
+                    receiveErrors: counters.receiveErrors.load(ordering: .relaxed),
+                    refusals: counters.refusals.load(ordering: .relaxed),
+                    selected: counters.selected.load(ordering: .relaxed))
+            }
+        }
+    }
+
+    /// One path's counters; each has one writer, the owner's thread.
+    final class PathCounters: Sendable {
+        let sent = Atomic<UInt64>(0)
+        let bytesSent = Atomic<UInt64>(0)
+        let received = Atomic<UInt64>(0)
+        let bytesReceived = Atomic<UInt64>(0)
+        let malformed = Atomic<UInt64>(0)
+        let sendErrors = Atomic<UInt64>(0)
+        let sendDrops = Atomic<UInt64>(0)
+        let receiveErrors = Atomic<UInt64>(0)
+        let refusals = Atomic<UInt64>(0)
+        let selected = Atomic<UInt64>(0)
+        /// 0 while up, else a `DownReason` raw value.
+        let state = Atomic<UInt8>(0)
+    }
+
+    /// One path's counters at one moment, for `duplexctl`.
+    public struct PathStatistics: Sendable, Hashable {
+        public var path: Path
+        /// Sends go to this path.
+        public var isCurrent: Bool
+        /// Why the owner took it out of use; nil while it is up.
+        public var down: DownReason?
+        /// Datagrams (one message each) handed to the kernel, and their bytes.
+        public var sent: UInt64
+        public var bytesSent: UInt64
+        /// Datagrams received that decoded as a message, and their bytes.
+        public var received: UInt64
+        public var bytesReceived: UInt64
+        /// Datagrams received that did not decode (or were longer than a message): dropped.
+        public var malformed: UInt64
+        /// Sends that failed with an error other than a full buffer (`ENETUNREACH`, `ENETDOWN`...).
+        public var sendErrors: UInt64
+        /// Messages dropped because the socket buffer was full (`EAGAIN`, `ENOBUFS`); the core
+        /// retransmits them.
+        public var sendDrops: UInt64
+        /// Receives that failed with an error other than `EAGAIN` and `ECONNREFUSED`.
+        public var receiveErrors: UInt64
+        /// ICMP port-unreachable reports consumed (`ECONNREFUSED`: nothing listened on the mate).
+        public var refusals: UInt64
+        /// Times sends moved to this path.
+        public var selected: UInt64
+    }
+}

@@ -1,0 +1,184 @@
+public import DuplexCore
+public import SystemPackage
+import Glibc
+import Synchronization
+
+/// Carries checkpoint replication messages between this board's `duplexd` and the mate's over
+/// the dedicated links: one UDP socket per link (a *path*), bound to the link's local address,
+/// port and device and connected to the mate's address, one encoded `ReplicationMessage` per
+/// datagram.
+///
+/// Sends go out on one path, the *current* one; the owner moves it with `markDown(path:reason:)`
+/// (carrier lost, or the mate stopped answering on it) and `markUp(path:)`. Receives come from
+/// every path, always. The sockets are non-blocking; their readiness is gathered in one epoll
+/// descriptor, `fileDescriptor`, that the owner adds to its own epoll set (epoll descriptors
+/// nest) and answers with `receiveAll(max:_:)`.
+///
+/// Nothing here allocates per datagram: messages are encoded into a send arena and received
+/// into a receive arena, both allocated once; `sendmmsg` and `recvmmsg` move whole batches.
+/// Decoding a received message allocates what the message holds (the core keeps its bytes).
+public final class ReplicationTransport: @unchecked Sendable {
+    // @unchecked Sendable: the arenas, the batch and the path states are used by one thread at
+    // a time, the owner's (the checkpoint service thread), which creates the transport or
+    // receives it through a thread start or a queue (a happens-before edge). Other threads
+    // read only `statistics` (atomics) and the immutable `paths` and `fileDescriptor`.
+
+    /// One dedicated link's replication endpoints.
+    public struct Path: Sendable, Hashable, CustomStringConvertible {
+        /// The link's name (`bp0`), for logs and `duplexctl`.
+        public var name: String
+        public var local: IPEndpoint
+        public var peer: IPEndpoint
+        /// The link's interface, for `SO_BINDTODEVICE` (nil: not bound to a device).
+        public var device: String?
+
+        public init(name: String, local: IPEndpoint, peer: IPEndpoint, device: String? = nil) {
+            self.name = name
+            self.local = local
+            self.peer = peer
+            self.device = device
+        }
+
+        public var description: String { "\(name) \(local) -> \(peer)" }
+
+        /// The paths of every `[link NAME]` with a `replication` key, in file order.
+        public static func paths(of configuration: Configuration) -> [Path] {
+            configuration.links.compactMap { link in
+                link.replication.map { Path(name: link.name, local: $0.local, peer: $0.peer, device: link.interface) }
+            }
+        }
+    }
+
+    /// Why the owner took a path out of use.
+    public enum DownReason: UInt8, Sendable, Hashable, CustomStringConvertible {
+        /// The link lost carrier (netlink).
+        case carrierLost = 1
+        /// The mate stopped answering on this path.
+        case mateSilent = 2
+
+        public var description: String {
+            switch self {
+            case .carrierLost: "carrier lost"
+            case .mateSilent: "mate silent"
+            }
+        }
+    }
+
+    /// Datagrams received into the arena per `recvmmsg`.
+    public static let receiveBatchMax = 16
+    /// Messages encoded before `sendmmsg` sends them.
+    public static let sendBatchMax = 64
+    /// Bytes of encoded messages one send batch holds.
+    public static let sendArenaSize = 512 * 1024
+    /// Socket buffer sizes asked for (the kernel may give less without `CAP_NET_ADMIN`).
+    public static let socketBufferSize: CInt = 4 * 1024 * 1024
+    /// Largest UDP payload over IPv4 (65,535 − 20 − 8); IPv6 allows 65,527.
+    public static let datagramSizeMax = 65_507
+
+    public let paths: [Path]
+    /// Per-path counters and states, readable from any thread (`duplexctl`).
+    public let statistics: Statistics
+    /// Readable when some path has a datagram: add it to the owner's epoll set.
+    public var fileDescriptor: CInt { readiness.fileDescriptor }
+
+    let sockets: [CInt]
+    let readiness: Epoll
+    /// The path sends go to.
+    public internal(set) var currentPath: Int
+    var downReasons: [DownReason?]
+    /// Where the next `receiveAll` starts, so that one busy path cannot starve the others.
+    var receiveStart = 0
+    let receiveArena: UnsafeMutableRawPointer
+    let receiveLengths: UnsafeMutablePointer<Int>
+    let sendArena: UnsafeMutableRawPointer
+    let sendStarts: UnsafeMutablePointer<UnsafeRawPointer?>
+    let sendLengths: UnsafeMutablePointer<Int>
+    var sendCount = 0
+    var sendUsed = 0
+    /// What became of the messages sent since the last `flush()`.
+    var batchOutcome = BatchOutcome()
+
+    /// Opens one socket per path and gathers them in one epoll descriptor.
+    ///
+    /// The corresponding C calls, per path, are `socket(SOCK_DGRAM | SOCK_NONBLOCK)`,
+    /// `setsockopt(SO_BINDTODEVICE, SO_REUSEADDR, SO_SNDBUF(FORCE), SO_RCVBUF(FORCE))`, `bind`,
+    /// `connect`; then `epoll_create1` and `epoll_ctl(EPOLL_CTL_ADD)`.
+    /// - Parameter paths: 1...`Limits.linksMax` paths, in order of preference.
+    /// - Throws: `Errno` from the first socket call that failed (`EADDRNOTAVAIL` when a local
+    ///   address is not configured, `ENODEV`, `EADDRINUSE`, `EPERM` without `CAP_NET_RAW` for a
+    ///   device); every socket opened so far is closed.
+    public init(paths: [Path]) throws(Errno) {
+        precondition(!paths.isEmpty && paths.count <= Limits.linksMax, "1...linksMax replication paths")
+        precondition(Limits.replicationMessageSizeMax <= Self.datagramSizeMax, "a replication message fits one UDP datagram")
+        precondition(Limits.replicationMessageSizeMax <= Self.sendArenaSize, "a message fits the send arena")
+        self.paths = paths
+        var sockets: [CInt] = []
+        do throws(Errno) {
+            for path in paths { sockets.append(try Self.openSocket(path)) }
+            readiness = try Epoll()
+            for (index, socket) in sockets.enumerated() { try readiness.add(socket, token: UInt64(index)) }
+        } catch {
+            for socket in sockets { close(socket) }
+            throw error
+        }
+        self.sockets = sockets
+        statistics = Statistics(paths: paths)
+        currentPath = 0
+        downReasons = Array(repeating: nil, count: paths.count)
+        receiveArena = .allocate(byteCount: Self.receiveBatchMax * Limits.replicationMessageSizeMax, alignment: 16)
+        receiveLengths = .allocate(capacity: Self.receiveBatchMax)
+        sendArena = .allocate(byteCount: Self.sendArenaSize, alignment: 16)
+        sendStarts = .allocate(capacity: Self.sendBatchMax)
+        sendLengths = .allocate(capacity: Self.sendBatchMax)
+        statistics.setCurrent(0)
+    }
+
+    deinit {
+        for socket in sockets { close(socket) }
+        receiveArena.deallocate()
+        receiveLengths.deallocate()
+        sendArena.deallocate()
+        sendStarts.deallocate()
+        sendLengths.deallocate()
+    }
+
+    /// Whether `path` is in use (not marked down).
+    public func isUp(path: Int) -> Bool {
+        precondition(paths.indices.contains(path), "a path of this transport")
+        return downReasons[path] == nil
+    }
+
+    /// Takes `path` out of use for sending. When it is the current path, sends move to the
+    /// next path that is up (in order, wrapping around); when none is, they stay where they
+    /// are (the owner's view may be stale, and the core retransmits). Messages batched by
+    /// `enqueue` go out on the new path. Receiving goes on on every path.
+    public func markDown(path: Int, reason: DownReason) {
+        precondition(paths.indices.contains(path), "a path of this transport")
+        downReasons[path] = reason
+        statistics.counters[path].state.store(reason.rawValue, ordering: .relaxed)
+        guard path == currentPath else { return }
+        for step in 1..<max(paths.count, 1) {
+            let next = (path + step) % paths.count
+            if downReasons[next] == nil {
+                move(to: next)
+                return
+            }
+        }
+    }
+
+    /// Puts `path` back in use. Sends stay on the current path while it is up (no move back,
+    /// which would reorder the stream for nothing); when every path was down, they move here.
+    public func markUp(path: Int) {
+        precondition(paths.indices.contains(path), "a path of this transport")
+        downReasons[path] = nil
+        statistics.counters[path].state.store(0, ordering: .relaxed)
+        if downReasons[currentPath] != nil { move(to: path) }
+    }
+
+    private func move(to path: Int) {
+        assert(path != currentPath && downReasons[path] == nil, "a move to another path that is up")
+        currentPath = path
+        statistics.setCurrent(path)
+        statistics.counters[path].selected.wrappingAdd(1, ordering: .relaxed)
+    }
+}

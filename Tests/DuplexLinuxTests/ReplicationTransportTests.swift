@@ -1,0 +1,286 @@
+import DuplexCore
+import DuplexLinux
+import Glibc
+import Synchronization
+import SystemPackage
+import Testing
+
+/// Two namespaces joined by two veth pairs, the lab's two dedicated links:
+///
+/// ```
+///   [a] link0 192.0.2.1/30 ═══ veth ═══ 192.0.2.2/30 link0 [b]
+///       link1 192.0.2.5/30 ═══ veth ═══ 192.0.2.6/30 link1
+/// ```
+/// Removed by `remove()` and in `deinit`, so a failing test leaves nothing behind.
+final class TwoLinkNetns: Sendable {
+    private static let counter = Atomic<Int>(0)
+
+    let a: String
+    let b: String
+    /// Interface names per link, on a and on b.
+    let interfacesA: [String]
+    let interfacesB: [String]
+    private let removed = Atomic<Bool>(false)
+
+    init() throws {
+        let number = Self.counter.wrappingAdd(1, ordering: .relaxed).newValue
+        let pid = getpid()
+        a = "dxrt\(pid)-\(number)a"
+        b = "dxrt\(pid)-\(number)b"
+        interfacesA = ["dxr\(number)a0", "dxr\(number)a1"]
+        interfacesB = ["dxr\(number)b0", "dxr\(number)b1"]
+        do {
+            try ip("netns", "add", a)
+            try ip("netns", "add", b)
+            for link in 0..<2 {
+                try ip("-n", a, "link", "add", interfacesA[link], "type", "veth", "peer", "name", interfacesB[link], "netns", b)
+                for (ns, interface, host) in [(a, interfacesA[link], 1), (b, interfacesB[link], 2)] {
+                    try ip("-n", ns, "addr", "add", "192.0.2.\(4 * link + host)/30", "dev", interface)
+                    try ip("-n", ns, "link", "set", interface, "up")
+                }
+            }
+            for ns in [a, b] { try ip("-n", ns, "link", "set", "lo", "up") }
+        } catch {
+            remove()
+            throw error
+        }
+    }
+
+    /// Deletes both namespaces (and with them the veth pairs). Safe to call twice.
+    func remove() {
+        guard !removed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        for ns in [a, b] {
+            // Clean-up must go on for the second namespace even if the first is already gone.
+            do { try ip("netns", "delete", ns) } catch { print("netns clean-up: \(error)") }
+        }
+    }
+
+    deinit { remove() }
+
+    static func endpoint(_ text: String) -> IPEndpoint { IPEndpoint(parsing: text)! }
+
+    /// Board a's (`side == 0`) or board b's paths, in link order.
+    func paths(side: Int, port: UInt16 = 7410) -> [ReplicationTransport.Path] {
+        (0..<2).map { link in
+            let local = 4 * link + 1 + side
+            let peer = 4 * link + 2 - side
+            return ReplicationTransport.Path(
+                name: "bp\(link)", local: Self.endpoint("192.0.2.\(local):\(port)"),
+                peer: Self.endpoint("192.0.2.\(peer):\(port)"), device: (side == 0 ? interfacesA : interfacesB)[link])
+        }
+    }
+
+    /// Both boards' transports, each opened in its namespace.
+    func transports() throws -> (a: ReplicationTransport, b: ReplicationTransport) {
+        let pathsA = paths(side: 0)
+        let pathsB = paths(side: 1)
+        let a = try withNetworkNamespace(self.a) { try ReplicationTransport(paths: pathsA) }
+        let b = try withNetworkNamespace(self.b) { try ReplicationTransport(paths: pathsB) }
+        return (a, b)
+    }
+}
+
+/// Receives until `count` datagrams arrived or about `seconds` passed with nothing new.
+func collect(
+    _ transport: ReplicationTransport, count: Int, seconds: Int = 3
+) -> [(path: Int, event: ReplicationEvent)] {
+    var events: [(path: Int, event: ReplicationEvent)] = []
+    var idle = 0
+    for _ in 0..<(count + 100) where events.count < count && idle < seconds * 10 {
+        guard waitReadable(transport.fileDescriptor, timeoutMilliseconds: 100) else {
+            idle += 1
+            continue
+        }
+        transport.receiveAll(max: 64) { events.append(($0, $1)) }
+    }
+    return events
+}
+
+enum ReplicationSamples {
+    static let update = CheckpointUpdate(
+        checkpoint: "calls",
+        operations: [
+            .create(CheckpointLimits(sizeMax: 1 << 20, sectionsMax: 100, sectionSizeMax: 4096)),
+            .write("a", [1, 2, 3]), .delete("b"),
+        ],
+        sequence: 7, checksum: 0xDEAD_BEEF)
+
+    static let messages: [ReplicationMessage] = [
+        ReplicationMessage(epoch: 3, .update(update, ackNow: true)),
+        ReplicationMessage(epoch: 3, .update(CheckpointUpdate(checkpoint: "x", operations: [.remove], sequence: 8), ackNow: false)),
+        ReplicationMessage(
+            epoch: 4, .ack(ReplicationAck(snapshot: 1 << 32 | 5, received: 90, applied: 80, chunks: 7, installed: true, hot: false))),
+        ReplicationMessage(epoch: 4, .nack(snapshot: 6, from: 10, through: 12)),
+        ReplicationMessage(epoch: 0, .snapshotRequest(snapshot: 6, replicaSequence: 44)),
+        ReplicationMessage(
+            epoch: 5,
+            .snapshotChunk(SnapshotChunk(snapshot: 6, index: 2, total: 3, bytes: Array(repeating: 0xAB, count: Limits.checkpointChunkSizeMax)))),
+        ReplicationMessage(
+            epoch: 5,
+            .snapshotDone(SnapshotSummary(snapshot: 6, cutover: 100, checkpoints: 2, sections: 30, bytes: 4000, checksum: 77, chunks: 3))),
+    ]
+
+    /// An update whose message is as large as the core makes one (`checkpointUpdateSizeMax`).
+    static func largest(sequence: UInt64) -> ReplicationMessage {
+        let base = CheckpointUpdate(checkpoint: "big", operations: [.write("k", []), .write("l", [])], sequence: sequence)
+        let room = Limits.checkpointUpdateSizeMax - base.encodedSize
+        let first = min(room, Limits.sectionSizeMax)
+        let update = CheckpointUpdate(
+            checkpoint: "big",
+            operations: [.write("k", (0..<first).map { UInt8(truncatingIfNeeded: $0) }), .write("l", Array(repeating: 2, count: room - first))],
+            sequence: sequence)
+        return ReplicationMessage(epoch: 9, .update(update, ackNow: false))
+    }
+
+    /// A small asynchronous write, as the 64-byte benchmark makes.
+    static func small(sequence: UInt64) -> ReplicationMessage {
+        let update = CheckpointUpdate(
+            checkpoint: "counters", operations: [.write("k", Array(repeating: UInt8(truncatingIfNeeded: sequence), count: 64))],
+            sequence: sequence)
+        return ReplicationMessage(epoch: 2, .update(update, ackNow: false))
+    }
+}
+
+@Suite("ReplicationTransport over two veth links", .serialized, .tags(.netns), .enabled(if: isRoot))
+struct ReplicationTransportTests {
+    @Test func everyKindRoundTripsBothWays() throws {
+        let net = try TwoLinkNetns()
+        defer { net.remove() }
+        let (a, b) = try net.transports()
+        for message in ReplicationSamples.messages { #expect(a.send(message) == .sent(path: 0)) }
+        let atB = collect(b, count: ReplicationSamples.messages.count)
+        #expect(atB.map(\.event) == ReplicationSamples.messages.map { .messageReceived($0) })
+        #expect(atB.allSatisfy { $0.path == 0 })
+        for message in ReplicationSamples.messages.reversed() { #expect(b.send(message) == .sent(path: 0)) }
+        let atA = collect(a, count: ReplicationSamples.messages.count)
+        #expect(atA.map(\.event) == ReplicationSamples.messages.reversed().map { .messageReceived($0) })
+        let statsA = a.statistics.snapshot()
+        #expect(statsA[0].sent == UInt64(ReplicationSamples.messages.count) && statsA[0].received == statsA[0].sent)
+        #expect(statsA[0].isCurrent && statsA[0].down == nil && statsA[1].sent == 0)
+        #expect(statsA[0].bytesSent == UInt64(ReplicationSamples.messages.reduce(0) { $0 + $1.encodedSize }))
+        #expect(statsA.allSatisfy { $0.malformed == 0 && $0.sendErrors == 0 && $0.sendDrops == 0 })
+    }
+
+    @Test func theLargestUpdateArrivesWhole() throws {
+        let net = try TwoLinkNetns()
+        defer { net.remove() }
+        let (a, b) = try net.transports()
+        let message = ReplicationSamples.largest(sequence: 1)
+        #expect(message.encodedSize > 48 * 1024 && message.encodedSize <= Limits.replicationMessageSizeMax)
+        #expect(a.send(message) == .sent(path: 0))
+        let received = collect(b, count: 1)
+        #expect(received.map(\.event) == [.messageReceived(message)])
+        #expect(b.statistics.snapshot()[0].bytesReceived == UInt64(message.encodedSize))
+    }
+
+    @Test func garbageIsCountedAsMalformedAndDropped() throws {
+        let net = try TwoLinkNetns()
+        defer { net.remove() }
+        let pathsA = net.paths(side: 0)
+        let a = try withNetworkNamespace(net.a) { try ReplicationTransport(paths: pathsA) }
+        // The mate's endpoint of link 0, as a plain UDP socket that sends anything.
+        let mate = try withNetworkNamespace(net.b) {
+            try UDPLink(local: TwoLinkNetns.endpoint("192.0.2.2:7410"), peer: TwoLinkNetns.endpoint("192.0.2.1:7410"))
+        }
+        var corrupt = ReplicationSamples.messages[3].encoded()
+        corrupt[20] ^= 0x40
+        let datagrams: [[UInt8]] = [
+            Array("garbage".utf8), corrupt, Array(repeating: 0x44, count: 60_000), ReplicationSamples.messages[3].encoded(),
+        ]
+        for datagram in datagrams { #expect(try datagram.withUnsafeBytes { try mate.send($0) }) }
+        let events = collect(a, count: datagrams.count).map(\.event)
+        #expect(events == [
+            .messageMalformed(.truncated), .messageMalformed(.badChecksum), .messageMalformed(.tooLarge),
+            .messageReceived(ReplicationSamples.messages[3]),
+        ])
+        let stats = a.statistics.snapshot()[0]
+        #expect(stats.malformed == 3 && stats.received == 1)
+    }
+
+    @Test func trafficMovesToLinkOneWhenTheOwnerReportsLinkZeroDown() throws {
+        let net = try TwoLinkNetns()
+        defer { net.remove() }
+        let (a, b) = try net.transports()
+        let before = ReplicationSamples.small(sequence: 1)
+        #expect(a.send(before) == .sent(path: 0))
+        #expect(collect(b, count: 1).map(\.path) == [0])
+
+        try ip("-n", net.a, "link", "del", net.interfacesA[0])  // the cable is cut
+        a.markDown(path: 0, reason: .carrierLost)
+        b.markDown(path: 0, reason: .mateSilent)
+        #expect(a.currentPath == 1 && !a.isUp(path: 0) && a.isUp(path: 1))
+        let after = (2...20).map { ReplicationSamples.small(sequence: $0) }
+        for message in after { #expect(a.send(message) == .sent(path: 1)) }
+        let atB = collect(b, count: after.count)
+        #expect(atB.map(\.event) == after.map { .messageReceived($0) })
+        #expect(atB.allSatisfy { $0.path == 1 })
+        #expect(b.send(ReplicationSamples.messages[2]) == .sent(path: 1))
+        #expect(collect(a, count: 1).map(\.event) == [.messageReceived(ReplicationSamples.messages[2])])
+
+        let statsA = a.statistics.snapshot()
+        #expect(statsA[0].down == .carrierLost && !statsA[0].isCurrent && statsA[0].sent == 1)
+        #expect(statsA[1].isCurrent && statsA[1].sent == UInt64(after.count) && statsA[1].selected == 1)
+        #expect(b.statistics.snapshot()[0].down == .mateSilent)
+    }
+
+    @Test func everyPathDownKeepsTheCurrentOneAndTheFirstBackUpTakesOver() throws {
+        let net = try TwoLinkNetns()
+        defer { net.remove() }
+        let (a, _) = try net.transports()
+        a.markDown(path: 1, reason: .carrierLost)
+        #expect(a.currentPath == 0)  // the current path is still up: no move
+        a.markDown(path: 0, reason: .mateSilent)
+        #expect(a.currentPath == 0)  // nowhere to go: stays, best effort
+        a.markUp(path: 1)
+        #expect(a.currentPath == 1)
+        a.markUp(path: 0)
+        #expect(a.currentPath == 1)  // sticky: no move back while the current path is up
+        a.markDown(path: 1, reason: .carrierLost)
+        #expect(a.currentPath == 0)
+    }
+
+    @Test func batchesKeepTheOrderAndAccountForEveryMessage() throws {
+        let net = try TwoLinkNetns()
+        defer { net.remove() }
+        let (a, b) = try net.transports()
+        let messages = (1...2_000).map { ReplicationSamples.small(sequence: UInt64($0)) }
+        var outcome = ReplicationTransport.BatchOutcome()
+        var received: [ReplicationEvent] = []
+        for chunk in stride(from: 0, to: messages.count, by: 500) {
+            for message in messages[chunk..<(chunk + 500)] { a.enqueue(message) }
+            let part = a.flush()
+            outcome.sent += part.sent
+            outcome.dropped += part.dropped
+            outcome.failed += part.failed
+            for _ in 0..<100 where b.receiveAll(max: 64, { received.append($1) }) > 0 {}
+        }
+        #expect(outcome.sent + outcome.dropped == messages.count && outcome.failed == 0)
+        received += collect(b, count: outcome.sent - received.count).map(\.event)
+        let sequences = received.compactMap { event -> UInt64? in
+            guard case .messageReceived(let message) = event, case .update(let update, _) = message.body else { return nil }
+            return update.sequence
+        }
+        #expect(sequences.count == outcome.sent)
+        #expect(sequences == sequences.sorted())  // one path: the order holds
+        let stats = a.statistics.snapshot()[0]
+        #expect(stats.sent == UInt64(outcome.sent) && stats.sendDrops == UInt64(outcome.dropped))
+    }
+
+    @Test func theDescriptorNestsInTheOwnersEpollSet() throws {
+        let net = try TwoLinkNetns()
+        defer { net.remove() }
+        let (a, b) = try net.transports()
+        let epoll = try Epoll()
+        try epoll.add(b.fileDescriptor, token: 42)
+        let buffer = Epoll.EventBuffer(capacity: 4)
+        #expect(try epoll.wait(into: buffer, timeout: .milliseconds(0)) == 0)
+        a.markDown(path: 0, reason: .carrierLost)  // arrives on link 1: either socket wakes the set
+        #expect(a.send(ReplicationSamples.messages[4]) == .sent(path: 1))
+        #expect(try epoll.wait(into: buffer, timeout: .seconds(3)) == 1)
+        #expect(buffer[0].token == 42)
+        var paths: [Int] = []
+        #expect(b.receiveAll(max: 8) { path, _ in paths.append(path) } == 1)
+        #expect(paths == [1])
+        #expect(try epoll.wait(into: buffer, timeout: .milliseconds(0)) == 0)  // drained
+    }
+}
