@@ -26,6 +26,7 @@ func runDaemon(configuration: Configuration, logger: Logger) throws {
             // A critical component failed on the active board: the pair hands over at once.
             if pair.commands.push(.event(.failureReported)) { _ = try? pair.commandSignal.signal() }  // cannot block
         })
+    let checkpoints = try startCheckpointService(configuration, pair: pair, logger: logger)
     let listener = try UnixListener(path: configuration.control.socketPath)
     let control = try ControlService(
         configuration: configuration, pair: pair, actuator: actuator, listener: listener, signals: signals,
@@ -86,7 +87,10 @@ func runDaemon(configuration: Configuration, logger: Logger) throws {
     if priority > 1, case .failure(let error) = RealTime.setFIFOPriority(1) {
         logger.warning("cannot use SCHED_FIFO for the control thread; going on", metadata: ["duplex.error": "\(error)"])
     }
+    control.checkpoints = checkpoints.service
     try control.run()
+    checkpoints.service.post(.stop)
+    checkpoints.thread.join()
     // The pair has handed over (or timed out): stop the components, dependents first.
     supervisor.post(.stop)
     supervisorThread.join()

@@ -19,6 +19,8 @@ public struct Configuration: Sendable, Hashable {
     /// processes, with every `after` naming another component and no dependency cycle.
     public var components: [Component]
     public var supervisor: Supervisor
+    /// `[checkpoint]`: the checkpoint service.
+    public var checkpoint = CheckpointSettings()
 
     public init(
         clusterID: UInt32, board: Board, pair: Pair = Pair(), links: [Link],

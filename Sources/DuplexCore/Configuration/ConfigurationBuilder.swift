@@ -10,11 +10,13 @@ struct ConfigurationBuilder {
         let pair = try self.pair()
         let links = try self.links(pair: pair)
         let addresses = try self.addresses()
-        return Configuration(
+        var configuration = Configuration(
             clusterID: clusterID, board: board, pair: pair, links: links, addresses: addresses,
             announce: try announce(), control: try control(), log: try log(),
             components: try components(), supervisor: try supervisor()
         )
+        configuration.checkpoint = try checkpointSettings(control: configuration.control)
+        return configuration
     }
 
     // MARK: Sections

@@ -8,10 +8,10 @@ struct ConfigurationLexer {
     static let kinds: [(kind: String, named: Bool)] = [
         ("cluster", false), ("board", false), ("pair", false), ("link", true),
         ("address", true), ("announce", false), ("control", false), ("log", false),
-        ("component", true), ("supervisor", false),
+        ("component", true), ("supervisor", false), ("checkpoint", false),
     ]
 
-    static let kindList = "cluster, board, pair, link NAME, address NAME, announce, control, log, component NAME, supervisor"
+    static let kindList = "cluster, board, pair, link NAME, address NAME, announce, control, log, component NAME, supervisor, checkpoint"
 
     /// Keys that may appear more than once in a section of a kind: their lines are a list.
     static let repeatableKeys: [String: Set<String>] = ["component": ["argument", "environment"]]

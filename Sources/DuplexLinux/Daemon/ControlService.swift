@@ -32,6 +32,8 @@ public final class ControlService {
     private var nextRequest: UInt32 = 1
     var history: [EventRecord] = []
     var epochSeen: UInt64 = 0
+    /// The checkpoint thread, told of role and path changes; set by the daemon before `run()`.
+    public var checkpoints: CheckpointService?
     private var stopDeadline: Instant?
     private var stopped = false
 
@@ -200,6 +202,7 @@ public final class ControlService {
             switch notice {
             case .trace(let trace, let at):
                 if case .roleChanged(_, let to, _, _) = trace { supervisor?.post(.roleChanged(to)) }
+                if let checkpoints, trace.concernsCheckpoints { checkpoints.post(.pairTrace(trace)) }
                 record(trace, at: at)
             case .reply(let request, let outcome):
                 guard case .command(let fd) = pending.removeValue(forKey: request) else { continue }

@@ -1,0 +1,36 @@
+import DuplexCore
+import DuplexLinux
+import Glibc
+import Logging
+
+/// Builds the checkpoint service and starts its thread (SCHED_FIFO just below the pair thread
+/// when real-time priorities are configured: a synchronous write's latency is on its path).
+/// Its readiness goes to the pair thread as `PairEvent.readinessChanged`.
+func startCheckpointService(
+    _ configuration: Configuration, pair: PairService, logger: Logger
+) throws -> (service: CheckpointService, thread: PosixThread) {
+    var replication = ReplicationConfiguration(
+        incarnation: UInt32.random(in: 1...UInt32.max), syncPolicy: configuration.checkpoint.syncPolicy)
+    replication.syncPolicy = configuration.checkpoint.syncPolicy
+    let service = try CheckpointService(
+        configuration: replication, socketPath: configuration.checkpoint.socketPath, logger: logger,
+        onReadinessChanged: { hot in
+            if pair.commands.push(.event(.readinessChanged(hot: hot))) { _ = try? pair.commandSignal.signal() }  // cannot block
+        })
+    let priority = Int32(configuration.pair.realtimePriority)
+    let thread = try PosixThread.start(name: "duplex-ckpt", stackSize: 1024 * 1024) {
+        if priority > 1, case .failure(let error) = RealTime.setFIFOPriority(priority - 1) {
+            logger.warning("cannot use SCHED_FIFO for the checkpoint thread; going on", metadata: ["duplex.error": "\(error)"])
+        }
+        do {
+            try service.run()
+        } catch {
+            logger.critical("checkpoint thread failed; exiting so that the mate takes over", metadata: ["duplex.error": "\(error)"])
+            exit(1)
+        }
+    }
+    logger.notice("checkpoint service started", metadata: [
+        "duplex.socket": "\(configuration.checkpoint.socketPath)", "duplex.syncPolicy": "\(configuration.checkpoint.syncPolicy)",
+    ])
+    return (service, thread)
+}
