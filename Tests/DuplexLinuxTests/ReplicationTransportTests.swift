@@ -184,17 +184,22 @@ struct ReplicationTransportTests {
         }
         var corrupt = ReplicationSamples.messages[3].encoded()
         corrupt[20] ^= 0x40
+        let (first, second) = (ReplicationSamples.messages[3], ReplicationSamples.messages[4])
         let datagrams: [[UInt8]] = [
-            Array("garbage".utf8), corrupt, Array(repeating: 0x44, count: 60_000), ReplicationSamples.messages[3].encoded(),
+            Array("garbage".utf8), corrupt, Array(repeating: 0x44, count: 60_000), first.encoded(),
+            first.encoded() + second.encoded() + Array("junk".utf8),  // two messages, then bytes that are none
+            second.encoded() + corrupt + first.encoded(),  // a bad message ends its datagram
         ]
         for datagram in datagrams { #expect(try datagram.withUnsafeBytes { try mate.send($0) }) }
-        let events = collect(a, count: datagrams.count).map(\.event)
+        let events = collect(a, count: 9).map(\.event)
         #expect(events == [
             .messageMalformed(.truncated), .messageMalformed(.badChecksum), .messageMalformed(.tooLarge),
-            .messageReceived(ReplicationSamples.messages[3]),
+            .messageReceived(first),
+            .messageReceived(first), .messageReceived(second), .messageMalformed(.truncated),
+            .messageReceived(second), .messageMalformed(.badChecksum),
         ])
         let stats = a.statistics.snapshot()[0]
-        #expect(stats.malformed == 3 && stats.received == 1)
+        #expect(stats.malformed == 5 && stats.received == 4 && stats.datagramsReceived == 6)
     }
 
     @Test func trafficMovesToLinkOneWhenTheOwnerReportsLinkZeroDown() throws {
@@ -264,6 +269,37 @@ struct ReplicationTransportTests {
         #expect(sequences == sequences.sorted())  // one path: the order holds
         let stats = a.statistics.snapshot()[0]
         #expect(stats.sent == UInt64(outcome.sent) && stats.sendDrops == UInt64(outcome.dropped))
+        // 132-byte messages, ten to a 1,400-byte datagram.
+        let perDatagram = ReplicationTransport.coalescingSizeDefault / messages[0].encodedSize
+        #expect(stats.datagramsSent * UInt64(perDatagram) >= stats.sent && stats.datagramsSent < stats.sent / 2)
+        #expect(b.statistics.snapshot()[0].datagramsReceived <= stats.datagramsSent)
+    }
+
+    @Test func withoutCoalescingEachMessageIsOneDatagram() throws {
+        let net = try TwoLinkNetns()
+        defer { net.remove() }
+        let pathsA = net.paths(side: 0)
+        let a = try withNetworkNamespace(net.a) { try ReplicationTransport(paths: pathsA, coalescingSizeMax: 0) }
+        let (_, b) = try net.transports()
+        let messages = (1...100).map { ReplicationSamples.small(sequence: UInt64($0)) }
+        for message in messages { a.enqueue(message) }
+        #expect(a.flush().sent == messages.count)
+        #expect(collect(b, count: messages.count).map(\.event) == messages.map { .messageReceived($0) })
+        let stats = a.statistics.snapshot()[0]
+        #expect(stats.sent == 100 && stats.datagramsSent == 100)
+        #expect(b.statistics.snapshot()[0].datagramsReceived == 100)
+    }
+
+    @Test func aLargeMessageGoesAloneBetweenCoalescedOnes() throws {
+        let net = try TwoLinkNetns()
+        defer { net.remove() }
+        let (a, b) = try net.transports()
+        let messages = [ReplicationSamples.small(sequence: 1), ReplicationSamples.small(sequence: 2),
+                        ReplicationSamples.largest(sequence: 3), ReplicationSamples.small(sequence: 4)]
+        for message in messages { a.enqueue(message) }
+        #expect(a.flush().sent == messages.count)
+        #expect(collect(b, count: messages.count).map(\.event) == messages.map { .messageReceived($0) })
+        #expect(a.statistics.snapshot()[0].datagramsSent == 3)
     }
 
     @Test func theDescriptorNestsInTheOwnersEpollSet() throws {

@@ -62,26 +62,37 @@ extension ReplicationTransport {
         return total
     }
 
+    /// Hands every message of one received datagram to `handler`, in order; bytes that do not
+    /// cut into messages end the datagram as one `.messageMalformed`.
     private func deliver(datagram index: Int, path: Int, counters: PathCounters, _ handler: (Int, ReplicationEvent) -> Void) {
         let capacity = Limits.replicationMessageSizeMax
         let length = receiveLengths[index]
-        let event: ReplicationEvent
-        if length > capacity {
-            event = .messageMalformed(.tooLarge)
-        } else {
-            let bytes = UnsafeRawBufferPointer(start: receiveArena + index * capacity, count: length)
+        counters.datagramsReceived.wrappingAdd(1, ordering: .relaxed)
+        guard length <= capacity else {
+            counters.malformed.wrappingAdd(1, ordering: .relaxed)
+            handler(path, .messageMalformed(.tooLarge))
+            return
+        }
+        let datagram = UnsafeRawBufferPointer(start: receiveArena + index * capacity, count: length)
+        var offset = 0
+        // Each step takes at least a message header and CRC (20 bytes), or ends the datagram.
+        for _ in 0...(capacity / 20) where offset < length {
+            let rest = UnsafeRawBufferPointer(rebasing: datagram[offset...])
+            let size = rest.count >= 8 ? ReplicationMessage.length(prefix: UnsafeRawBufferPointer(rebasing: rest[0..<8])) : nil
+            // Without a plausible length the rest is decoded whole, for the decoder's verdict.
+            let bytes = size.map { $0 <= rest.count ? UnsafeRawBufferPointer(rebasing: rest[0..<$0]) : rest } ?? rest
+            offset += bytes.count
             do {
-                event = .messageReceived(try ReplicationMessage(decoding: bytes))
+                let message = try ReplicationMessage(decoding: bytes)
+                counters.received.wrappingAdd(1, ordering: .relaxed)
+                counters.bytesReceived.wrappingAdd(UInt64(bytes.count), ordering: .relaxed)
+                handler(path, .messageReceived(message))
             } catch {
-                event = .messageMalformed(error)
+                counters.malformed.wrappingAdd(1, ordering: .relaxed)
+                handler(path, .messageMalformed(error))
+                return
             }
         }
-        if case .messageReceived = event {
-            counters.received.wrappingAdd(1, ordering: .relaxed)
-            counters.bytesReceived.wrappingAdd(UInt64(length), ordering: .relaxed)
-        } else {
-            counters.malformed.wrappingAdd(1, ordering: .relaxed)
-        }
-        handler(path, event)
+        assert(offset == length, "every byte of the datagram was read")
     }
 }

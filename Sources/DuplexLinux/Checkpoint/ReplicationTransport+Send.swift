@@ -49,22 +49,33 @@ extension ReplicationTransport {
         return .dropped(path: path)
     }
 
-    /// Encodes `message` into the send batch; the batch goes out when it is full and on
-    /// `flush()`. Allocation-free: the batch is an arena allocated once.
+    /// Encodes `message` into the send batch, at the end of the last datagram when it still
+    /// fits `coalescingSizeMax`, else as a new datagram; the batch goes out when it is full and
+    /// on `flush()`. Allocation-free: the batch is an arena allocated once.
     /// - Important: traps for a message over `Limits.replicationMessageSizeMax` (the core
     ///   never makes one).
     public func enqueue(_ message: ReplicationMessage) {
         let size = message.encodedSize
         precondition(size <= Limits.replicationMessageSizeMax, "a replication message within its size bound")
-        if sendCount == Self.sendBatchMax || sendUsed + size > Self.sendArenaSize { sendBatch() }
+        let joins = sendCount > 0 && sendLengths[sendCount - 1] + size <= coalescingSizeMax
+        if sendUsed + size > Self.sendArenaSize || (!joins && sendCount == Self.sendBatchMax) { sendBatch() }
+        // The last datagram ends at `sendUsed`: a message that joins it extends it in place.
         let start = sendArena + sendUsed
         let written = message.encode(into: UnsafeMutableRawBufferPointer(start: start, count: size))
         assert(written == size, "encodedSize and encode agree")
-        sendStarts[sendCount] = UnsafeRawPointer(start)
-        sendLengths[sendCount] = size
-        sendCount += 1
+        if joins && sendCount > 0 {
+            sendLengths[sendCount - 1] += size
+            sendMessageCounts[sendCount - 1] += 1
+        } else {
+            sendStarts[sendCount] = UnsafeRawPointer(start)
+            sendLengths[sendCount] = size
+            sendMessageCounts[sendCount] = 1
+            sendCount += 1
+        }
         sendUsed += size
         assert(sendCount <= Self.sendBatchMax && sendUsed <= Self.sendArenaSize, "the batch within its bounds")
+        assert(sendStarts[sendCount - 1]! + sendLengths[sendCount - 1] == UnsafeRawPointer(sendArena + sendUsed),
+               "the last datagram ends where the arena's free space starts")
     }
 
     /// Sends the batch on the current path and returns what became of every message enqueued
@@ -93,11 +104,13 @@ extension ReplicationTransport {
             let count = CInt(sendCount - next)
             let result = CDuplexShims_send_datagrams(sockets[path], sendStarts + next, sendLengths + next, count)
             if result > 0 {
-                let sentBytes = (next..<(next + Int(result))).reduce(0) { $0 + sendLengths[$1] }
+                let range = next..<(next + Int(result))
+                let messages = range.reduce(0) { $0 + sendMessageCounts[$1] }
+                counters.sent.wrappingAdd(UInt64(messages), ordering: .relaxed)
+                counters.datagramsSent.wrappingAdd(UInt64(result), ordering: .relaxed)
+                counters.bytesSent.wrappingAdd(UInt64(range.reduce(0) { $0 + sendLengths[$1] }), ordering: .relaxed)
+                batchOutcome.sent += messages
                 next += Int(result)
-                counters.sent.wrappingAdd(UInt64(result), ordering: .relaxed)
-                counters.bytesSent.wrappingAdd(UInt64(sentBytes), ordering: .relaxed)
-                batchOutcome.sent += Int(result)
                 continue
             }
             let error = Errno(rawValue: errno)
@@ -106,24 +119,27 @@ extension ReplicationTransport {
                 refusalRetried = refusalRetried || error == .connectionRefused
                 continue
             }
-            let rest = sendCount - next
-            if error == .wouldBlock || error == .resourceTemporarilyUnavailable || error == .noBufferSpace {
-                counters.sendDrops.wrappingAdd(UInt64(rest), ordering: .relaxed)
-                batchOutcome.dropped += rest
-            } else {
-                precondition(error != .badFileDescriptor && error != .badAddress, "a valid socket and batch")
-                counters.sendErrors.wrappingAdd(UInt64(rest), ordering: .relaxed)
-                batchOutcome.failed += rest
-                batchOutcome.error = batchOutcome.error ?? error
-            }
+            dropRest(from: next, error: error, counters)
             next = sendCount
         }
         if next < sendCount {  // a signal storm outlasted the retries
-            counters.sendErrors.wrappingAdd(UInt64(sendCount - next), ordering: .relaxed)
-            batchOutcome.failed += sendCount - next
-            batchOutcome.error = batchOutcome.error ?? .interrupted
+            dropRest(from: next, error: .interrupted, counters)
         }
         sendCount = 0
         sendUsed = 0
+    }
+
+    /// Counts the messages of datagrams `from...` as dropped (a full buffer) or failed.
+    private func dropRest(from first: Int, error: Errno, _ counters: PathCounters) {
+        let rest = (first..<sendCount).reduce(0) { $0 + sendMessageCounts[$1] }
+        if error == .wouldBlock || error == .resourceTemporarilyUnavailable || error == .noBufferSpace {
+            counters.sendDrops.wrappingAdd(UInt64(rest), ordering: .relaxed)
+            batchOutcome.dropped += rest
+        } else {
+            precondition(error != .badFileDescriptor && error != .badAddress, "a valid socket and batch")
+            counters.sendErrors.wrappingAdd(UInt64(rest), ordering: .relaxed)
+            batchOutcome.failed += rest
+            batchOutcome.error = batchOutcome.error ?? error
+        }
     }
 }

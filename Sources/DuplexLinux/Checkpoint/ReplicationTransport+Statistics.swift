@@ -25,8 +25,10 @@ extension ReplicationTransport {
                     path: paths[index], isCurrent: index == current,
                     down: DownReason(rawValue: counters.state.load(ordering: .relaxed)),
                     sent: counters.sent.load(ordering: .relaxed),
+                    datagramsSent: counters.datagramsSent.load(ordering: .relaxed),
                     bytesSent: counters.bytesSent.load(ordering: .relaxed),
                     received: counters.received.load(ordering: .relaxed),
+                    datagramsReceived: counters.datagramsReceived.load(ordering: .relaxed),
                     bytesReceived: counters.bytesReceived.load(ordering: .relaxed),
                     malformed: counters.malformed.load(ordering: .relaxed),
                     sendErrors: counters.sendErrors.load(ordering: .relaxed),
@@ -41,8 +43,10 @@ extension ReplicationTransport {
     /// One path's counters; each has one writer, the owner's thread.
     final class PathCounters: Sendable {
         let sent = Atomic<UInt64>(0)
+        let datagramsSent = Atomic<UInt64>(0)
         let bytesSent = Atomic<UInt64>(0)
         let received = Atomic<UInt64>(0)
+        let datagramsReceived = Atomic<UInt64>(0)
         let bytesReceived = Atomic<UInt64>(0)
         let malformed = Atomic<UInt64>(0)
         let sendErrors = Atomic<UInt64>(0)
@@ -61,13 +65,17 @@ extension ReplicationTransport {
         public var isCurrent: Bool
         /// Why the owner took it out of use; nil while it is up.
         public var down: DownReason?
-        /// Datagrams (one message each) handed to the kernel, and their bytes.
+        /// Messages handed to the kernel, the datagrams that carried them, and their bytes.
         public var sent: UInt64
+        public var datagramsSent: UInt64
         public var bytesSent: UInt64
-        /// Datagrams received that decoded as a message, and their bytes.
+        /// Messages received that decoded, the datagrams that carried them (malformed ones
+        /// included), and the decoded messages' bytes.
         public var received: UInt64
+        public var datagramsReceived: UInt64
         public var bytesReceived: UInt64
-        /// Datagrams received that did not decode (or were longer than a message): dropped.
+        /// Received bytes that did not decode (a datagram, or the rest of one after the
+        /// messages that did; or a datagram longer than a message): counted once and dropped.
         public var malformed: UInt64
         /// Sends that failed with an error other than a full buffer (`ENETUNREACH`, `ENETDOWN`...).
         public var sendErrors: UInt64

@@ -5,8 +5,12 @@ import Synchronization
 
 /// Carries checkpoint replication messages between this board's `duplexd` and the mate's over
 /// the dedicated links: one UDP socket per link (a *path*), bound to the link's local address,
-/// port and device and connected to the mate's address, one encoded `ReplicationMessage` per
-/// datagram.
+/// port and device and connected to the mate's address.
+///
+/// A datagram holds one encoded `ReplicationMessage`, or several small ones back to back up to
+/// `coalescingSizeMax` bytes (the messages carry their own length and CRC, so the receiver cuts
+/// them apart; a 64-byte write is a 132-byte message, and the stack's cost is per datagram).
+/// A message larger than that goes alone, fragmented by the kernel to the link's MTU.
 ///
 /// Sends go out on one path, the *current* one; the owner moves it with `markDown(path:reason:)`
 /// (carrier lost, or the mate stopped answering on it) and `markUp(path:)`. Receives come from
@@ -74,8 +78,14 @@ public final class ReplicationTransport: @unchecked Sendable {
     public static let socketBufferSize: CInt = 4 * 1024 * 1024
     /// Largest UDP payload over IPv4 (65,535 − 20 − 8); IPv6 allows 65,527.
     public static let datagramSizeMax = 65_507
+    /// Default `coalescingSizeMax`: small messages fill a datagram that still fits one
+    /// 1,500-byte Ethernet frame with its IPv6 and UDP headers (1,452 bytes), with room to spare.
+    public static let coalescingSizeDefault = 1_400
 
     public let paths: [Path]
+    /// Messages are packed into one datagram while it stays within this many bytes (0: one
+    /// message per datagram).
+    public let coalescingSizeMax: Int
     /// Per-path counters and states, readable from any thread (`duplexctl`).
     public let statistics: Statistics
     /// Readable when some path has a datagram: add it to the owner's epoll set.
@@ -93,6 +103,8 @@ public final class ReplicationTransport: @unchecked Sendable {
     let sendArena: UnsafeMutableRawPointer
     let sendStarts: UnsafeMutablePointer<UnsafeRawPointer?>
     let sendLengths: UnsafeMutablePointer<Int>
+    /// Messages in each datagram of the batch.
+    let sendMessageCounts: UnsafeMutablePointer<Int>
     var sendCount = 0
     var sendUsed = 0
     /// What became of the messages sent since the last `flush()`.
@@ -103,15 +115,19 @@ public final class ReplicationTransport: @unchecked Sendable {
     /// The corresponding C calls, per path, are `socket(SOCK_DGRAM | SOCK_NONBLOCK)`,
     /// `setsockopt(SO_BINDTODEVICE, SO_REUSEADDR, SO_SNDBUF(FORCE), SO_RCVBUF(FORCE))`, `bind`,
     /// `connect`; then `epoll_create1` and `epoll_ctl(EPOLL_CTL_ADD)`.
-    /// - Parameter paths: 1...`Limits.linksMax` paths, in order of preference.
+    /// - Parameters:
+    ///   - paths: 1...`Limits.linksMax` paths, in order of preference.
+    ///   - coalescingSizeMax: 0...`datagramSizeMax`; see the property.
     /// - Throws: `Errno` from the first socket call that failed (`EADDRNOTAVAIL` when a local
     ///   address is not configured, `ENODEV`, `EADDRINUSE`, `EPERM` without `CAP_NET_RAW` for a
     ///   device); every socket opened so far is closed.
-    public init(paths: [Path]) throws(Errno) {
+    public init(paths: [Path], coalescingSizeMax: Int = ReplicationTransport.coalescingSizeDefault) throws(Errno) {
         precondition(!paths.isEmpty && paths.count <= Limits.linksMax, "1...linksMax replication paths")
+        precondition((0...Self.datagramSizeMax).contains(coalescingSizeMax), "a coalescing bound within a datagram")
         precondition(Limits.replicationMessageSizeMax <= Self.datagramSizeMax, "a replication message fits one UDP datagram")
         precondition(Limits.replicationMessageSizeMax <= Self.sendArenaSize, "a message fits the send arena")
         self.paths = paths
+        self.coalescingSizeMax = coalescingSizeMax
         var sockets: [CInt] = []
         do throws(Errno) {
             for path in paths { sockets.append(try Self.openSocket(path)) }
@@ -130,6 +146,7 @@ public final class ReplicationTransport: @unchecked Sendable {
         sendArena = .allocate(byteCount: Self.sendArenaSize, alignment: 16)
         sendStarts = .allocate(capacity: Self.sendBatchMax)
         sendLengths = .allocate(capacity: Self.sendBatchMax)
+        sendMessageCounts = .allocate(capacity: Self.sendBatchMax)
         statistics.setCurrent(0)
     }
 
@@ -140,6 +157,7 @@ public final class ReplicationTransport: @unchecked Sendable {
         sendArena.deallocate()
         sendStarts.deallocate()
         sendLengths.deallocate()
+        sendMessageCounts.deallocate()
     }
 
     /// Whether `path` is in use (not marked down).

@@ -4,7 +4,7 @@
 // and the medians. Driven by Tools/bench/transport, which makes and removes the namespaces.
 //
 // usage: duplex-transport-bench NS_A NS_B DEV_A DEV_B [--kind update|chunk] [--size BYTES]
-//        [--count N] [--runs R]
+//        [--count N] [--runs R] [--coalesce BYTES (0: one message per datagram)]
 import CDuplexShims
 import DuplexCore
 import DuplexLinux
@@ -17,6 +17,7 @@ struct Options {
     var size = 64
     var count = 200_000
     var runs = 5
+    var coalescing = ReplicationTransport.coalescingSizeDefault
 }
 
 func fail(_ message: String) -> Never {
@@ -37,6 +38,7 @@ func parse(_ arguments: [String]) -> Options {
         case "--size": options.size = Int(value) ?? -1; index += 2
         case "--count": options.count = Int(value) ?? -1; index += 2
         case "--runs": options.runs = Int(value) ?? -1; index += 2
+        case "--coalesce": options.coalescing = Int(value) ?? -1; index += 2
         default: positional.append(argument); index += 1
         }
     }
@@ -45,7 +47,9 @@ func parse(_ arguments: [String]) -> Options {
         (positional[0], positional[1], positional[2], positional[3])
     let sizeMax = options.chunk ? Limits.checkpointChunkSizeMax : Limits.sectionSizeMax
     guard (1...sizeMax).contains(options.size) else { fail("--size must be 1...\(sizeMax)") }
-    guard (1...10_000_000).contains(options.count), (1...50).contains(options.runs) else { fail("bad --count or --runs") }
+    guard (1...10_000_000).contains(options.count), (1...50).contains(options.runs),
+        (0...ReplicationTransport.datagramSizeMax).contains(options.coalescing)
+    else { fail("bad --count, --runs or --coalesce") }
     return options
 }
 
@@ -114,7 +118,10 @@ func receiver(_ options: Options, port: UInt16, _ shared: Shared) {
 func sender(_ options: Options, port: UInt16, _ shared: Shared) {
     enter(options.namespaceA)
     let transport: ReplicationTransport
-    do { transport = try ReplicationTransport(paths: path("192.0.2.1", "192.0.2.2", port: port, device: options.deviceA)) } catch {
+    do {
+        transport = try ReplicationTransport(
+            paths: path("192.0.2.1", "192.0.2.2", port: port, device: options.deviceA), coalescingSizeMax: options.coalescing)
+    } catch {
         fail("sender: \(error)")
     }
     let message = message(options)
@@ -169,7 +176,8 @@ func median(_ values: [Double]) -> Double {
 let options = parse(Array(CommandLine.arguments.dropFirst()))
 let sample = message(options)
 let kind = options.chunk ? "snapshot chunk" : "update"
-print("\(options.count) × \(kind) messages of \(sample.encodedSize) bytes (\(options.size) payload bytes), \(options.runs) runs")
+print("\(options.count) × \(kind) messages of \(sample.encodedSize) bytes (\(options.size) payload bytes), "
+    + "coalesced up to \(options.coalescing) bytes a datagram, \(options.runs) runs")
 var rates: [Double] = []
 var megabytes: [Double] = []
 var losses: [Double] = []
