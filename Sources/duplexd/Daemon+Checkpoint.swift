@@ -12,8 +12,11 @@ func startCheckpointService(
     var replication = ReplicationConfiguration(
         incarnation: UInt32.random(in: 1...UInt32.max), syncPolicy: configuration.checkpoint.syncPolicy)
     replication.syncPolicy = configuration.checkpoint.syncPolicy
+    let paths = ReplicationTransport.Path.paths(of: configuration)
+    let transport = paths.isEmpty ? nil : try ReplicationTransport(paths: paths)
     let service = try CheckpointService(
         configuration: replication, socketPath: configuration.checkpoint.socketPath, logger: logger,
+        transport: transport, linkNames: configuration.links.map(\.name),
         onReadinessChanged: { hot in
             if pair.commands.push(.event(.readinessChanged(hot: hot))) { _ = try? pair.commandSignal.signal() }  // cannot block
         })
@@ -31,6 +34,7 @@ func startCheckpointService(
     }
     logger.notice("checkpoint service started", metadata: [
         "duplex.socket": "\(configuration.checkpoint.socketPath)", "duplex.syncPolicy": "\(configuration.checkpoint.syncPolicy)",
+        "duplex.replicationPaths": "\(paths.map(\.description))",
     ])
     return (service, thread)
 }

@@ -10,7 +10,8 @@ import Glibc
 /// changes, mate reachability, `duplexctl` queries). It owns the board's `ReplicationCore`:
 /// the store on the active, the replica on the standby.
 ///
-/// Until a replication transport is attached there is no mate: the core then refuses
+/// Replication to the mate goes through a `ReplicationTransport` over the dedicated links
+/// (`replication` keys of `[link NAME]`). Without one there is no mate: the core then refuses
 /// synchronous writes (sync policy `fail`) or completes them locally (`degrade`).
 public final class CheckpointService: @unchecked Sendable {
     // @unchecked Sendable: `commands`, `commandSignal` and `published` are thread-safe; every
@@ -36,6 +37,9 @@ public final class CheckpointService: @unchecked Sendable {
     public let socketPath: String
 
     var core: ReplicationCore
+    let transport: ReplicationTransport?
+    /// For each pair path (every `[link]`, in order): its transport path, if it has one.
+    let transportPaths: [Int?]
     let logger: Logger
     let onReadinessChanged: @Sendable (Bool) -> Void
     let listener: UnixListener
@@ -63,20 +67,29 @@ public final class CheckpointService: @unchecked Sendable {
     static let listenerToken: UInt64 = 1
     static let timerToken: UInt64 = 2
     static let commandToken: UInt64 = 3
+    static let transportToken: UInt64 = 4
+    /// Datagrams read from the transport per wake-up.
+    static let receiveBatchMax = 256
     static let clientTokenBase: UInt64 = 1 << 32
 
     /// - Parameters:
     ///   - configuration: the replication core's settings (sync policy, timers, window).
     ///   - socketPath: the Unix socket processes connect to (mode 0600, root only).
+    ///   - transport: the replication transport to the mate, nil for none.
+    ///   - linkNames: the pair's paths in order (`[link NAME]`): a path change of the pair
+    ///     marks the transport path of the same name up or down.
     ///   - onReadinessChanged: called on this thread when the replica becomes hot or stops
     ///     being hot; the daemon passes it to the pair (`PairEvent.readinessChanged`). Must
-    ///     not block.
+    ///     not block. With a transport, the first call (not hot) comes from `run()`.
     /// - Throws: `Errno` from the socket, epoll, timerfd or eventfd.
     public init(
         configuration: ReplicationConfiguration, socketPath: String, logger: Logger,
+        transport: ReplicationTransport? = nil, linkNames: [String] = [],
         onReadinessChanged: @escaping @Sendable (Bool) -> Void = { _ in }
     ) throws(Errno) {
         core = ReplicationCore(configuration: configuration)
+        self.transport = transport
+        transportPaths = linkNames.map { name in transport?.paths.firstIndex { $0.name == name } }
         self.socketPath = socketPath
         self.logger = logger
         self.onReadinessChanged = onReadinessChanged
@@ -88,6 +101,7 @@ public final class CheckpointService: @unchecked Sendable {
         try epoll.add(listener.fileDescriptor, token: Self.listenerToken)
         try epoll.add(timer.fileDescriptor, token: Self.timerToken)
         try epoll.add(commandSignal.fileDescriptor, token: Self.commandToken)
+        if let transport { try epoll.add(transport.fileDescriptor, token: Self.transportToken) }
     }
 
     deinit {
@@ -113,6 +127,9 @@ public final class CheckpointService: @unchecked Sendable {
     /// - Throws: `Errno` from epoll or the timer (a broken descriptor: the daemon must stop).
     public func run() throws(Errno) {
         running = true
+        // The pair assumes a hot replica until told otherwise; with a mate to replicate from,
+        // this board is not hot before its first snapshot.
+        if transport != nil { onReadinessChanged(false) }
         publish()
         while running {
             try arm()
@@ -124,6 +141,7 @@ public final class CheckpointService: @unchecked Sendable {
             if MonotonicClock.now() >= core.nextDeadline {
                 step(.tick)
             }
+            if let transport { _ = transport.flush() }  // a full buffer drops; the core retransmits
             flushClients()
             publish()
         }
@@ -139,6 +157,8 @@ public final class CheckpointService: @unchecked Sendable {
         case Self.commandToken:
             _ = try commandSignal.drain()
             drainCommands()
+        case Self.transportToken:
+            receiveFromMate()
         default:
             let serial = UInt32(truncatingIfNeeded: token - Self.clientTokenBase)
             if ready.contains(.writable) { writeOut(serial) }
@@ -183,14 +203,30 @@ public final class CheckpointService: @unchecked Sendable {
         }
     }
 
+    /// Hands what the mate sent to the core (collected first: the core's answers go back
+    /// through the same transport).
+    private func receiveFromMate() {
+        guard let transport else { return }
+        var received: [ReplicationEvent] = []
+        transport.receiveAll(max: Self.receiveBatchMax) { _, event in received.append(event) }
+        for event in received { step(event) }
+    }
+
     /// Role changes and mate reachability from the pair thread's traces.
     private func observe(_ trace: PairTrace) {
         switch trace {
         case .roleChanged(_, let to, _, let epoch):
             step(.roleChanged(to, epoch: epoch))
-        case .pathChanged(let path, let up, _):
+        case .pathChanged(let path, let up, let reason):
             let wasReachable = !pathsUp.isEmpty
             if up { pathsUp.insert(path) } else { pathsUp.remove(path) }
+            if let transport, transportPaths.indices.contains(path), let index = transportPaths[path] {
+                if up {
+                    transport.markUp(path: index)
+                } else {
+                    transport.markDown(path: index, reason: reason == .carrierLost ? .carrierLost : .mateSilent)
+                }
+            }
             if wasReachable != !pathsUp.isEmpty { step(.mateReachable(!pathsUp.isEmpty)) }
         default:
             break
@@ -207,8 +243,8 @@ public final class CheckpointService: @unchecked Sendable {
 
     private func perform(_ action: ReplicationAction) {
         switch action {
-        case .send:
-            break  // no transport yet: the mate is never reachable, so the core sends nothing
+        case .send(let message):
+            transport?.enqueue(message)  // sent by `flush` at the end of the wake-up
         case .complete(let request, let outcome):
             complete(request, outcome)
         case .apply, .replaceReplica:
