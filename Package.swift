@@ -70,6 +70,10 @@ let package = Package(
         .executableTarget(
             name: "duplex-transport-bench", dependencies: ["DuplexCore", "DuplexLinux", "CDuplexShims"],
             path: "Tools/bench/lib/transport", swiftSettings: strict),
+        // A line-card process in miniature: the component API's example, the supervisor's test child.
+        .executableTarget(
+            name: "duplex-example-component", dependencies: ["Duplex"],
+            path: "Tools/example-component", swiftSettings: strict),
         // Helpers shared by the test targets (starting daemons as init would).
         .target(name: "DuplexTestSupport", path: "Tests/DuplexTestSupport", swiftSettings: strict),
         .testTarget(name: "DuplexCoreTests", dependencies: ["DuplexCore"], swiftSettings: strict),

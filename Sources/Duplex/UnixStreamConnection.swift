@@ -53,6 +53,15 @@ struct UnixStreamConnection: ~Copyable {
         }
     }
 
+    /// Removes the receive timeout (a zero timeval): reads block until data or end of stream.
+    /// The corresponding C function is `setsockopt(SO_RCVTIMEO)`.
+    func clearReceiveTimeout() throws(DuplexClientError) {
+        var value = timeval(tv_sec: 0, tv_usec: 0)
+        guard setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &value, socklen_t(MemoryLayout<timeval>.size)) == 0 else {
+            throw Self.failure(call: "setsockopt", errno: Glibc.errno, path: path)
+        }
+    }
+
     /// Writes all of `bytes`. The corresponding C function is `send` with MSG_NOSIGNAL, so a
     /// daemon that closed the socket yields EPIPE rather than killing the process with SIGPIPE.
     func sendAll(_ bytes: [UInt8]) throws(DuplexClientError) {

@@ -1,6 +1,7 @@
 public import DuplexCore
 import CDuplexShims
 import Glibc
+import Synchronization
 public import SystemPackage
 
 /// A Linux hardware watchdog (`/dev/watchdog`), fed from the pair thread.
@@ -26,6 +27,22 @@ public final class HardwareWatchdog: @unchecked Sendable {
     /// Whether the device took the timeout ioctls (false for a FIFO or plain file).
     public let setsTimeout: Bool
     private var descriptor: CInt
+    /// CLOCK_MONOTONIC nanoseconds of the last keepalive written (0: none yet), and counts of
+    /// keepalives written and lost: read by `duplexctl watchdog` from the control thread.
+    private let lastFeedNanoseconds = Atomic<UInt64>(0)
+    private let feedCount = Atomic<UInt64>(0)
+    private let feedErrorCount = Atomic<UInt64>(0)
+
+    /// When the last keepalive was written; nil before the first. Callable from any thread.
+    public var lastFeed: Instant? {
+        let nanoseconds = lastFeedNanoseconds.load(ordering: .relaxed)
+        return nanoseconds == 0 ? nil : Instant(nanoseconds: nanoseconds)
+    }
+
+    /// Keepalives written and keepalive writes that failed. Callable from any thread.
+    public var feeds: (written: UInt64, failed: UInt64) {
+        (feedCount.load(ordering: .relaxed), feedErrorCount.load(ordering: .relaxed))
+    }
 
     /// Opens the device and sets its timeout. Opening a watchdog device starts it.
     /// - Parameters:
@@ -80,6 +97,12 @@ public final class HardwareWatchdog: @unchecked Sendable {
         var byte: UInt8 = 0x2E  // "."; anything but "V"
         let written = withUnsafeBytes(of: &byte) { raw in
             try? Syscall.nonBlocking { write(descriptor, raw.baseAddress, 1) }  // nil or error: lost
+        }
+        if written == 1 {
+            lastFeedNanoseconds.store(MonotonicClock.nowNanoseconds(), ordering: .relaxed)
+            feedCount.add(1, ordering: .relaxed)
+        } else {
+            feedErrorCount.add(1, ordering: .relaxed)
         }
         return written == 1
     }

@@ -32,19 +32,26 @@ struct Components: ParsableCommand {
 enum ComponentsView {
     static func render(_ reports: [ComponentReport]) -> String {
         guard !reports.isEmpty else { return "no components configured\n" }
-        var table = TextTable(header: ["COMPONENT", "ROLE", "CRITICAL", "STATE", "PID", "UPTIME", "RESTARTS", "LAST EXIT"])
+        var table = TextTable(header: ["COMPONENT", "ROLE", "CRITICAL", "STATE", "PID", "UPTIME", "RESTARTS", "HEALTH", "LAST EXIT"])
         for report in reports {
             let lastExit = report.lastExit.map { exit in
                 "\(exit)" + (report.lastExitAgo.map { ", \(DurationText.short($0)) ago" } ?? "")
             }
             table.append([
                 report.name, report.role.description, report.critical ? "yes" : "no",
-                report.state.description + (report.state == .running ? "" : " \(DurationText.short(report.inStateFor))"),
+                report.state.description + (report.held ? " (operator)" : "")
+                    + (report.state == .running ? "" : " \(DurationText.short(report.inStateFor))"),
                 report.pid.map { String($0) } ?? "-", report.uptime.map(DurationText.short) ?? "-",
-                String(report.restarts), lastExit ?? "-",
+                String(report.restarts), health(report), lastExit ?? "-",
             ])
         }
         return table.render()
+    }
+
+    /// The heartbeat age against the health timeout: `40ms/100ms`; `-` when not watched.
+    static func health(_ report: ComponentReport) -> String {
+        guard let timeout = report.healthTimeout else { return "-" }
+        return (report.healthAge.map(DurationText.short) ?? "-") + "/" + DurationText.short(timeout)
     }
 
     static func json(_ reports: [ComponentReport]) -> String {
@@ -60,6 +67,9 @@ enum ComponentsView {
                 ("restarts", .integer(report.restarts)),
                 ("last_exit", .optional(report.lastExit, exit)),
                 ("last_exit_ago_ns", .optional(report.lastExitAgo) { .integer($0.nanoseconds) }),
+                ("health_age_ns", .optional(report.healthAge) { .integer($0.nanoseconds) }),
+                ("health_timeout_ns", .optional(report.healthTimeout) { .integer($0.nanoseconds) }),
+                ("held", .bool(report.held)),
             ])
         }).render() + "\n"
     }

@@ -11,7 +11,8 @@ struct Duplexctl: ParsableCommand {
             Exit status: 0 on success, 3 when duplexd is not running, 1 on any other error.
             The socket is --socket, else $DUPLEX_SOCKET, else \(DuplexClient.defaultSocketPath).
             """,
-        subcommands: [Status.self, Events.self, Components.self, Switchover.self, Lock.self, Unlock.self],
+        subcommands: [Status.self, Events.self, Components.self, Switchover.self, Lock.self, Unlock.self,
+                      StartComponent.self, StopComponent.self, RestartComponent.self, WatchdogCommand.self],
         defaultSubcommand: Status.self
     )
 

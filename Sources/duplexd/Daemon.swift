@@ -10,11 +10,12 @@ func runDaemon(configuration: Configuration, logger: Logger) throws {
     let signals = try SignalFD()
     let startedAt = MonotonicClock.now()
     let criticalHealth = CriticalHealth()
+    let watchdog = try watchdogFeed(configuration, criticalHealth: criticalHealth, logger: logger)
     let pair = try PairService(
         configuration: pairConfiguration(configuration, logger: logger),
         paths: try configuration.links.map(pathIO),
         isolationInterfaceIndex: try configuration.pair.isolationInterface.map { try NetworkInterface(named: $0).index },
-        watchdog: try watchdogFeed(configuration, criticalHealth: criticalHealth, logger: logger))
+        watchdog: watchdog)
     let actuator = try ActuatorService(
         addresses: configuration.addresses.map { .init(prefix: "\($0.address)", interface: $0.interface) },
         announceCount: configuration.announce.count, announceInterval: configuration.announce.interval,
@@ -25,12 +26,18 @@ func runDaemon(configuration: Configuration, logger: Logger) throws {
         onSwitchover: { _ in
             // A critical component failed on the active board: the pair hands over at once.
             if pair.commands.push(.event(.failureReported)) { _ = try? pair.commandSignal.signal() }  // cannot block
+        },
+        onQuiesced: { request, force in
+            // The components confirmed their quiesce (or timed out): the switchover goes to the pair.
+            let command = PairCommand.event(.switchoverRequested(force: force, request: request))
+            if pair.commands.push(command) { _ = try? pair.commandSignal.signal() }  // cannot block
         })
     let checkpoints = try startCheckpointService(configuration, pair: pair, logger: logger)
     let listener = try UnixListener(path: configuration.control.socketPath)
     let control = try ControlService(
         configuration: configuration, pair: pair, actuator: actuator, listener: listener, signals: signals,
         logger: logger, startedAt: startedAt, supervisor: supervisor)
+    control.watchdog = watchdog
 
     let priority = Int32(configuration.pair.realtimePriority)
     let pairLogger = logger

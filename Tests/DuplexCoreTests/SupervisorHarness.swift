@@ -8,6 +8,8 @@ struct SupervisorHarness {
     var now = Instant(nanoseconds: 1_000_000_000)
     var failStart: Set<String> = []
     var ignoresTerm: Set<String> = []
+    /// Components whose simulated process does not end on SIGABRT (stopped, or it blocks it).
+    var ignoresAbort: Set<String> = []
     /// Every action returned, in order.
     var actions: [SupervisorAction] = []
     /// Components whose simulated process runs.
@@ -53,12 +55,17 @@ struct SupervisorHarness {
             running.insert(index)
             return [.componentStarted(index)]
         case .terminate(let index):
-            guard !ignoresTerm.contains(name(index)) else { return [] }
+            guard !ignoresTerm.contains(name(index)), running.contains(index) else { return [] }
             running.remove(index)
             return [.componentExited(index, .signalled(signal: 15))]
         case .kill(let index):
+            guard running.contains(index) else { return [] }  // a process ends once
             running.remove(index)
             return [.componentExited(index, .signalled(signal: 9))]
+        case .abort(let index):
+            guard !ignoresAbort.contains(name(index)), running.contains(index) else { return [] }
+            running.remove(index)
+            return [.componentExited(index, .signalled(signal: 6))]
         case .escalateSwitchover, .escalateBoardRecovery, .trace, .stopped:
             return []
         }

@@ -69,6 +69,8 @@ final class SupervisorFixture {
     let directory: String
     let log = CapturedLog()
     let switchovers = Names()
+    /// The switchover requests passed on by `onQuiesced`, as "REQUEST force|plain".
+    let quiesced = Names()
     private(set) var service: SupervisorService?
     private var thread: PosixThread?
 
@@ -105,10 +107,12 @@ final class SupervisorFixture {
             recoveryCommand: "/bin/true", recoveryReasonFile: path("recovery-reason"))
         let log = self.log
         let switchovers = self.switchovers
+        let quiesced = self.quiesced
         let service = try SupervisorService(
             components: components, supervisor: supervisor, socketPath: path("duplexd.sock"),
             logger: Logger(label: "test") { _ in CapturingLogHandler(log: log) },
-            onSwitchover: { name in switchovers.append(name) })
+            onSwitchover: { name in switchovers.append(name) },
+            onQuiesced: { request, force in quiesced.append("\(request) \(force ? "force" : "plain")") })
         self.service = service
         thread = try PosixThread.start(name: "duplex-test-sup", stackSize: 512 * 1024) {
             do {
@@ -144,6 +148,17 @@ final class SupervisorFixture {
         Issue.record("timed out waiting until \(what); components: \(service?.snapshot().map { "\($0.status.name) \($0.status.state)" } ?? [])")
         return false
     }
+}
+
+/// The example component (`duplex-example-component`), built next to the test bundle.
+func exampleComponentPath() throws -> String {
+    let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))  // no /proc: argv[0]
+        ?? CommandLine.arguments[0]
+    let path = URL(fileURLWithPath: executable).deletingLastPathComponent().path + "/duplex-example-component"
+    guard FileManager.default.isExecutableFile(atPath: path) else {
+        throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: path])
+    }
+    return path
 }
 
 /// Whether `pid` is gone: no /proc entry, or at least not a zombie of ours nor running.

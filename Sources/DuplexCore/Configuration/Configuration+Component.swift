@@ -27,6 +27,20 @@ extension Configuration {
         public var restartBackoff: RestartBackoff
         /// The grace between SIGTERM and SIGKILL when the component is stopped.
         public var stopTimeout: Duration
+        /// `health-timeout`: a running component silent (no heartbeat from the `Duplex` library
+        /// or its health command) for this long is hung: SIGABRT, SIGKILL after
+        /// `abortTimeout`, then its restart policy. nil (the default): watched by exit only.
+        public var healthTimeout: Duration? = nil
+        /// `health-command`: run every `healthInterval` for a component that does not link
+        /// the library; an exit status 0 within the interval counts as a heartbeat.
+        public var healthCommand: String? = nil
+        /// `health-interval` (default 1s): how often the health command runs, and its run time limit.
+        public var healthInterval: Duration = .seconds(1)
+        /// `abort-timeout` (default 1s): the grace between SIGABRT of a hung component and SIGKILL.
+        public var abortTimeout: Duration = .seconds(1)
+        /// `quiesce-timeout` (default 1s): how long a graceful switchover waits for this
+        /// component to confirm its quiesce.
+        public var quiesceTimeout: Duration = .seconds(1)
         /// The line of each key that is set (the last for a repeated key), and of the section
         /// header under "": for errors found after parsing (a missing executable, an unknown user).
         public var lines: [String: Int]
@@ -86,6 +100,19 @@ extension Configuration {
         public var recoveryCommand: String
         /// Where the reason is written (and synced) before the command runs, to survive a reboot.
         public var recoveryReasonFile: String
+        /// `component-socket`: where components connect with the `Duplex` library (register,
+        /// heartbeats, roles); given to them as `DUPLEX_COMPONENT_SOCKET`. nil: next to the
+        /// control socket (see ``componentSocketPath(control:)``).
+        public var componentSocket: String? = nil
+
+        /// The component socket: `componentSocket`, else the control socket's path with its
+        /// `.sock` ending replaced by `-component.sock`
+        /// (`/run/duplex/duplexd.sock` -> `/run/duplex/duplexd-component.sock`).
+        public func componentSocketPath(control: String) -> String {
+            if let componentSocket { return componentSocket }
+            let base = control.hasSuffix(".sock") ? String(control.dropLast(5)) : control
+            return base + "-component.sock"
+        }
 
         public init(
             recoveryCommand: String = Supervisor.defaultRecoveryCommand,

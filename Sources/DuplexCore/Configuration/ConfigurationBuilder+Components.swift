@@ -2,6 +2,7 @@ extension ConfigurationBuilder {
     static let componentKeys = [
         "command", "argument", "environment", "directory", "user", "group", "after", "role", "critical",
         "restart", "restart-intensity", "restart-backoff", "stop-timeout",
+        "health-timeout", "health-command", "health-interval", "abort-timeout", "quiesce-timeout",
     ]
 
     /// The `[component NAME]` sections in file order, 0...``Limits/componentsMax`` of them,
@@ -44,7 +45,7 @@ extension ConfigurationBuilder {
         }
         let roles = ComponentRole.allCases.map { ($0.description, $0) }
         let policies = RestartPolicy.allCases.map { ($0.description, $0) }
-        return Configuration.Component(
+        var component = Configuration.Component(
             name: name,
             command: try reader.required("command", .absolutePath(lengthMax: 4095)),
             arguments: arguments, environment: environment,
@@ -60,6 +61,29 @@ extension ConfigurationBuilder {
             stopTimeout: try reader.value("stop-timeout", default: defaults.stopTimeout, .duration(in: .zero ... .seconds(600))),
             lines: reader.section.entries.reduce(into: ["": reader.section.line]) { $0[$1.key] = $1.line }
         )
+        try health(reader, into: &component)
+        return component
+    }
+
+    /// The health keys: a health command needs a health timeout longer than its interval.
+    private func health(_ reader: ConfigurationSectionReader, into component: inout Configuration.Component) throws(ConfigurationError) {
+        let durations = ConfigurationValueParser<Duration>.duration(in: .milliseconds(1) ... .seconds(3600))
+        component.healthTimeout = try reader.optional("health-timeout", durations)
+        component.healthCommand = try reader.optional("health-command", .absolutePath(lengthMax: 4095))
+        component.healthInterval = try reader.value("health-interval", default: component.healthInterval, durations)
+        component.abortTimeout = try reader.value(
+            "abort-timeout", default: component.abortTimeout, .duration(in: .zero ... .seconds(600)))
+        component.quiesceTimeout = try reader.value(
+            "quiesce-timeout", default: component.quiesceTimeout, .duration(in: .zero ... .seconds(600)))
+        if component.healthCommand != nil {
+            guard let timeout = component.healthTimeout else {
+                throw reader.error(.inconsistent, key: "health-command", "a health command needs a health-timeout")
+            }
+            guard component.healthInterval < timeout else {
+                throw reader.error(.inconsistent, key: "health-interval",
+                                   "health-interval \(component.healthInterval) must be shorter than health-timeout \(timeout)")
+            }
+        }
     }
 
     /// Every `after` names another component that runs whenever the dependent one does.
@@ -127,11 +151,14 @@ extension ConfigurationBuilder {
     func supervisor() throws(ConfigurationError) -> Configuration.Supervisor {
         let defaults = Configuration.Supervisor()
         guard let reader = try reader("supervisor", required: false) else { return defaults }
-        try reader.checkKeys(["recovery-command", "recovery-reason-file"], context: "[supervisor]")
-        return Configuration.Supervisor(
+        try reader.checkKeys(["recovery-command", "recovery-reason-file", "component-socket"], context: "[supervisor]")
+        var supervisor = Configuration.Supervisor(
             recoveryCommand: try reader.value("recovery-command", default: defaults.recoveryCommand, .absolutePath(lengthMax: 4095)),
             recoveryReasonFile: try reader.value(
                 "recovery-reason-file", default: defaults.recoveryReasonFile, .absolutePath(lengthMax: 4095))
         )
+        // sun_path holds 107 bytes and a NUL.
+        supervisor.componentSocket = try reader.optional("component-socket", .absolutePath(lengthMax: 107))
+        return supervisor
     }
 }

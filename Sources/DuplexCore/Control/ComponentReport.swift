@@ -15,6 +15,12 @@ public struct ComponentReport: Sendable, Hashable {
     public var lastExit: ComponentExit?
     /// How long ago `lastExit` happened.
     public var lastExitAgo: Duration?
+    /// How long ago its current process started or last sent a heartbeat; nil without a process.
+    public var healthAge: Duration? = nil
+    /// The health timeout, if the component is watched for hangs.
+    public var healthTimeout: Duration? = nil
+    /// Stopped by an operator (`duplexctl stop`).
+    public var held: Bool = false
 
     public init(
         name: String, state: ComponentState, role: ComponentRole = .both, critical: Bool = false, pid: Int32? = nil,
@@ -50,6 +56,11 @@ extension ComponentReport {
         if let lastExit { lastExit.encode(into: &writer) }
         writer.writePresence(lastExitAgo != nil)
         if let lastExitAgo { writer.write(lastExitAgo) }
+        writer.writePresence(healthAge != nil)
+        if let healthAge { writer.write(healthAge) }
+        writer.writePresence(healthTimeout != nil)
+        if let healthTimeout { writer.write(healthTimeout) }
+        writer.write(held)
     }
 
     public init(from reader: inout ControlPayloadReader) throws(ControlProtocolError) {
@@ -63,6 +74,9 @@ extension ComponentReport {
         restarts = try reader.read(UInt64.self)
         lastExit = try reader.readPresence() ? try ComponentExit(from: &reader) : nil
         lastExitAgo = try reader.readPresence() ? try reader.read(Duration.self) : nil
+        healthAge = try reader.readPresence() ? try reader.read(Duration.self) : nil
+        healthTimeout = try reader.readPresence() ? try reader.read(Duration.self) : nil
+        held = try reader.read(Bool.self)
     }
 }
 

@@ -19,6 +19,28 @@ public struct ControlMessageType: RawRepresentable, Sendable, Hashable, CustomSt
 
     /// Request: the supervised components (``ComponentReport``). Supervisor requests use 0x10...
     public static let components = ControlMessageType(rawValue: 0x10)
+    /// Request: start a component. Payload: string name. Answered with `ok` or `error`.
+    public static let startComponent = ControlMessageType(rawValue: 0x11)
+    /// Request: stop a component and keep it stopped. Payload: string name.
+    public static let stopComponent = ControlMessageType(rawValue: 0x12)
+    /// Request: restart a component. Payload: string name.
+    public static let restartComponent = ControlMessageType(rawValue: 0x13)
+    /// Request: the hardware watchdog (``WatchdogReport``).
+    public static let watchdog = ControlMessageType(rawValue: 0x14)
+    /// Component session (``ComponentMessage``), from the component: register, heartbeat,
+    /// quiesce confirmation, error report.
+    public static let componentRegister = ControlMessageType(rawValue: 0x20)
+    public static let componentHeartbeat = ControlMessageType(rawValue: 0x21)
+    public static let componentQuiesced = ControlMessageType(rawValue: 0x22)
+    public static let componentErrorReport = ControlMessageType(rawValue: 0x23)
+
+    /// Request: every checkpoint and the replication state (``CheckpointReport``).
+    /// Checkpoint requests use 0x30...0x3F, their responses 0xB0...0xBF.
+    public static let checkpoints = ControlMessageType(rawValue: 0x30)
+    /// Request: one checkpoint and its sections. Payload: string name.
+    public static let checkpointShow = ControlMessageType(rawValue: 0x31)
+    /// Response to `checkpoints` and `checkpointShow`: a ``CheckpointReport`` (UInt32 length, bytes).
+    public static let checkpointReport = ControlMessageType(rawValue: 0xB0)
 
     /// Response to `status`.
     public static let statusReport = ControlMessageType(rawValue: 0x81)
@@ -30,6 +52,12 @@ public struct ControlMessageType: RawRepresentable, Sendable, Hashable, CustomSt
     public static let error = ControlMessageType(rawValue: 0x84)
     /// Response to `components`: a UInt16 count and that many ``ComponentReport``s.
     public static let componentList = ControlMessageType(rawValue: 0x90)
+    /// Response to `watchdog`.
+    public static let watchdogReport = ControlMessageType(rawValue: 0x94)
+    /// Component session, from `duplexd`: registration accepted, role assignment, refusal.
+    public static let componentRegistered = ControlMessageType(rawValue: 0xA0)
+    public static let componentRoleAssigned = ControlMessageType(rawValue: 0xA1)
+    public static let componentRefused = ControlMessageType(rawValue: 0xA2)
 
     /// Whether the type is in the response half of the space.
     public var isResponse: Bool { rawValue & 0x80 != 0 }
@@ -47,6 +75,21 @@ public struct ControlMessageType: RawRepresentable, Sendable, Hashable, CustomSt
         case .ok: "ok"
         case .error: "error"
         case .componentList: "component-list"
+        case .checkpoints: "checkpoints"
+        case .checkpointShow: "checkpoint-show"
+        case .checkpointReport: "checkpoint-report"
+        case .startComponent: "start-component"
+        case .stopComponent: "stop-component"
+        case .restartComponent: "restart-component"
+        case .watchdog: "watchdog"
+        case .watchdogReport: "watchdog-report"
+        case .componentRegister: "component-register"
+        case .componentHeartbeat: "component-heartbeat"
+        case .componentQuiesced: "component-quiesced"
+        case .componentErrorReport: "component-error-report"
+        case .componentRegistered: "component-registered"
+        case .componentRoleAssigned: "component-role-assigned"
+        case .componentRefused: "component-refused"
         default: "type 0x" + String(rawValue, radix: 16)
         }
     }

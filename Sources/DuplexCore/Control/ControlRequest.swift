@@ -14,6 +14,14 @@ public enum ControlRequest: Sendable, Hashable {
     case unlock
     /// The supervised components; answered with ``ControlResponse/components(_:)``.
     case components
+    /// Every checkpoint; answered with ``ControlResponse/checkpoints(_:)``.
+    case checkpoints
+    /// One checkpoint and its sections; answered with ``ControlResponse/checkpoints(_:)``.
+    case checkpoint(name: String)
+    /// Start, stop or restart the component `name`; answered with ``ControlResponse/ok`` or an error.
+    case component(ComponentCommand, name: String)
+    /// The hardware watchdog; answered with ``ControlResponse/watchdog(_:)``.
+    case watchdog
 
     public var type: ControlMessageType {
         switch self {
@@ -23,6 +31,12 @@ public enum ControlRequest: Sendable, Hashable {
         case .lock: .lock
         case .unlock: .unlock
         case .components: .components
+        case .checkpoints: .checkpoints
+        case .checkpoint: .checkpointShow
+        case .component(.start, _): .startComponent
+        case .component(.stop, _): .stopComponent
+        case .component(.restart, _): .restartComponent
+        case .watchdog: .watchdog
         }
     }
 
@@ -30,12 +44,21 @@ public enum ControlRequest: Sendable, Hashable {
     public var frame: ControlFrame {
         var writer = ControlPayloadWriter(reservingCapacity: 4)
         switch self {
+        case .checkpoints:
+            break
+        case .checkpoint(let name):
+            try? writer.write(String(decoding: name.utf8.prefix(Limits.checkpointNameSizeMax), as: UTF8.self))  // cannot throw: 64 bytes fit
         case .status, .lock, .unlock, .components:
             break
         case .events(let limit):
             writer.write(UInt32(clamping: limit))
         case .switchover(let force):
             writer.write(force)
+        case .watchdog:
+            break
+        case .component(_, let name):
+            // Cut to a frame's string limit; a name that long is refused as unknown anyway.
+            try? writer.write(String(decoding: name.utf8.prefix(1024), as: UTF8.self))  // cannot throw: 1 KiB fits
         }
         return ControlFrame(type: type, payload: writer.bytes)
     }
@@ -45,7 +68,7 @@ public enum ControlRequest: Sendable, Hashable {
         do {
             return try frame.encode()
         } catch {
-            preconditionFailure("a request payload is at most 4 bytes: \(error)")
+            preconditionFailure("a request payload is at most about 1 KiB: \(error)")
         }
     }
 
@@ -63,6 +86,12 @@ public enum ControlRequest: Sendable, Hashable {
         case .lock: request = .lock
         case .unlock: request = .unlock
         case .components: request = .components
+        case .checkpoints: request = .checkpoints
+        case .checkpointShow: request = .checkpoint(name: try reader.read(String.self))
+        case .startComponent: request = .component(.start, name: try reader.read(String.self))
+        case .stopComponent: request = .component(.stop, name: try reader.read(String.self))
+        case .restartComponent: request = .component(.restart, name: try reader.read(String.self))
+        case .watchdog: request = .watchdog
         case let type where type.isResponse:
             throw ControlProtocolError(.unexpectedType, "\(type) is not a request")
         case let type:

@@ -7,6 +7,9 @@ public enum ControlResponse: Sendable, Hashable {
     case error(ControlErrorReply)
     /// At most ``Limits/componentsMax`` components, in configuration order.
     case components([ComponentReport])
+    /// The checkpoints and the replication state.
+    case checkpoints(CheckpointReport)
+    case watchdog(WatchdogReport)
 
     public var type: ControlMessageType {
         switch self {
@@ -15,6 +18,8 @@ public enum ControlResponse: Sendable, Hashable {
         case .ok: .ok
         case .error: .error
         case .components: .componentList
+        case .checkpoints: .checkpointReport
+        case .watchdog: .watchdogReport
         }
     }
 
@@ -37,6 +42,10 @@ public enum ControlResponse: Sendable, Hashable {
         case .components(let reports):
             try writer.writeCount(reports.count, max: Limits.componentsMax, of: "components")
             for report in reports { try report.encode(into: &writer) }
+        case .checkpoints(let report):
+            writer.writeBlob(report.encoded())
+        case .watchdog(let report):
+            try report.encode(into: &writer)
         }
         guard writer.bytes.count <= ControlFrame.payloadSizeMax else {
             throw ControlProtocolError(.messageTooLarge, "\(type) payload of \(writer.bytes.count) bytes")
@@ -78,6 +87,15 @@ public enum ControlResponse: Sendable, Hashable {
                 reports.append(try ComponentReport(from: &reader))
             }
             response = .components(reports)
+        case .watchdogReport:
+            response = .watchdog(try WatchdogReport(from: &reader))
+        case .checkpointReport:
+            let blob = try reader.readBlob()
+            do throws(ReplicationDecodeError) {
+                response = .checkpoints(try CheckpointReport(decoding: blob))
+            } catch {
+                throw ControlProtocolError(.malformed, "checkpoint report: \(error)")
+            }
         case let type where !type.isResponse:
             throw ControlProtocolError(.unexpectedType, "\(type) is not a response")
         case let type:

@@ -15,6 +15,9 @@ public enum ComponentState: UInt8, Sendable, Hashable, CaseIterable, CustomStrin
     /// Exited and not restarted: its restart intensity was exceeded, or it failed under
     /// `restart = never`. Left alone until its role stops running on this board.
     case failed = 6
+    /// It failed while running: hung (SIGABRT sent) or it reported an error asking for a
+    /// restart (SIGTERM sent); SIGKILL follows after its grace, then its restart policy.
+    case failing = 7
 
     public var description: String {
         switch self {
@@ -25,19 +28,22 @@ public enum ComponentState: UInt8, Sendable, Hashable, CaseIterable, CustomStrin
         case .stopping: "stopping"
         case .backoff: "backoff"
         case .failed: "failed"
+        case .failing: "failing"
         }
     }
 
     /// Whether a process of the component may exist in this state.
-    public var hasProcess: Bool { self == .starting || self == .running || self == .stopping }
+    public var hasProcess: Bool { self == .starting || self == .running || self == .stopping || self == .failing }
 
     /// The explicit transition table. `SupervisorCore` asserts every change against it.
     public static let allowed: [ComponentState: Set<ComponentState>] = [
         .stopped: [.waiting],
         .waiting: [.starting, .stopped],
         .starting: [.running, .waiting, .backoff, .failed, .stopped],
-        .running: [.stopping, .waiting, .backoff, .failed, .stopped],
-        .stopping: [.stopped],
+        .running: [.stopping, .failing, .waiting, .backoff, .failed, .stopped],
+        // To `.waiting`: an operator's restart.
+        .stopping: [.stopped, .waiting],
+        .failing: [.waiting, .backoff, .failed, .stopped],
         .backoff: [.waiting, .stopped],
         .failed: [.stopped],
     ]

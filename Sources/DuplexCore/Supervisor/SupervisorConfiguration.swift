@@ -9,12 +9,20 @@ public struct SupervisedComponent: Sendable, Hashable {
     public var intensity: RestartIntensity
     public var backoff: RestartBackoff
     public var stopTimeout: Duration
+    /// Silent for this long while running: hung. nil: no health watch.
+    public var healthTimeout: Duration?
+    /// The grace between SIGABRT of a hung component and SIGKILL.
+    public var abortTimeout: Duration
 
     public init(
         name: String, dependencies: [Int] = [], role: ComponentRole = .both, critical: Bool = false,
         restart: RestartPolicy = .onFailure, intensity: RestartIntensity = .default,
-        backoff: RestartBackoff = .none, stopTimeout: Duration = .seconds(2)
+        backoff: RestartBackoff = .none, stopTimeout: Duration = .seconds(2),
+        healthTimeout: Duration? = nil, abortTimeout: Duration = .seconds(1)
     ) {
+        precondition(healthTimeout.map { $0 > .zero } ?? true, "a health timeout is positive")
+        self.healthTimeout = healthTimeout
+        self.abortTimeout = abortTimeout
         self.name = name
         self.dependencies = dependencies
         self.role = role
@@ -72,7 +80,8 @@ public struct SupervisorConfiguration: Sendable, Hashable {
                 },
                 role: component.role, critical: component.critical, restart: component.restart,
                 intensity: component.restartIntensity, backoff: component.restartBackoff,
-                stopTimeout: component.stopTimeout)
+                stopTimeout: component.stopTimeout, healthTimeout: component.healthTimeout,
+                abortTimeout: component.abortTimeout)
         })
     }
 }

@@ -18,7 +18,7 @@ extension SupervisorCore {
                     components[index].completed = false
                     components[index].restartTimes.removeAll()
                 }
-            case .starting, .running, .stopping:
+            case .starting, .running, .stopping, .failing:
                 break
             }
             if components[index].state == .waiting, dependenciesSatisfied(index) {
@@ -58,8 +58,11 @@ extension SupervisorCore {
             }
             if let at = components[index].killAt, now >= at {
                 components[index].killAt = nil
-                actions.append(.trace(.stopTimedOut(index)))
+                if components[index].state == .stopping { actions.append(.trace(.stopTimedOut(index))) }
                 actions.append(.kill(index))
+            }
+            if components[index].state == .running, let at = healthDeadline(index), now >= at {
+                hung(index, now: now, into: &actions)
             }
         }
     }
@@ -73,13 +76,18 @@ extension SupervisorCore {
         components[index].lastExitAt = now
         let expected = state == .stopping
         actions.append(.trace(.exited(index, exit, expected: expected)))
+        if expected, components[index].restartRequested, isWanted(index) {
+            return change(index, to: .waiting, now: now)  // an operator's restart: not counted
+        }
         guard !expected, isWanted(index) else {
             return change(index, to: .stopped, now: now)
         }
         let component = configuration.components[index]
-        let restart = component.restart == .always || (component.restart == .onFailure && exit.isFailure)
+        // Ended by the supervisor because it hung or asked for it: a failure, whatever its status.
+        let failure = exit.isFailure || state == .failing
+        let restart = component.restart == .always || (component.restart == .onFailure && failure)
         guard restart else {
-            if exit.isFailure { return giveUp(index, .restartNever, now: now, into: &actions) }
+            if failure { return giveUp(index, .restartNever, now: now, into: &actions) }
             components[index].completed = true
             return change(index, to: .stopped, now: now)
         }

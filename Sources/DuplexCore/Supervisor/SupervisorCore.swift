@@ -34,6 +34,12 @@ public struct SupervisorCore: Sendable {
         var restarts: UInt64 = 0
         var lastExit: ComponentExit?
         var lastExitAt: Instant?
+        /// When its current process started or last sent a heartbeat (nil without a process).
+        var lastHealthAt: Instant?
+        /// Stopped by an operator: not wanted until an operator starts it again.
+        var held = false
+        /// An operator's restart: once the process has stopped, it is started again at once.
+        var restartRequested = false
     }
 
     public init(configuration: SupervisorConfiguration) {
@@ -48,6 +54,9 @@ public struct SupervisorCore: Sendable {
             if let at = component.restartAt { deadline = min(deadline, at) }
             if let at = component.killAt { deadline = min(deadline, at) }
         }
+        for (index, component) in components.enumerated() where component.state == .running {
+            if let at = healthDeadline(index) { deadline = min(deadline, at) }
+        }
         return deadline
     }
 
@@ -60,7 +69,7 @@ public struct SupervisorCore: Sendable {
         return ComponentStatus(
             name: configuration.components[index].name, state: component.state, since: component.since,
             startedAt: component.startedAt, restarts: component.restarts, lastExit: component.lastExit,
-            lastExitAt: component.lastExitAt)
+            lastExitAt: component.lastExitAt, lastHealthAt: component.lastHealthAt, held: component.held)
     }
 
     /// Handles one fact and returns the orders that follow from it.
@@ -80,12 +89,19 @@ public struct SupervisorCore: Sendable {
             precondition(components[index].state == .starting, "started without a start order")
             change(index, to: .running, now: now)
             components[index].startedAt = now
+            components[index].lastHealthAt = now
         case .componentExited(let index, let exit):
             exited(index, exit, now: now, into: &actions)
         case .tick:
             break
         case .stopRequested:
             stopping = true
+        case .componentHealthy(let index):
+            if components[index].state == .running { components[index].lastHealthAt = now }
+        case .componentErrorReported(let index, let recovery):
+            errorReported(index, recovery, now: now, into: &actions)
+        case .operatorRequested(let index, let command):
+            commanded(index, command, now: now, into: &actions)
         }
         expireDeadlines(now: now, into: &actions)
         reconcile(now: now, into: &actions)
@@ -102,21 +118,27 @@ public struct SupervisorCore: Sendable {
         precondition(previous.canChange(to: next), "illegal component state change \(previous) -> \(next)")
         components[index].state = next
         components[index].since = now
-        if !next.hasProcess { components[index].startedAt = nil }
+        if !next.hasProcess {
+            components[index].startedAt = nil
+            components[index].lastHealthAt = nil
+        }
         if next != .backoff { components[index].restartAt = nil }
-        if next != .stopping { components[index].killAt = nil }
+        if next != .stopping && next != .failing { components[index].killAt = nil }
+        if next != .stopping { components[index].restartRequested = false }
     }
 
     /// Whether component `index` should run now.
     func isWanted(_ index: Int) -> Bool {
-        !stopping && configuration.components[index].role.runs(in: role)
+        !stopping && !components[index].held && configuration.components[index].role.runs(in: role)
     }
 
     func assertInvariants() {
         assert(components.count == configuration.components.count, "component table changed size")
         for component in components {
             assert(component.state == .backoff || component.restartAt == nil, "a restart time belongs to backoff")
-            assert(component.state == .stopping || component.killAt == nil, "a kill time belongs to stopping")
+            assert(component.state == .stopping || component.state == .failing || component.killAt == nil,
+                   "a kill time belongs to stopping or failing")
+            assert(component.state == .stopping || !component.restartRequested, "a restart request belongs to stopping")
             assert(component.restartTimes.count <= Limits.componentRestartsMax, "restart history bounded")
             assert(component.state.hasProcess || component.startedAt == nil, "no start time without a process")
         }
@@ -136,4 +158,8 @@ public struct ComponentStatus: Sendable, Hashable {
     public var restarts: UInt64
     public var lastExit: ComponentExit?
     public var lastExitAt: Instant?
+    /// When its current process started or last sent a heartbeat.
+    public var lastHealthAt: Instant? = nil
+    /// Stopped by an operator (`duplexctl stop`) and kept stopped.
+    public var held: Bool = false
 }

@@ -12,6 +12,51 @@ public enum SupervisorEvent: Sendable, Hashable {
     case tick
     /// Orderly stop: stop every component, dependents first, then report `.stopped`.
     case stopRequested
+    /// A health heartbeat of a component: from the `Duplex` library, or its health command
+    /// succeeded. Ignored unless the component runs.
+    case componentHealthy(Int)
+    /// A component reported an error and recommends a recovery. Ignored unless it runs.
+    case componentErrorReported(Int, RecommendedRecovery)
+    /// An operator asked to start, stop or restart a component (`duplexctl start|stop|restart`);
+    /// check ``SupervisorCore/refusal(of:for:)`` first.
+    case operatorRequested(Int, ComponentCommand)
+}
+
+/// What a component that reports an error recommends (SA Forum AMF's recommended recovery).
+public enum RecommendedRecovery: UInt8, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+    /// End and restart this component (counted against its restart intensity).
+    case restart = 1
+    /// Hand the pair role to the mate (on the active board; a restart elsewhere).
+    case switchover = 2
+    /// Recover the board (its recovery command, a reboot by default); the active board
+    /// switches over first.
+    case rebootBoard = 3
+
+    public var description: String {
+        switch self {
+        case .restart: "restart"
+        case .switchover: "switchover"
+        case .rebootBoard: "reboot-board"
+        }
+    }
+}
+
+/// An operator's order for one component.
+public enum ComponentCommand: UInt8, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+    /// Start it again: clears an operator stop and a failed state.
+    case start = 1
+    /// Stop it (SIGTERM, SIGKILL after its stop timeout) and keep it stopped until `start`.
+    case stop = 2
+    /// Stop it and start it again at once; not counted against its restart intensity.
+    case restart = 3
+
+    public var description: String {
+        switch self {
+        case .start: "start"
+        case .stop: "stop"
+        case .restart: "restart"
+        }
+    }
 }
 
 /// An order returned by `SupervisorCore.handle(_:now:)`.
@@ -22,6 +67,9 @@ public enum SupervisorAction: Sendable, Hashable {
     case terminate(Int)
     /// Send SIGKILL to the component's process group (its stop timeout passed).
     case kill(Int)
+    /// The component is hung: send SIGABRT to its process (and SIGCONT, so that a stopped
+    /// process acts on it), for a core dump that shows where it hung.
+    case abort(Int)
     /// A critical component failed on the active board: hand the role to the mate at once.
     case escalateSwitchover(Int)
     /// A critical component failed on a board that is not active: recover the board.
@@ -42,6 +90,12 @@ public enum SupervisorTrace: Sendable, Hashable {
     case gaveUp(Int, GiveUpReason)
     /// A component outlived its stop timeout and is killed.
     case stopTimedOut(Int)
+    /// A component sent no heartbeat for `silentFor` (its health timeout): it is aborted.
+    case hung(Int, silentFor: Duration)
+    /// A component reported an error; what the supervisor does follows its recommendation.
+    case errorReported(Int, RecommendedRecovery)
+    /// An operator command was carried out.
+    case commanded(Int, ComponentCommand)
 
     public enum GiveUpReason: UInt8, Sendable, Hashable, CustomStringConvertible {
         /// More than `restart-intensity` allows.
@@ -60,9 +114,9 @@ public enum SupervisorTrace: Sendable, Hashable {
 
 /// The actions of one `handle` call.
 public struct SupervisorActions: Sendable, RandomAccessCollection {
-    /// Enough for every component to be started, stopped, killed, traced twice and escalated
-    /// in one step.
-    public static let capacity = 8 * Limits.componentsMax + 1
+    /// Enough for every component to be started, stopped, aborted, killed, traced twice and
+    /// escalated in one step.
+    public static let capacity = 10 * Limits.componentsMax + 1
     private var storage: [SupervisorAction] = []
 
     public init() {}

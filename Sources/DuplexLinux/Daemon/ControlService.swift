@@ -21,6 +21,8 @@ public final class ControlService {
     private let actuator: ActuatorService
     /// The supervisor thread, told of role changes and asked for `duplexctl components`.
     let supervisor: SupervisorService?
+    /// The hardware watchdog, for `duplexctl watchdog`; set by the daemon before `run()`.
+    public var watchdog: PairService.WatchdogFeed?
     private let listener: UnixListener
     private let signals: SignalFD
     let logger: Logger
@@ -167,7 +169,12 @@ public final class ControlService {
             respond(fd, .events(Array(history.suffix(max(0, min(limit, history.count))))))
         case .switchover(let force):
             pending[id] = .command(fd)
-            post(.event(.switchoverRequested(force: force, request: id)))
+            if let supervisor {
+                // The components quiesce first; the supervisor then posts the switchover.
+                supervisor.post(.quiesce(request: id, force: force))
+            } else {
+                post(.event(.switchoverRequested(force: force, request: id)))
+            }
         case .lock:
             pending[id] = .command(fd)
             post(.event(.lockRequested(force: false, request: id)))
@@ -176,6 +183,14 @@ public final class ControlService {
             post(.event(.unlockRequested(request: id)))
         case .components:
             respond(fd, .components(componentReports()))
+        case .checkpoints:
+            respond(fd, checkpointResponse(nil))
+        case .checkpoint(let name):
+            respond(fd, checkpointResponse(name))
+        case .component(let command, let name):
+            respond(fd, componentCommand(command, name: name))
+        case .watchdog:
+            respond(fd, .watchdog(watchdogReport()))
         }
     }
 
@@ -205,6 +220,7 @@ public final class ControlService {
                 if let checkpoints, trace.concernsCheckpoints { checkpoints.post(.pairTrace(trace)) }
                 record(trace, at: at)
             case .reply(let request, let outcome):
+                if let supervisor, case .refused = outcome { supervisor.post(.answered(request: request, refused: true)) }
                 guard case .command(let fd) = pending.removeValue(forKey: request) else { continue }
                 switch outcome {
                 case .done: respond(fd, .ok)

@@ -44,7 +44,7 @@ final class BoardRecovery {
             environment: [.init(name: "DUPLEX_RECOVERY_REASON", value: reason)])
         let launch: ComponentLaunch
         do throws(ComponentLaunch.LaunchProblem) {
-            launch = try ComponentLaunch(component, socketPath: socketPath)
+            launch = try ComponentLaunch(component, socketPath: socketPath, componentSocketPath: configuration.componentSocketPath(control: socketPath))
         } catch {
             preconditionFailure("a component without user or group always launches")
         }

@@ -98,6 +98,14 @@ final class ChildProcess {
         _ = CDuplexShims_kill_group(pid, signal)
     }
 
+    /// Sends `signal` to the process itself (not its group).
+    ///
+    /// The corresponding C function is `kill(pid, signal)`. ESRCH (it is gone) is fine.
+    func signal(_ signal: CInt) {
+        guard !reaped else { return }
+        _ = kill(pid, signal)
+    }
+
     /// Collects the exit status once the pidfd is readable; first kills what is left of the
     /// process group, so that no orphan outlives its component.
     ///

@@ -24,13 +24,15 @@ final class ComponentLaunch {
     let identity: Identity?
 
     /// - Throws: `LaunchProblem` naming the configuration key when the user or group does not exist.
-    init(_ component: Configuration.Component, socketPath: String) throws(LaunchProblem) {
+    init(_ component: Configuration.Component, socketPath: String, componentSocketPath: String) throws(LaunchProblem) {
         name = component.name
         path = component.command
         directory = component.directory ?? "/"
         identity = try Self.identity(user: component.user, group: component.group)
         arguments = CStringArray([component.command] + component.arguments)
-        var variables: [(String, String)] = [("PATH", Self.defaultPath), ("DUPLEX_SOCKET", socketPath)]
+        var variables: [(String, String)] = [
+            ("PATH", Self.defaultPath), ("DUPLEX_SOCKET", socketPath), ("DUPLEX_COMPONENT_SOCKET", componentSocketPath),
+        ]
         if let identity, let user = identity.name {
             variables += [("HOME", identity.home ?? "/"), ("USER", user), ("LOGNAME", user)]
         }

@@ -34,6 +34,11 @@ extension SupervisorService {
             logger.info("stopping component", metadata: metadata(index))
         case .kill(let index):
             children[index]?.signalGroup(SIGKILL)
+        case .abort(let index):
+            // The leader only, so that its core dump shows where it hung; SIGCONT wakes a
+            // stopped process so that it acts on it. SIGKILL of the group follows.
+            children[index]?.signal(SIGABRT)
+            children[index]?.signal(SIGCONT)
         case .escalateSwitchover(let index):
             logger.warning("critical component failed on the active board; switching over",
                            metadata: metadata(index))
@@ -79,6 +84,7 @@ extension SupervisorService {
         try? epoll.remove(child.pidfd)  // closed just below, which removes it anyway
         try? epoll.remove(child.output)
         children[index] = nil
+        endSessions(of: index)
         step(.componentExited(index, exit))
     }
 
@@ -155,7 +161,7 @@ extension SupervisorService {
     private func publish() {
         let snapshots = components.indices.map { index in
             Snapshot(status: core.status(of: index), role: components[index].role, critical: components[index].critical,
-                     pid: children[index]?.pid)
+                     pid: children[index]?.pid, healthTimeout: components[index].healthTimeout)
         }
         published.withLock { $0 = snapshots }
         criticalHealth?.set(healthy: !snapshots.contains { $0.critical && $0.status.state == .failed })
@@ -182,6 +188,16 @@ extension SupervisorService {
             logger.warning("component ignored SIGTERM; killing it", metadata: metadata(index).merging([
                 "duplex.timeout": "\(components[index].stopTimeout)",
             ]) { $1 })
+        case .hung(let index, let silent):
+            logger.error("component hung; aborting it", metadata: metadata(index).merging([
+                "duplex.silentFor": "\(silent)", "duplex.pid": "\(children[index]?.pid ?? 0)",
+            ]) { $1 })
+        case .errorReported(let index, let recovery):
+            logger.error("component reported an error", metadata: metadata(index).merging([
+                "duplex.recovery": "\(recovery)",
+            ]) { $1 })
+        case .commanded(let index, let command):
+            logger.notice("operator command", metadata: metadata(index).merging(["duplex.command": "\(command)"]) { $1 })
         }
     }
 }
