@@ -81,6 +81,15 @@ func runDaemon(configuration: Configuration, logger: Logger) throws {
             exit(1)
         }
     }
+    // systemd (Type=notify): ready now; WATCHDOG=1 while the pair thread answers (WatchdogSec).
+    let notifier = SystemdNotifier()
+    notifier?.notify("READY=1")
+    if let notifier, notifier.watchdogInterval != nil {
+        let liveness = control.pairLiveness
+        _ = try PosixThread.start(name: "duplex-sdnotify", stackSize: 128 * 1024) {
+            notifier.superviseWatchdog(pair: pair, liveness: liveness)
+        }
+    }
     logger.notice("duplexd started", metadata: [
         "duplex.boardID": "\(configuration.board.id)", "duplex.cluster": "\(configuration.clusterID)",
         "duplex.links": "\(configuration.links.count)", "duplex.socket": "\(configuration.control.socketPath)",
@@ -96,6 +105,7 @@ func runDaemon(configuration: Configuration, logger: Logger) throws {
     }
     control.checkpoints = checkpoints.service
     try control.run()
+    notifier?.notify("STOPPING=1")
     checkpoints.service.post(.stop)
     checkpoints.thread.join()
     // The pair has handed over (or timed out): stop the components, dependents first.

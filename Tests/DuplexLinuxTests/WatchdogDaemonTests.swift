@@ -87,7 +87,7 @@ final class Daemon {
     let directory: String
     private var removed = false
 
-    init(watchdog: String, extra: String = "") throws {
+    init(watchdog: String, extra: String = "", environment: [String] = []) throws {
         directory = NSTemporaryDirectory() + "duplex-wdd-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let port = 40_000 + Int(getpid() % 10_000) * 2
@@ -117,7 +117,8 @@ final class Daemon {
         try configuration.write(toFile: "\(directory)/duplexd.conf", atomically: true, encoding: .utf8)
         let executable = try Self.duplexd()
         do {
-            process = try SpawnedProcess(executable, ["--config", "\(directory)/duplexd.conf"], log: "\(directory)/duplexd.log")
+            process = try SpawnedProcess(executable, ["--config", "\(directory)/duplexd.conf"], log: "\(directory)/duplexd.log",
+                                         environment: environment)
         } catch {
             try? FileManager.default.removeItem(atPath: directory)  // best effort; the error below matters
             throw error

@@ -14,7 +14,8 @@ public final class SpawnedProcess {
 
     /// Starts `executable` with `arguments`; the corresponding C function is `posix_spawn`.
     /// - Throws: `SpawnError` when the spawn fails.
-    public init(_ executable: String, _ arguments: [String], log: String) throws {
+    /// - Parameter environment: `NAME=VALUE` entries added to this process's environment.
+    public init(_ executable: String, _ arguments: [String], log: String, environment: [String] = []) throws {
         command = ([executable] + arguments).joined(separator: " ")
         var actions = posix_spawn_file_actions_t()
         var attributes = posix_spawnattr_t()
@@ -38,7 +39,17 @@ public final class SpawnedProcess {
         let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         var pid: pid_t = 0
-        let result = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
+        var inherited: [String] = []
+        var cursor = environ
+        while let entry = cursor.pointee {  // bounded by the environment's NULL terminator
+            inherited.append(String(cString: entry))
+            cursor += 1
+        }
+        let names = Set(environment.map { $0.prefix { $0 != "=" } })
+        let entries = inherited.filter { !names.contains($0.prefix { $0 != "=" }) } + environment
+        let envp: [UnsafeMutablePointer<CChar>?] = entries.map { strdup($0) } + [nil]
+        defer { for pointer in envp { free(pointer) } }
+        let result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
         guard result == 0 else { throw SpawnError("cannot start \(command): \(String(cString: strerror(result)))") }
         self.pid = pid
     }

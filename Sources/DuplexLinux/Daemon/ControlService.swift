@@ -23,6 +23,8 @@ public final class ControlService {
     let supervisor: SupervisorService?
     /// The hardware watchdog, for `duplexctl watchdog`; set by the daemon before `run()`.
     public var watchdog: PairService.WatchdogFeed?
+    /// When the pair thread last answered a liveness probe (systemd's `WatchdogSec`).
+    public let pairLiveness = PairLiveness()
     private let listener: UnixListener
     private let signals: SignalFD
     let logger: Logger
@@ -161,6 +163,7 @@ public final class ControlService {
     private func handle(_ request: ControlRequest, from fd: CInt) {
         let id = nextRequest
         nextRequest &+= 1
+        if nextRequest == PairLiveness.probeRequest { nextRequest = 1 }  // reserved for liveness probes
         switch request {
         case .status:
             pending[id] = .status(fd)
@@ -228,6 +231,7 @@ public final class ControlService {
                     respond(fd, .error(ControlErrorReply(code: .refused, message: refusal.description)))
                 }
             case .status(let request, let status):
+                if request == PairLiveness.probeRequest { pairLiveness.answered(at: MonotonicClock.now()) }
                 guard case .status(let fd) = pending.removeValue(forKey: request) else { continue }
                 respond(fd, .status(report(status)))
             case .stopped:
