@@ -12,7 +12,8 @@ struct Duplexctl: ParsableCommand {
             The socket is --socket, else $DUPLEX_SOCKET, else \(DuplexClient.defaultSocketPath).
             """,
         subcommands: [Status.self, Events.self, Components.self, Switchover.self, Lock.self, Unlock.self,
-                      StartComponent.self, StopComponent.self, RestartComponent.self, WatchdogCommand.self],
+                      StartComponent.self, StopComponent.self, RestartComponent.self, WatchdogCommand.self,
+                      Checkpoints.self, CheckpointCommand.self],
         defaultSubcommand: Status.self
     )
 

@@ -78,5 +78,10 @@ extension PairIntegrationTests {
         }
         #expect(found == acknowledged.count, "every acknowledged write is on the new active")
         #expect(try replica.read("extra/0") == nil)
+
+        let listing = try lab.duplexctl(.b, ["checkpoints", "--json"]).checked().output
+        #expect(listing.contains("\"name\": \"calls\""), "\(listing)")
+        let shown = try lab.duplexctl(.b, ["checkpoint", "show", "calls"]).checked().output
+        #expect(shown.contains("call/299"), "\(shown)")
     }
 }
