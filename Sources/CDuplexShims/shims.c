@@ -5,6 +5,7 @@
 #include <net/if.h>
 #include <netpacket/packet.h>
 #include <linux/if_ether.h>
+#include <linux/filter.h>
 #include <linux/netlink.h>
 #include <linux/watchdog.h>
 #include <link.h>
@@ -151,6 +152,25 @@ int CDuplexShims_packet_bypass_qdisc(int fd) {
 
 ssize_t CDuplexShims_packet_receive(int fd, void *payload, size_t capacity, uint8_t *source_mac,
                                     uint16_t *ethertype, uint8_t *pkttype) {
+    return CDuplexShims_packet_receive_stamped(fd, payload, capacity, source_mac, ethertype, pkttype, NULL);
+}
+
+/// The SCM_TIMESTAMPNS of a received message, in ns, or 0.
+static uint64_t message_timestamp(struct msghdr *message) {
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(message); c != NULL; c = CMSG_NXTHDR(message, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS &&
+            c->cmsg_len >= CMSG_LEN(sizeof(struct timespec))) {
+            struct timespec stamp;
+            memcpy(&stamp, CMSG_DATA(c), sizeof stamp);
+            if (stamp.tv_sec < 0) return 0;
+            return (uint64_t)stamp.tv_sec * 1000000000u + (uint64_t)stamp.tv_nsec;
+        }
+    }
+    return 0;
+}
+
+ssize_t CDuplexShims_packet_receive_stamped(int fd, void *payload, size_t capacity, uint8_t *source_mac,
+                                            uint16_t *ethertype, uint8_t *pkttype, uint64_t *realtime_ns) {
     uint8_t header[ETH_HLEN];
     struct iovec parts[2] = {
         { .iov_base = header, .iov_len = sizeof header },
@@ -158,19 +178,67 @@ ssize_t CDuplexShims_packet_receive(int fd, void *payload, size_t capacity, uint
     };
     struct sockaddr_ll from;
     memset(&from, 0, sizeof from);
+    union { char buffer[CMSG_SPACE(sizeof(struct timespec))]; struct cmsghdr align; } control;
     struct msghdr message;
     memset(&message, 0, sizeof message);
     message.msg_name = &from;
     message.msg_namelen = sizeof from;
     message.msg_iov = parts;
     message.msg_iovlen = 2;
+    if (realtime_ns != NULL) {
+        message.msg_control = control.buffer;
+        message.msg_controllen = sizeof control.buffer;
+    }
     ssize_t n = recvmsg(fd, &message, MSG_TRUNC | MSG_DONTWAIT);
     if (n < 0) return -1;
+    if (realtime_ns != NULL) *realtime_ns = message_timestamp(&message);
     *pkttype = from.sll_pkttype;
     if (n < ETH_HLEN) { *ethertype = 0; memset(source_mac, 0, ETH_ALEN); return 0; }
     memcpy(source_mac, header + ETH_ALEN, ETH_ALEN);
     *ethertype = (uint16_t)((header[12] << 8) | header[13]);
     return n - ETH_HLEN;
+}
+
+int CDuplexShims_socket_filter_byte(int fd, uint32_t offset, uint8_t value, int equal) {
+    // A frame shorter than offset + 1 makes the load fail, which drops it (returns 0).
+    struct sock_filter code[] = {
+        BPF_STMT(BPF_LD | BPF_B | BPF_ABS, offset),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, value, equal ? 0 : 1, equal ? 1 : 0),
+        BPF_STMT(BPF_RET | BPF_K, 0x40000),
+        BPF_STMT(BPF_RET | BPF_K, 0),
+    };
+    struct sock_fprog program = { .len = sizeof code / sizeof code[0], .filter = code };
+    return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof program);
+}
+
+int CDuplexShims_socket_timestamps(int fd) {
+    int on = 1;
+    return setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
+}
+
+ssize_t CDuplexShims_datagram_receive_stamped(int fd, void *buffer, size_t capacity, void *from,
+                                              uint32_t *from_length, uint64_t *realtime_ns) {
+    struct iovec part = { .iov_base = buffer, .iov_len = capacity };
+    union { char buffer[CMSG_SPACE(sizeof(struct timespec))]; struct cmsghdr align; } control;
+    struct msghdr message;
+    memset(&message, 0, sizeof message);
+    message.msg_name = from;
+    message.msg_namelen = *from_length;
+    message.msg_iov = &part;
+    message.msg_iovlen = 1;
+    message.msg_control = control.buffer;
+    message.msg_controllen = sizeof control.buffer;
+    ssize_t n = recvmsg(fd, &message, MSG_TRUNC | MSG_DONTWAIT);
+    if (n < 0) return -1;
+    *from_length = message.msg_namelen;
+    *realtime_ns = message_timestamp(&message);
+    return n;
+}
+
+uint64_t CDuplexShims_realtime_ns(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
 }
 
 // MARK: interfaces

@@ -27,6 +27,8 @@ public struct PairFrame: Sendable, Hashable {
     public static let magic: UInt16 = 0x4458
     public static let version: UInt8 = 1
     public static let size = 64
+    /// Where the type byte is: kernel filters split frames by it.
+    public static let kindOffset = 3
     static let checksummedSize = 60
 
     /// Frame types.

@@ -15,3 +15,10 @@ public enum MonotonicClock: Sendable {
     @usableFromInline
     static func nowNanoseconds() -> UInt64 { CDuplexShims_monotonic_ns() }
 }
+
+/// `CLOCK_REALTIME`, the clock of the kernel's packet receive timestamps (`SO_TIMESTAMPNS`).
+/// Only for converting such a stamp to `MonotonicClock`: it can step.
+enum RealtimeClock {
+    /// The corresponding C function is `clock_gettime(CLOCK_REALTIME)`.
+    static func nanoseconds() -> UInt64 { CDuplexShims_realtime_ns() }
+}

@@ -139,14 +139,27 @@ public final class RawEthernetLink: Sendable {
     ///   frame must carry its own length) and the sender's MAC; `nil` when nothing is pending.
     /// - Throws: `Errno` other than `EINTR`/`EAGAIN` (for example `ENETDOWN`).
     public func receive(into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> (length: Int, source: EthernetAddress)? {
+        var stamp: UInt64 = 0
+        return try receive(into: buffer, receivedAt: &stamp)
+    }
+
+    /// ``receive(into:)``, also giving the kernel's receive time of the frame in `receivedAt`
+    /// (CLOCK_REALTIME, ns), or 0 unless ``enableTimestamps()`` was called.
+    ///
+    /// The corresponding C function is `recvmsg(MSG_TRUNC | MSG_DONTWAIT)` with `SCM_TIMESTAMPNS`.
+    public func receive(
+        into buffer: UnsafeMutableRawBufferPointer, receivedAt: inout UInt64
+    ) throws(Errno) -> (length: Int, source: EthernetAddress)? {
         for _ in 0..<Limits.receiveBatchMax {
             var octets: (UInt64, UInt8) = (0, 0)
             var type: UInt16 = 0
             var packetType: UInt8 = 0
+            var stamp: UInt64 = 0
             let length = try withUnsafeMutableBytes(of: &octets) { (mac) throws(Errno) -> Int? in
                 let target = mac.baseAddress!.assumingMemoryBound(to: UInt8.self)
                 return try Syscall.nonBlocking {
-                    CDuplexShims_packet_receive(fileDescriptor, buffer.baseAddress, buffer.count, target, &type, &packetType)
+                    CDuplexShims_packet_receive_stamped(
+                        fileDescriptor, buffer.baseAddress, buffer.count, target, &type, &packetType, &stamp)
                 }
             }
             guard let length else { return nil }
@@ -158,9 +171,27 @@ public final class RawEthernetLink: Sendable {
                 truncatedFrames.add(1, ordering: .relaxed)
                 continue
             }
+            receivedAt = stamp
             let source = Swift.withUnsafeBytes(of: &octets) { EthernetAddress(bytes: $0) }
             return (length, source)
         }
         return nil
+    }
+
+    /// Has the kernel stamp each received frame (`SO_TIMESTAMPNS`), for
+    /// ``receive(into:receivedAt:)``.
+    public func enableTimestamps() throws(Errno) {
+        _ = try Syscall.retrying { CDuplexShims_socket_timestamps(fileDescriptor) }
+    }
+
+    /// Keeps only the frames whose payload byte at `offset` equals `value` (`equal`) or differs
+    /// from it; the kernel drops the others before they are queued. Two links on one interface
+    /// and EtherType can so split the traffic between them by a type byte.
+    ///
+    /// The corresponding C call is `setsockopt(SO_ATTACH_FILTER)` with a classic BPF program.
+    public func selectFrames(payloadByte offset: Int, equal: Bool, to value: UInt8) throws(Errno) {
+        precondition(offset >= 0 && offset < 1500, "an offset inside the payload")
+        let frameOffset = UInt32(Self.headerLength + offset)
+        _ = try Syscall.retrying { CDuplexShims_socket_filter_byte(fileDescriptor, frameOffset, value, equal ? 1 : 0) }
     }
 }

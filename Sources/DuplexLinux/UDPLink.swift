@@ -113,17 +113,24 @@ public final class UDPLink: Sendable {
     /// - Returns: the datagram length, or `nil` when nothing is pending.
     /// - Throws: `Errno` other than `EINTR`, `EAGAIN` and `ECONNREFUSED`.
     public func receive(into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int? {
+        var stamp: UInt64 = 0
+        return try receive(into: buffer, receivedAt: &stamp)
+    }
+
+    /// ``receive(into:)``, also giving the kernel's receive time of the datagram in
+    /// `receivedAt` (CLOCK_REALTIME, ns), or 0 unless ``enableTimestamps()`` was called.
+    ///
+    /// The corresponding C function is `recvmsg(MSG_TRUNC | MSG_DONTWAIT)` with `SCM_TIMESTAMPNS`.
+    public func receive(into buffer: UnsafeMutableRawBufferPointer, receivedAt: inout UInt64) throws(Errno) -> Int? {
         for _ in 0..<Limits.receiveBatchMax {
             var storage = sockaddr_storage()
-            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            var length = UInt32(MemoryLayout<sockaddr_storage>.size)
+            var stamp: UInt64 = 0
             let received: Int?
             do throws(Errno) {
-                received = try withUnsafeMutablePointer(to: &storage) { (pointer) throws(Errno) -> Int? in
-                    try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { (address) throws(Errno) -> Int? in
-                        try Syscall.nonBlocking {
-                            recvfrom(fileDescriptor, buffer.baseAddress, buffer.count, CInt(MSG_TRUNC | MSG_DONTWAIT), address, &length)
-                        }
-                    }
+                received = try Syscall.nonBlocking {
+                    CDuplexShims_datagram_receive_stamped(
+                        fileDescriptor, buffer.baseAddress, buffer.count, &storage, &length, &stamp)
                 }
             } catch where error == .connectionRefused {
                 refusals.add(1, ordering: .relaxed)
@@ -138,8 +145,15 @@ public final class UDPLink: Sendable {
                 truncatedDatagrams.add(1, ordering: .relaxed)
                 continue
             }
+            receivedAt = stamp
             return received
         }
         return nil
+    }
+
+    /// Has the kernel stamp each received datagram (`SO_TIMESTAMPNS`), for
+    /// ``receive(into:receivedAt:)``.
+    public func enableTimestamps() throws(Errno) {
+        _ = try Syscall.retrying { CDuplexShims_socket_timestamps(fileDescriptor) }
     }
 }

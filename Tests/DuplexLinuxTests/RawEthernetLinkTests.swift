@@ -60,6 +60,57 @@ struct RawEthernetLinkTests {
         #expect(try buffer.withUnsafeMutableBytes { try sender.receive(into: $0) } == nil)
     }
 
+    /// The pair thread's split: two sockets on one interface and EtherType, one keeping only the
+    /// frames whose type byte is 1 (heartbeats), the other every other frame; each frame lands
+    /// on exactly one of them, stamped with its kernel receive time.
+    @Test func aByteFilterSplitsFramesBetweenTwoSocketsWithReceiveTimes() throws {
+        let net = try NetnsFixture()
+        defer { net.remove() }
+        let (heartbeats, others) = try withNetworkNamespace(net.b) {
+            (try RawEthernetLink(interface: net.interfaceB), try RawEthernetLink(interface: net.interfaceB))
+        }
+        try heartbeats.selectFrames(payloadByte: 3, equal: true, to: 1)
+        try others.selectFrames(payloadByte: 3, equal: false, to: 1)
+        try heartbeats.enableTimestamps()
+        try others.enableTimestamps()
+        let sender = try withNetworkNamespace(net.a) { try RawEthernetLink(interface: net.interfaceA) }
+        var frame = [UInt8](repeating: 0, count: 200)
+        var wallBefore = timespec()
+        clock_gettime(CLOCK_REALTIME, &wallBefore)
+        for type: UInt8 in [1, 2, 1, 3] {
+            let payload: [UInt8] = [0x44, 0x58, 1, type, 0xAB]
+            let sent = try payload.withUnsafeBytes { bytes in
+                try frame.withUnsafeMutableBytes { try sender.send(payload: bytes, to: heartbeats.interface.mac, frameBuffer: $0) }
+            }
+            #expect(sent)
+        }
+        var wallAfter = timespec()
+        clock_gettime(CLOCK_REALTIME, &wallAfter)
+        let before = UInt64(wallBefore.tv_sec) * 1_000_000_000 + UInt64(wallBefore.tv_nsec)
+        let after = UInt64(wallAfter.tv_sec) * 1_000_000_000 + UInt64(wallAfter.tv_nsec)
+
+        #expect(waitReadable(heartbeats.fileDescriptor))
+        #expect(waitReadable(others.fileDescriptor))
+        var buffer = [UInt8](repeating: 0, count: 1500)
+        func drain(_ link: RawEthernetLink) throws -> [(type: UInt8, stamp: UInt64)] {
+            var seen: [(type: UInt8, stamp: UInt64)] = []
+            for _ in 0..<8 {
+                var stamp: UInt64 = 0
+                guard try buffer.withUnsafeMutableBytes({ try link.receive(into: $0, receivedAt: &stamp) }) != nil else { break }
+                seen.append((buffer[3], stamp))
+            }
+            return seen
+        }
+        let kept = try drain(heartbeats)
+        let rest = try drain(others)
+        #expect(kept.map(\.type) == [1, 1])
+        #expect(rest.map(\.type) == [2, 3])
+        // Each stamp is the kernel's receive time: between the first send and the last.
+        for (_, stamp) in kept + rest {
+            #expect(stamp >= before && stamp <= after)
+        }
+    }
+
     @Test func framesBypassTheQdisc() throws {
         let net = try NetnsFixture()
         defer { net.remove() }

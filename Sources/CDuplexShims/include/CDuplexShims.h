@@ -98,6 +98,25 @@ int CDuplexShims_packet_bypass_qdisc(int fd);
 /// (host order) and `pkttype` (sll_pkttype).
 ssize_t CDuplexShims_packet_receive(int fd, void *payload, size_t capacity, uint8_t *source_mac,
                                     uint16_t *ethertype, uint8_t *pkttype);
+/// `CDuplexShims_packet_receive`, also returning the kernel's receive time (CLOCK_REALTIME, ns;
+/// 0 if the frame carries none) when `SO_TIMESTAMPNS` is on (`CDuplexShims_socket_timestamps`).
+ssize_t CDuplexShims_packet_receive_stamped(int fd, void *payload, size_t capacity, uint8_t *source_mac,
+                                            uint16_t *ethertype, uint8_t *pkttype, uint64_t *realtime_ns);
+/// Attaches a classic BPF socket filter (`SO_ATTACH_FILTER`) that keeps a frame only when the
+/// byte at `offset` of the frame (from its first byte as the socket sees it) equals `value`
+/// (`equal` != 0) or differs from it (`equal` == 0). Frames too short to have that byte are
+/// dropped. 0 or -1 with errno.
+int CDuplexShims_socket_filter_byte(int fd, uint32_t offset, uint8_t value, int equal);
+/// `setsockopt(SOL_SOCKET, SO_TIMESTAMPNS, 1)`: the kernel stamps each received packet.
+int CDuplexShims_socket_timestamps(int fd);
+/// `recvmsg(MSG_TRUNC | MSG_DONTWAIT)` of one datagram into `buffer`, its source into `from`
+/// (`*from_length` bytes of room, set to the address length) and its kernel receive time
+/// (CLOCK_REALTIME, ns; 0 if none). Returns the datagram length (may exceed `capacity`), or -1
+/// with errno.
+ssize_t CDuplexShims_datagram_receive_stamped(int fd, void *buffer, size_t capacity, void *from,
+                                              uint32_t *from_length, uint64_t *realtime_ns);
+/// `clock_gettime(CLOCK_REALTIME)` in ns since the epoch.
+uint64_t CDuplexShims_realtime_ns(void);
 
 // MARK: interfaces
 

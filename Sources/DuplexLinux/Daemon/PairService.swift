@@ -1,10 +1,19 @@
 public import DuplexCore
 public import SystemPackage
 
-/// The pair thread: one epoll loop over a timerfd, the heartbeat links, the netlink link
-/// monitor and two eventfds (operator commands, actuator results). It runs the pure
+/// The pair thread: one epoll loop over a timerfd, the netlink link monitor, two eventfds
+/// (operator commands, actuator results) and the urgent-frame sockets. It runs the pure
 /// `PairCore`, sends frames inline and hands every other order to another thread through a
 /// bounded queue. After `start`, its loop allocates nothing and never logs.
+///
+/// Heartbeats do not wake the thread. Each dedicated link has two packet sockets split by a
+/// kernel filter on the frame type: heartbeats queue on one, which the loop reads whenever it
+/// wakes anyway (at each tick, at the latest one interval later), with the kernel's receive
+/// time as the time of the frame; handovers and goodbyes arrive on the other, which epoll
+/// watches, and are handled at once. So an idle board wakes once per interval instead of once
+/// per received frame, and the failure detector still sees each heartbeat at the time it
+/// arrived. The service LAN path has one socket, read at each wake-up: a handover that only
+/// the LAN carries (every dedicated link down) waits for the next tick.
 public final class PairService: @unchecked Sendable {
     // @unchecked Sendable: the queues and eventfds below are thread-safe; every other stored
     // property is touched only by the pair thread once `run()` has started (before that, only
@@ -57,6 +66,15 @@ public final class PairService: @unchecked Sendable {
 
     private var core: PairCore
     private let paths: [PathIO]
+    /// Per path: the socket that receives the frames other than heartbeats (dedicated links).
+    private let urgentLinks: [RawEthernetLink?]
+    /// The heartbeats of one drain, handled in arrival order (capacity reserved at start).
+    private var batch: [ReceivedHeartbeat] = []
+    /// The `now` of the latest step: a drained frame is never handled earlier than this.
+    private var lastStepAt = Instant.zero
+    /// At most this many frames are read from one heartbeat socket per wake-up (the mate sends
+    /// one per interval; the rest of a flood waits for the next wake-up).
+    static let heartbeatDrainMax = 8
     private let isolationIndex: CInt?
     private let epoll: Epoll
     private let timer: TimerFD
@@ -137,8 +155,28 @@ public final class PairService: @unchecked Sendable {
         try epoll.add(monitor.fileDescriptor, token: Self.monitorToken)
         try epoll.add(commandSignal.fileDescriptor, token: Self.commandToken)
         try epoll.add(actuatorResultSignal.fileDescriptor, token: Self.resultToken)
-        for (index, path) in paths.enumerated() {
-            try epoll.add(path.fileDescriptor, token: Self.pathTokenBase + UInt64(index))
+        urgentLinks = try paths.map(Self.splitUrgentFrames)
+        for (index, urgent) in urgentLinks.enumerated() {
+            guard let urgent else { continue }
+            try epoll.add(urgent.fileDescriptor, token: Self.pathTokenBase + UInt64(index))
+        }
+        batch.reserveCapacity(paths.count * Self.heartbeatDrainMax)
+    }
+
+    /// Turns on receive timestamps for the path's socket and, on a dedicated link, keeps only
+    /// heartbeats on it and opens the companion socket for the other frames.
+    private static func splitUrgentFrames(_ path: PathIO) throws(Errno) -> RawEthernetLink? {
+        let heartbeat = PairFrame.Kind.heartbeat.rawValue
+        switch path {
+        case .ethernet(let link, _):
+            try link.enableTimestamps()
+            let urgent = try RawEthernetLink(interface: link.interface.name, etherType: link.etherType)
+            try urgent.selectFrames(payloadByte: PairFrame.kindOffset, equal: false, to: heartbeat)
+            try link.selectFrames(payloadByte: PairFrame.kindOffset, equal: true, to: heartbeat)
+            return urgent
+        case .udp(let link, _):
+            try link.enableTimestamps()
+            return nil
         }
     }
 
@@ -156,6 +194,8 @@ public final class PairService: @unchecked Sendable {
         while running {
             try arm()
             let ready = try epoll.wait(into: events, timeout: nil)
+            // Heartbeats first: they arrived before anything this wake-up brings.
+            drainHeartbeats()
             for index in 0..<ready {
                 try dispatch(events[index].token)
             }
@@ -246,21 +286,16 @@ public final class PairService: @unchecked Sendable {
         }
     }
 
-    /// Reads one frame from one path. The epoll registration is level-triggered, so a path
-    /// with more frames queued is reported again by the next `epoll_wait` (which does not
-    /// block then); reading until `EAGAIN` instead would cost one more system call for each
-    /// frame in the usual case of one frame per path and wake-up.
+    /// Reads one urgent frame (handover, goodbye) from a dedicated link. The epoll registration
+    /// is level-triggered, so a socket with more frames queued is reported again by the next
+    /// `epoll_wait` (which does not block then); reading until `EAGAIN` instead would cost one
+    /// more system call for each frame in the usual case of one frame per wake-up.
     private func drainPath(_ index: Int) {
+        guard let link = urgentLinks[index] else { return }
         let length: Int
         do throws(Errno) {
-            switch paths[index] {
-            case .ethernet(let link, _):
-                guard let received = try link.receive(into: receiveBuffer) else { return }
-                length = received.length
-            case .udp(let link, _):
-                guard let received = try link.receive(into: receiveBuffer) else { return }
-                length = received
-            }
+            guard let received = try link.receive(into: receiveBuffer) else { return }
+            length = received.length
         } catch {
             return  // a receive error (interface gone) ends this drain; carrier events follow
         }
@@ -270,6 +305,74 @@ public final class PairService: @unchecked Sendable {
         case .success(let frame): step(.frameReceived(frame, path: index), now: now)
         case .failure: step(.frameMalformed(path: index), now: now)
         }
+    }
+
+    /// One frame read from a heartbeat socket: decoded (`nil`: malformed), and when it arrived.
+    struct ReceivedHeartbeat {
+        var frame: PairFrame?
+        var path: Int
+        var at: Instant
+    }
+
+    /// Reads every queued heartbeat (at most `heartbeatDrainMax` per path) and hands them to the
+    /// core in the order they arrived, each at its kernel receive time.
+    private func drainHeartbeats() {
+        let monotonic = MonotonicClock.now()
+        let realtime = RealtimeClock.nanoseconds()
+        batch.removeAll(keepingCapacity: true)
+        for index in paths.indices {
+            for _ in 0..<Self.heartbeatDrainMax {
+                var stamp: UInt64 = 0
+                guard let length = receiveHeartbeat(path: index, stamp: &stamp) else { break }
+                let bytes = UnsafeRawBufferPointer(rebasing: receiveBuffer[0..<min(length, receiveBuffer.count)])
+                let at = arrival(stamp: stamp, monotonic: monotonic, realtime: realtime)
+                switch PairFrame.decode(bytes) {
+                case .success(let frame): batch.append(.init(frame: frame, path: index, at: at))
+                case .failure: batch.append(.init(frame: nil, path: index, at: at))
+                }
+            }
+        }
+        guard !batch.isEmpty else { return }
+        // Insertion sort by arrival: a handful of frames, and no allocation.
+        for end in 1..<max(batch.count, 1) {
+            var index = end
+            while index > 0, batch[index].at < batch[index - 1].at {
+                batch.swapAt(index, index - 1)
+                index -= 1
+            }
+        }
+        for index in batch.indices {
+            let received = batch[index]
+            if let frame = received.frame {
+                step(.frameReceived(frame, path: received.path), now: received.at)
+            } else {
+                step(.frameMalformed(path: received.path), now: received.at)
+            }
+        }
+    }
+
+    /// One frame from the path's heartbeat socket, its length, and its kernel receive time.
+    private func receiveHeartbeat(path index: Int, stamp: inout UInt64) -> Int? {
+        do throws(Errno) {
+            switch paths[index] {
+            case .ethernet(let link, _):
+                return try link.receive(into: receiveBuffer, receivedAt: &stamp)?.length
+            case .udp(let link, _):
+                return try link.receive(into: receiveBuffer, receivedAt: &stamp)
+            }
+        } catch {
+            return nil  // a receive error (interface gone) ends this drain; carrier events follow
+        }
+    }
+
+    /// The monotonic time of a frame the kernel stamped at `stamp` (CLOCK_REALTIME), given both
+    /// clocks read now. Never later than now, nor earlier than the latest step (so the core's
+    /// time never runs backwards); without a stamp, or if the wall clock was stepped back, now.
+    private func arrival(stamp: UInt64, monotonic: Instant, realtime: UInt64) -> Instant {
+        guard stamp != 0, stamp <= realtime else { return max(monotonic, lastStepAt) }
+        let age = realtime - stamp
+        let at = monotonic.nanoseconds > age ? Instant(nanoseconds: monotonic.nanoseconds - age) : monotonic
+        return max(at, lastStepAt)
     }
 
     private func drainMonitor() throws(Errno) {
@@ -319,6 +422,7 @@ public final class PairService: @unchecked Sendable {
 
     /// Runs the core on one event and carries out its orders.
     private func step(_ event: PairEvent, now: Instant) {
+        lastStepAt = max(lastStepAt, now)
         let actions = core.handle(event, now: now)
         nextDeadline = core.nextDeadline
         // Address orders first: moving the address is on the failover's critical path, the
