@@ -89,6 +89,8 @@ struct Binaries {
     var duplexd: String { directory + "/duplexd" }
     var duplexctl: String { directory + "/duplexctl" }
     var probe: String { directory + "/duplex-probe" }
+    /// The example component (component API), the supervisor tests' child.
+    var exampleComponent: String { directory + "/duplex-example-component" }
 
     /// - Throws: `LabError` naming the directory and the missing binary.
     static func locate() throws -> Binaries {

@@ -84,4 +84,52 @@ struct SupervisorLabTests {
         try lab.waitUntilClientReaches(.b)
         #expect(!FileManager.default.fileExists(atPath: "\(directory)/recovery-a"), "the active switches over; it does not recover")
     }
+
+    @Test func componentsQuiesceBeforeAGracefulSwitchoverAndLearnTheirNewRoles() throws {
+        let lab = try LabFixture()
+        defer { lab.remove() }
+        let directory = lab.value("DIR")
+        for node in [Node.a, .b] {
+            let extra = """
+                [component app]
+                command = \(lab.binaries.exampleComponent)
+                argument = --log
+                argument = \(directory)/roles-\(node.rawValue)
+                argument = --quiesce-delay
+                argument = 200ms
+                environment = SWIFT_BACKTRACE=enable=no
+                health-timeout = 2s
+                quiesce-timeout = 10s
+
+                [supervisor]
+                recovery-command = /bin/true
+                recovery-reason-file = \(directory)/recovery-\(node.rawValue)
+                """
+            try lab.startDaemon(node, configuration: Self.configuration(lab, node, adding: extra))
+        }
+        func roles(_ node: Node) -> [String] {
+            let text = (try? String(contentsOfFile: "\(directory)/roles-\(node.rawValue)", encoding: .utf8)) ?? ""  // not yet written
+            return text.split(separator: "\n").map(String.init).filter { $0.hasPrefix("role ") || $0 == "quiesce confirmed" }
+        }
+        try lab.waitUntil("A is active and B standby") { try lab.role(.a) == "active" && lab.role(.b) == "standby" }
+        try lab.waitUntil("A's component is active") { roles(.a).last == "role active" }
+        try lab.waitUntil("B's component is standby") { roles(.b).last == "role standby" }
+
+        try lab.duplexctl(.a, ["switchover"]).checked()
+        try lab.waitUntil("B takes over") { try lab.role(.b) == "active" }
+        try lab.waitUntil("A's component is standby") { roles(.a).last == "role standby" }
+        try lab.waitUntil("B's component is active") { roles(.b).last == "role active" }
+        let a = roles(.a).drop { $0 != "role active" }
+        // Confirmed before the pair began its handover (quiesced), standby once the mate took over.
+        #expect(Array(a.prefix(3)) == ["role active", "role quiescing", "quiesce confirmed"], "\(a)")
+        #expect(a.last == "role standby", "\(a)")
+        #expect(!a.contains("role active", after: "quiesce confirmed"), "\(a)")
+    }
+}
+
+extension Sequence where Element == String {
+    /// Whether `line` occurs after the first `marker`.
+    func contains(_ line: String, after marker: String) -> Bool {
+        drop { $0 != marker }.dropFirst().contains(line)
+    }
 }
