@@ -46,11 +46,50 @@ public enum CRC32C {
         update(0, bytes)
     }
 
+    /// Slicing-by-8 tables: `slices[k * 256 + n]` is the CRC of byte `n` followed by `k` zero
+    /// bytes, so eight table lookups fold eight bytes at once (about six times faster than the
+    /// byte loop on bulk data). Computed once, on first use or by `prepare()`.
+    static let slices: [UInt32] = {
+        var slices = [UInt32](repeating: 0, count: 8 * 256)
+        for byte in 0..<256 { slices[byte] = table[byte] }
+        for k in 1..<8 {
+            for byte in 0..<256 {
+                let previous = slices[(k - 1) * 256 + byte]
+                slices[k * 256 + byte] = (previous >> 8) ^ table[Int(previous & 0xFF)]
+            }
+        }
+        return slices
+    }()
+
+    /// Computes the slicing tables now, so that a thread that must not allocate after its
+    /// start (the pair thread) never does so on its first checksum.
+    public static func prepare() {
+        _ = slices.count
+    }
+
     /// Continues a running checksum with more bytes.
     public static func update(_ running: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
         var crc = ~running
-        for byte in bytes {
-            crc = table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8)
+        var index = 0
+        let count = bytes.count
+        if count >= 16 {
+            crc = slices.withUnsafeBufferPointer { slices in
+                var crc = crc
+                while index + 8 <= count {
+                    let low = bytes.loadUnaligned(fromByteOffset: index, as: UInt32.self).littleEndian ^ crc
+                    let high = bytes.loadUnaligned(fromByteOffset: index + 4, as: UInt32.self).littleEndian
+                    crc = slices[7 * 256 + Int(low & 0xFF)] ^ slices[6 * 256 + Int((low >> 8) & 0xFF)]
+                        ^ slices[5 * 256 + Int((low >> 16) & 0xFF)] ^ slices[4 * 256 + Int(low >> 24)]
+                        ^ slices[3 * 256 + Int(high & 0xFF)] ^ slices[2 * 256 + Int((high >> 8) & 0xFF)]
+                        ^ slices[256 + Int((high >> 16) & 0xFF)] ^ slices[Int(high >> 24)]
+                    index += 8
+                }
+                return crc
+            }
+        }
+        while index < count {
+            crc = table[Int((crc ^ UInt32(bytes[index])) & 0xFF)] ^ (crc >> 8)
+            index += 1
         }
         return ~crc
     }

@@ -32,4 +32,21 @@ import Testing
         #expect(whole == split)
         #expect(whole == Self.bitwise(bytes))
     }
+
+    /// The slicing-by-8 path (16 bytes and more) against the bit-by-bit definition, at every
+    /// length up to 300 and at unaligned starts, with a fixed pseudo-random fill.
+    @Test func slicedChecksumsMatchTheBitwiseDefinitionAtEveryLengthAndOffset() {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        let bytes = (0..<310).map { _ -> UInt8 in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return UInt8(truncatingIfNeeded: state >> 56)
+        }
+        for offset in 0..<8 {
+            for length in 0...300 {
+                let slice = Array(bytes[offset..<(offset + length)])
+                let sliced = bytes.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[offset..<(offset + length)])) }
+                #expect(sliced == Self.bitwise(slice), "offset \(offset), length \(length)")
+            }
+        }
+    }
 }

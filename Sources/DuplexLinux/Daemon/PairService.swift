@@ -161,6 +161,7 @@ public final class PairService: @unchecked Sendable {
             try epoll.add(urgent.fileDescriptor, token: Self.pathTokenBase + UInt64(index))
         }
         batch.reserveCapacity(paths.count * Self.heartbeatDrainMax)
+        CRC32C.prepare()  // its tables are allocated here, not on the pair thread's first frame
     }
 
     /// Turns on receive timestamps for the path's socket and, on a dedicated link, keeps only
