@@ -45,7 +45,31 @@ extension AddressActuator {
     ) throws(NetlinkError) {
         let parsed = try ParsedAddress(address)
         defer { nl_addr_put(parsed.pointer) }
+        // The index is looked up once per interface (an RTM_GETLINK round trip, as long as the
+        // change itself); when the kernel no longer knows it (the interface was re-created),
+        // it is looked up again and the change tried once more.
+        let cached = indexes[interface]
+        do throws(NetlinkError) {
+            let index: Int32
+            if let cached { index = cached } else { index = try lookUp(interface) }
+            try withAddressObject(parsed, index: index, body)
+        } catch where cached != nil && error.code == .noDevice {
+            indexes[interface] = nil
+            let index = try lookUp(interface)
+            try withAddressObject(parsed, index: index, body)
+        }
+    }
+
+    /// The interface's index from the kernel, remembered for the next change.
+    private func lookUp(_ interface: String) throws(NetlinkError) -> Int32 {
         let index = try interfaceIndex(interface)
+        indexes[interface] = index
+        return index
+    }
+
+    private func withAddressObject(
+        _ parsed: ParsedAddress, index: Int32, _ body: (OpaquePointer) throws(NetlinkError) -> Void
+    ) throws(NetlinkError) {
         guard let object = rtnl_addr_alloc() else { throw NetlinkError(.outOfMemory, function: "rtnl_addr_alloc") }
         defer { rtnl_addr_put(object) }
         rtnl_addr_set_ifindex(object, index)
@@ -57,8 +81,6 @@ extension AddressActuator {
         try body(object)
     }
 
-    /// Whether two `nl_addr` hold the same family and bytes (prefix lengths are compared by the
-    /// caller).
     static func sameAddress(_ a: OpaquePointer, _ b: OpaquePointer) -> Bool {
         guard nl_addr_get_family(a) == nl_addr_get_family(b), nl_addr_get_len(a) == nl_addr_get_len(b) else {
             return false

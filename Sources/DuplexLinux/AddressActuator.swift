@@ -12,6 +12,8 @@ import Glibc
 /// there, or hand it over once (`sending`). libnl types never leave this type.
 public final class AddressActuator {
     let routeSocket: OpaquePointer
+    /// Interface indexes by name, looked up on first use (see `withAddressObject`).
+    var indexes: [String: Int32] = [:]
 
     /// Allocates and connects the route socket.
     ///

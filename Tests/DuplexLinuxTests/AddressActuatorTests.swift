@@ -1,4 +1,5 @@
 import DuplexLinux
+import Glibc
 import Testing
 
 @Suite("AddressActuator in a namespace", .serialized, .tags(.netns), .enabled(if: isRoot))
@@ -54,5 +55,31 @@ struct AddressActuatorTests {
         #expect(codes.count == 2)
         #expect(codes.allSatisfy { $0 != nil })
         #expect(codes[1] == .noDevice)
+    }
+
+    /// The actuator remembers interface indexes; an interface deleted and created again under
+    /// the same name (a new index) must still get the address, and removing from it while it
+    /// is gone must still succeed.
+    @Test func aReCreatedInterfaceIsLookedUpAgain() throws {
+        let net = try NetnsFixture()
+        defer { net.remove() }
+        let address = "203.0.113.10/24"
+        let name = "dlxre\(getpid() % 100_000)"
+        try ip("-n", net.a, "link", "add", name, "type", "veth", "peer", "name", name + "p")
+        try ip("-n", net.a, "link", "set", name, "up")
+        let present = try withNetworkNamespace(net.a) { () -> [Bool] in
+            let actuator = try AddressActuator()
+            try actuator.add(address: address, interface: name)
+            var present = [try actuator.isPresent(address: address, interface: name)]
+            try ip("-n", net.a, "link", "del", name)
+            try ip("-n", net.a, "link", "add", name, "type", "veth", "peer", "name", name + "p")
+            try ip("-n", net.a, "link", "set", name, "up")
+            try actuator.add(address: address, interface: name)  // the remembered index is stale
+            present.append(try actuator.isPresent(address: address, interface: name))
+            try ip("-n", net.a, "link", "del", name)
+            try actuator.remove(address: address, interface: name)  // gone with its interface
+            return present
+        }
+        #expect(present == [true, true])
     }
 }

@@ -32,6 +32,8 @@ public final class ActuatorService: @unchecked Sendable {
     private var burstRemaining = 0
     private var burstNextAt = Instant.zero
     private let stopSignal: EventFD
+    /// The interfaces announced on, by name (see `announce`).
+    private var interfaces: [String: NetworkInterface] = [:]
 
     /// - Throws: `NetlinkError` when the route socket cannot be opened, or an `Errno`.
     public init(
@@ -149,7 +151,23 @@ public final class ActuatorService: @unchecked Sendable {
 
     private func announce(_ address: Address) {
         do throws(Errno) {
-            try announcer.announce(address: address.prefix, interface: address.interface)
+            // The interface (index and MAC: two ioctls) is looked up once and kept; after a
+            // failure it is looked up again, in case the interface was re-created.
+            let interface: NetworkInterface
+            if let known = interfaces[address.interface] {
+                interface = known
+            } else {
+                interface = try NetworkInterface(named: address.interface)
+                interfaces[address.interface] = interface
+            }
+            let bare = address.prefix.split(separator: "/", maxSplits: 1).first.map(String.init) ?? address.prefix
+            guard let parsed = AnyIPAddress(parsing: bare) else { throw Errno.invalidArgument }
+            do throws(Errno) {
+                try announcer.announce(parsed, on: interface)
+            } catch {
+                interfaces[address.interface] = nil
+                throw error
+            }
         } catch {
             logger.warning("cannot announce logical address", metadata: [
                 "duplex.address": "\(address.prefix)", "duplex.interface": "\(address.interface)",
