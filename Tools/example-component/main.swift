@@ -3,11 +3,14 @@
 //
 //   duplex-example-component [--heartbeats N] [--interval 20ms] [--log FILE]
 //                            [--quiesce-delay 50ms] [--no-confirm] [--report restart|switchover|reboot-board]
+//                            [--stamp FILE]
 //
 // It registers (DUPLEX_COMPONENT, DUPLEX_COMPONENT_SOCKET), appends each role it is given to
 // FILE ("role active"), confirms a quiesce after --quiesce-delay (unless --no-confirm), and
 // heartbeats every --interval; after N heartbeats (--heartbeats) it keeps running but stops
 // heartbeating, as a hung main loop would. --report sends one error report after registering.
+// --stamp appends "start NS" when main begins and "last NS" at the last heartbeat
+// (CLOCK_MONOTONIC nanoseconds; Tools/bench/supervisor measures hang-to-restart with them).
 import Duplex
 import Glibc
 
@@ -18,6 +21,7 @@ struct Options {
     var quiesceDelay = Duration.milliseconds(50)
     var confirm = true
     var report: RecommendedRecovery?
+    var stamp: String?
 }
 
 func fail(_ message: String) -> Never {
@@ -47,6 +51,7 @@ func parse(_ arguments: [String]) -> Options {
         case "--log": options.log = value()
         case "--quiesce-delay": options.quiesceDelay = required(Duration(parsing: value()), "--quiesce-delay takes a duration")
         case "--no-confirm": options.confirm = false
+        case "--stamp": options.stamp = value()
         case "--report":
             let text = value()
             options.report = required(RecommendedRecovery.allCases.first { $0.description == text }, "unknown recovery \(text)")
@@ -76,7 +81,15 @@ func pause(_ duration: Duration) {
     }
 }
 
+func monotonicNanoseconds() -> UInt64 {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+}
+
+let startedAt = monotonicNanoseconds()
 let options = parse(Array(CommandLine.arguments.dropFirst()))
+record(options.stamp, "start \(startedAt)")
 let log = options.log
 // Set once registration returns; the role callback only reads it from then on.
 nonisolated(unsafe) var session: DuplexComponent?
@@ -107,7 +120,10 @@ while true {
     if sent < options.heartbeats {
         do { try component.heartbeat() } catch { fail("heartbeat: \(error)") }
         sent += 1
-        if sent == options.heartbeats { record(log, "heartbeats stopped") }
+        if sent == options.heartbeats {
+            record(options.stamp, "last \(monotonicNanoseconds())")
+            record(log, "heartbeats stopped")
+        }
     }
     pause(options.interval)
 }
