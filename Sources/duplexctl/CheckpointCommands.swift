@@ -103,20 +103,28 @@ enum CheckpointsView {
         return bytes.count > 32 ? text + "..." : text
     }
 
-    static func json(_ report: CheckpointReport) -> String {
-        let sync = report.sync
+    /// The replication state as JSON (also in `duplexctl status --json`).
+    static func syncJSON(_ sync: CheckpointSyncReport) -> JSONValue {
         let progress = sync.progress
-        return JSONValue.object([
-            ("replication", .object([
-                ("role", .string(sync.role.description)), ("state", .string(sync.summary)),
-                ("sync_policy", .string(sync.syncPolicy == .fail ? "fail" : "degrade")),
-                ("hot", .bool(sync.isHot)), ("mate_hot", .bool(sync.mateIsHot)), ("mate_reachable", .bool(sync.mateReachable)),
-                ("mate_lag", .optional(sync.mateLag) { .integer($0) }), ("sequence", .integer(sync.sequence)),
-                ("chunks_received", .integer(UInt64(progress.chunksReceived))), ("chunks_total", .integer(UInt64(progress.chunksTotal))),
-                ("bytes_received", .integer(progress.bytesReceived)), ("bytes_total", .integer(progress.bytesTotal)),
-                ("window", .integer(UInt64(sync.window))), ("pending", .integer(UInt64(sync.pending))),
-                ("clients", .integer(UInt64(sync.clients))), ("writes_refused", .integer(sync.writesRefused)),
-            ])),
+        return .object([
+            ("role", .string(sync.role.description)), ("state", .string(sync.summary)),
+            ("sync_policy", .string(sync.syncPolicy == .fail ? "fail" : "degrade")),
+            ("hot", .bool(sync.isHot)), ("mate_hot", .bool(sync.mateIsHot)), ("mate_reachable", .bool(sync.mateReachable)),
+            ("mate_lag", .optional(sync.mateLag) { .integer($0) }), ("sequence", .integer(sync.sequence)),
+            ("phase", .string("\(progress.phase)")), ("backlog", .integer(UInt64(progress.backlog))),
+            ("chunks_received", .integer(UInt64(progress.chunksReceived))), ("chunks_total", .integer(UInt64(progress.chunksTotal))),
+            ("sections_received", .integer(progress.sectionsReceived)), ("sections_total", .integer(progress.sectionsTotal)),
+            ("bytes_received", .integer(progress.bytesReceived)), ("bytes_total", .integer(progress.bytesTotal)),
+            ("checkpoints", .integer(UInt64(sync.checkpoints))), ("sections", .integer(UInt64(sync.sections))),
+            ("bytes", .integer(UInt64(sync.bytes))),
+            ("window", .integer(UInt64(sync.window))), ("pending", .integer(UInt64(sync.pending))),
+            ("clients", .integer(UInt64(sync.clients))), ("writes_refused", .integer(sync.writesRefused)),
+        ])
+    }
+
+    static func json(_ report: CheckpointReport) -> String {
+        JSONValue.object([
+            ("replication", syncJSON(report.sync)),
             ("checkpoints", .array(report.checkpoints.map { info in
                 .object([
                     ("name", .string(info.name)), ("size", .integer(UInt64(info.size))),

@@ -17,6 +17,7 @@ enum StatusJSON {
             ("last_role_change", .optional(report.lastRoleChange, roleChange)),
             ("counters", .object([("malformed_frames", .integer(report.counters.malformedFrames)),
                                   ("foreign_frames", .integer(report.counters.foreignFrames))])),
+            ("checkpoints", .optional(report.checkpoints, CheckpointsView.syncJSON)),
         ]).render() + "\n"
     }
 

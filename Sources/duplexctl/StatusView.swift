@@ -11,6 +11,7 @@ enum StatusView {
         text += line("Role change", roleChange(report.lastRoleChange))
         text += line("Counters", "malformed frames \(report.counters.malformedFrames)   "
             + "foreign frames \(report.counters.foreignFrames)")
+        if let sync = report.checkpoints { text += line("Checkpoints", checkpoints(sync)) }
         text += "\n" + paths(report.paths)
         text += "\n" + addresses(report.addresses)
         return text
@@ -37,6 +38,21 @@ enum StatusView {
         let role = reachable ? "\(mate.role)   unit \(mate.unitState)" : "LOST (last seen \(mate.role))"
         return "\(name)   \(role)   epoch \(mate.epoch)   "
             + "priority \(mate.priority)   heard \(DurationText.short(mate.lastHeardAgo)) ago"
+    }
+
+    /// The replication's state word and its progress: `hot, sequence 42, 3 checkpoints`,
+    /// `receiving 40% (12/30 chunks, 1200/3000 bytes)`, `mate hot, lag 0`.
+    private static func checkpoints(_ sync: CheckpointSyncReport) -> String {
+        var text = sync.summary
+        if sync.progress.phase == .receiving {
+            text += " (\(sync.progress.chunksReceived)/\(sync.progress.chunksTotal) chunks, "
+                + "\(sync.progress.bytesReceived)/\(sync.progress.bytesTotal) bytes)"
+        } else if sync.progress.phase == .catchingUp {
+            text += " (\(sync.progress.backlog) updates held)"
+        }
+        if let lag = sync.mateLag { text += ", mate lag \(lag)" }
+        return text + "   sequence \(sync.sequence)   \(sync.checkpoints) checkpoints, \(sync.sections) sections, "
+            + "\(sync.bytes) bytes   \(sync.clients) clients"
     }
 
     private static func roleChange(_ change: RoleChangeReport?) -> String {

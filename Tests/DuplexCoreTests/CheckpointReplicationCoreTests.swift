@@ -272,12 +272,36 @@ import Testing
         pair.inFlight.removeAll()
         pair.handle(0, .roleChanged(.standby, epoch: 2))  // board 0 loses the resolution
         #expect(pair.traces(0).contains(.resyncStarted(.roleLost, replicaSequence: 2, writesSinceTakeover: 2)))
+        #expect(pair.traces(0).contains(.unconfirmedWritesDiscarded(count: 2, writesSinceTakeover: 2, sequence: 2)))
         #expect(pair.inFlightKinds == ["snapshotRequest"])
         pair.handle(1, .mateReachable(true))
         pair.deliverAll()
         #expect(pair.boards[0].isHot)
         #expect(pair.boards[0].store == pair.boards[1].store, "the divergent writes are gone")
         #expect(pair.boards[0].epoch == 2)
+    }
+
+    @Test func aLostRoleCountsOnlyTheWritesTheMateNeverApplied() {
+        var pair = Pair.hot()
+        pair.write(Pair.create, sync: true)
+        pair.deliverAll()
+        pair.handle(0, .mateReachable(false))
+        pair.handle(1, .mateReachable(false))
+        pair.handle(1, .roleChanged(.active, epoch: 2))  // split brain: both active
+        pair.write(Pair.set("x", [1]), sync: false, on: 0)
+        pair.write(Pair.set("y", [1]), sync: false, on: 0)
+        pair.inFlight.removeAll()
+        pair.handle(0, .roleChanged(.standby, epoch: 2))
+        #expect(pair.traces(0).contains(.unconfirmedWritesDiscarded(count: 2, writesSinceTakeover: 3, sequence: 3)))
+    }
+
+    @Test func aSwitchoverToAHotMateDiscardsNothing() {
+        var pair = Pair.hot()
+        pair.write(Pair.create, sync: true)
+        pair.write(Pair.set("x", [1]), sync: true)
+        pair.deliverAll()
+        pair.handle(0, .roleChanged(.standby, epoch: 1))
+        #expect(!pair.traces(0).contains { if case .unconfirmedWritesDiscarded = $0 { true } else { false } })
     }
 
     @Test func aStandbyResyncsOnANewEpochAndOnDivergence() {

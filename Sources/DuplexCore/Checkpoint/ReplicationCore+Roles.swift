@@ -32,6 +32,13 @@ extension ReplicationCore {
         case (.sender, .receiver), (.draining, .receiver):
             dropSession(into: &actions)
             let written = store.sequence - sender.sequenceAtTakeover
+            let confirmed = max(sender.sequenceAtTakeover, sender.mateApplied)
+            if store.sequence > confirmed {
+                // A lost split-brain resolution (or a forced switchover to a replica behind):
+                // the snapshot from the new active replaces these.
+                actions.append(.trace(.unconfirmedWritesDiscarded(
+                    count: store.sequence - confirmed, writesSinceTakeover: written, sequence: store.sequence)))
+            }
             sender = SenderState()
             startResync(.roleLost, writesSinceTakeover: written, now: now, into: &actions)
         case (.idle, .receiver):

@@ -8,6 +8,9 @@ struct SenderState: Sendable {
     var windowWasFull = false
     /// The store's sequence when this board became active.
     var sequenceAtTakeover: UInt64 = 0
+    /// The highest sequence the mate's installed replica applied since then (kept when a
+    /// stream is dropped): what a lost role would leave unconfirmed is above it.
+    var mateApplied: UInt64 = 0
 }
 
 struct SenderSession: Sendable {
@@ -128,6 +131,7 @@ extension ReplicationCore {
                 actions.append(.trace(.snapshotServed(snapshot: ack.snapshot)))
             }
             sender.session!.applied = max(sender.session!.applied, ack.applied)
+            sender.mateApplied = max(sender.mateApplied, sender.session!.applied)
             sender.session!.mateHot = ack.hot
         }
         completeReplicated(into: &actions)

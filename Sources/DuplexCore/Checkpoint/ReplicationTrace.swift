@@ -14,6 +14,10 @@ public enum ReplicationTrace: Sendable, Hashable {
     /// updates this board made while it was active, which the snapshot will discard if the
     /// new active never had them (a lost split-brain resolution).
     case resyncStarted(ResyncReason, replicaSequence: UInt64, writesSinceTakeover: UInt64)
+    /// Lost the active role with `count` of its `writesSinceTakeover` updates (the last one
+    /// at `sequence`) never applied by the mate's replica: the resynchronisation from the new
+    /// active (the winner of a split brain) discards them. Only when `count` > 0.
+    case unconfirmedWritesDiscarded(count: UInt64, writesSinceTakeover: UInt64, sequence: UInt64)
     /// Standby: an update from the active did not apply (the replicas diverged).
     case replicaDiverged(CheckpointError)
     /// Standby: caught up after a snapshot.

@@ -67,6 +67,30 @@ public struct CheckpointSyncReport: Sendable, Hashable {
         }
     }
 
+    /// The report alone, as ``init(blob:)`` reads it (the status report's checkpoint part).
+    public func encoded() -> [UInt8] {
+        var bytes: [UInt8] = []
+        encode(into: &bytes)
+        return bytes
+    }
+
+    /// Decodes the bytes of ``encoded()``.
+    /// - Throws: `malformed` for a bad or truncated report or bytes left after it.
+    public init(blob bytes: [UInt8]) throws(ControlProtocolError) {
+        let result = bytes.withUnsafeBytes { raw in
+            Result { () throws(ReplicationDecodeError) -> CheckpointSyncReport in
+                var reader = ByteReader(raw)
+                let report = try CheckpointSyncReport(decoding: &reader)
+                guard reader.remaining == 0 else { throw .malformed }
+                return report
+            }
+        }
+        switch result {
+        case .success(let report): self = report
+        case .failure(let error): throw ControlProtocolError(.malformed, "checkpoint sync report: \(error)")
+        }
+    }
+
     func encode(into bytes: inout [UInt8]) {
         bytes.append(role.rawValue)
         bytes.append(syncPolicy.rawValue)

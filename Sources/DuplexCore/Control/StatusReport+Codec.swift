@@ -20,6 +20,8 @@ extension StatusReport {
         try lastRoleChange?.encode(into: &writer)
         writer.write(counters.malformedFrames)
         writer.write(counters.foreignFrames)
+        writer.writePresence(checkpoints != nil)
+        if let checkpoints { writer.writeBlob(checkpoints.encoded()) }
     }
 
     public init(from reader: inout ControlPayloadReader) throws(ControlProtocolError) {
@@ -42,6 +44,7 @@ extension StatusReport {
         }
         lastRoleChange = try reader.readPresence() ? try RoleChangeReport(from: &reader) : nil
         counters = Counters(malformedFrames: try reader.read(UInt64.self), foreignFrames: try reader.read(UInt64.self))
+        checkpoints = try reader.readPresence() ? try CheckpointSyncReport(blob: try reader.readBlob()) : nil
     }
 }
 

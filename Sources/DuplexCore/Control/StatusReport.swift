@@ -18,11 +18,15 @@ public struct StatusReport: Sendable, Hashable {
     public var addresses: [AddressReport]
     public var lastRoleChange: RoleChangeReport?
     public var counters: Counters
+    /// The checkpoint replication's state and progress; nil when the daemon has no checkpoint
+    /// service. On the wire: a presence flag, then the report as a length-prefixed blob.
+    public var checkpoints: CheckpointSyncReport?
 
     public init(
         clusterID: UInt32, boardID: UInt16, name: String, role: Role, unitState: UnitState, epoch: UInt64,
         priority: UInt8, uptime: Duration, mate: MateReport? = nil, paths: [PathReport] = [],
-        addresses: [AddressReport] = [], lastRoleChange: RoleChangeReport? = nil, counters: Counters = Counters()
+        addresses: [AddressReport] = [], lastRoleChange: RoleChangeReport? = nil, counters: Counters = Counters(),
+        checkpoints: CheckpointSyncReport? = nil
     ) {
         self.clusterID = clusterID
         self.boardID = boardID
@@ -37,6 +41,7 @@ public struct StatusReport: Sendable, Hashable {
         self.addresses = addresses
         self.lastRoleChange = lastRoleChange
         self.counters = counters
+        self.checkpoints = checkpoints
     }
 
     /// Frames dropped before reaching the pair logic.

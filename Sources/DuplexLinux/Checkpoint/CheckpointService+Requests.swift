@@ -191,10 +191,17 @@ extension CheckpointService {
             logger.warning("took over from a replica that was not hot: checkpoint state lost", metadata: [
                 "duplex.sequence": "\(sequence)", "duplex.missing": "\(missing)", "duplex.snapshotIncomplete": "\(incomplete)",
             ])
+            remember(trace)
         case .inFlightLost(let sequence, let missing):
             logger.warning("took over with updates in flight lost (none acknowledged)", metadata: [
                 "duplex.sequence": "\(sequence)", "duplex.missing": "\(missing)",
             ])
+            remember(trace)
+        case .unconfirmedWritesDiscarded(let count, let written, let sequence):
+            logger.warning("lost the active role: writes the mate never applied are discarded by the resync", metadata: [
+                "duplex.discarded": "\(count)", "duplex.writesSinceTakeover": "\(written)", "duplex.sequence": "\(sequence)",
+            ])
+            remember(trace)
         case .resyncStarted(let reason, let sequence, let written):
             logger.notice("checkpoint replica resynchronising", metadata: [
                 "duplex.reason": "\(reason)", "duplex.sequence": "\(sequence)", "duplex.discarded": "\(written)",

@@ -14,7 +14,7 @@ import Glibc
 /// (`replication` keys of `[link NAME]`). Without one there is no mate: the core then refuses
 /// synchronous writes (sync policy `fail`) or completes them locally (`degrade`).
 public final class CheckpointService: @unchecked Sendable {
-    // @unchecked Sendable: `commands`, `commandSignal` and `published` are thread-safe; every
+    // @unchecked Sendable: `commands`, `commandSignal`, `published` and `records` are thread-safe; every
     // other stored property is touched only by the thread that runs `run()` (before that,
     // only by the thread that built the service).
 
@@ -61,6 +61,9 @@ public final class CheckpointService: @unchecked Sendable {
     var running = false
     /// The last status published for other threads.
     let published: Mutex<CheckpointServiceStatus>
+    /// Operator events (losses of state, discarded writes) for `duplexctl events`, oldest
+    /// first, at most ``Limits/eventHistoryMax``; taken by the control thread.
+    let records = Mutex<[EventRecord]>([])
     /// The update being handed to the core, kept in case the window is full.
     var submitting: (request: UInt64, update: CheckpointUpdate, sync: Bool)?
 

@@ -45,6 +45,13 @@ extension ControlService {
         }
     }
 
+    /// Moves the checkpoint thread's events into the history, in time order.
+    func absorbCheckpointRecords() {
+        guard let records = checkpoints?.takeRecords(), !records.isEmpty else { return }
+        for record in records { remember(record.time, record.kind, record.message, epoch: record.epoch) }
+        history.sort { $0.time < $1.time }
+    }
+
     private func remember(_ time: UInt64, _ kind: String, _ message: String, epoch: UInt64) {
         if history.count >= Limits.eventHistoryMax { history.removeFirst(history.count - Limits.eventHistoryMax + 1) }
         history.append(EventRecord(time: time, kind: kind, message: message, epoch: epoch))
@@ -85,6 +92,7 @@ extension ControlService {
             role: status.role, unitState: status.role.unitState, epoch: status.epoch,
             priority: configuration.board.priority, uptime: now.since(startedAt), mate: mate, paths: paths,
             addresses: addresses, lastRoleChange: change,
-            counters: .init(malformedFrames: status.counters.framesMalformed, foreignFrames: status.counters.framesForeign))
+            counters: .init(malformedFrames: status.counters.framesMalformed, foreignFrames: status.counters.framesForeign),
+            checkpoints: checkpoints?.status.report)
     }
 }

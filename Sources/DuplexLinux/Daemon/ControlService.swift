@@ -169,6 +169,7 @@ public final class ControlService {
             pending[id] = .status(fd)
             post(.status(request: id))
         case .events(let limit):
+            absorbCheckpointRecords()
             respond(fd, .events(Array(history.suffix(max(0, min(limit, history.count))))))
         case .switchover(let force):
             pending[id] = .command(fd)
