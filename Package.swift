@@ -74,6 +74,10 @@ let package = Package(
         .executableTarget(
             name: "duplex-example-component", dependencies: ["Duplex"],
             path: "Tools/example-component", swiftSettings: strict),
+        // An example line-card process: per-client request counts on the logical IP, checkpointed.
+        .executableTarget(
+            name: "duplex-counter", dependencies: ["Duplex"],
+            path: "Tools/examples/counter/Sources", swiftSettings: strict),
         // Helpers shared by the test targets (starting daemons as init would).
         .target(name: "DuplexTestSupport", path: "Tests/DuplexTestSupport", swiftSettings: strict),
         .testTarget(name: "DuplexCoreTests", dependencies: ["DuplexCore"], swiftSettings: strict),
