@@ -235,6 +235,37 @@ ssize_t CDuplexShims_datagram_receive_stamped(int fd, void *buffer, size_t capac
     return n;
 }
 
+int CDuplexShims_receive_stamped_batch(int fd, void *arena, size_t slot_size, int count, uint32_t *lengths,
+                                       uint64_t *stamps, void *addresses) {
+    enum { max = 16 };
+    if (count <= 0 || count > max) { errno = EINVAL; return -1; }
+    struct mmsghdr messages[max];
+    struct iovec parts[max];
+    union { char buffer[CMSG_SPACE(sizeof(struct timespec))]; struct cmsghdr align; } controls[max];
+    memset(messages, 0, sizeof messages[0] * (size_t)count);
+    for (int i = 0; i < count; i++) {
+        parts[i].iov_base = (char *)arena + (size_t)i * slot_size;
+        parts[i].iov_len = slot_size;
+        messages[i].msg_hdr.msg_iov = &parts[i];
+        messages[i].msg_hdr.msg_iovlen = 1;
+        messages[i].msg_hdr.msg_name = (char *)addresses + (size_t)i * 128;
+        messages[i].msg_hdr.msg_namelen = 128;
+        messages[i].msg_hdr.msg_control = controls[i].buffer;
+        messages[i].msg_hdr.msg_controllen = sizeof controls[i].buffer;
+    }
+    int n = recvmmsg(fd, messages, (unsigned)count, MSG_DONTWAIT | MSG_TRUNC, NULL);
+    if (n < 0) return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -1;
+    for (int i = 0; i < n; i++) {
+        // With MSG_TRUNC a packet socket reports the packet's full length; a datagram socket
+        // flags truncation in msg_flags only: report one byte more than the slot then.
+        uint32_t length = messages[i].msg_len;
+        if ((messages[i].msg_hdr.msg_flags & MSG_TRUNC) && length <= slot_size) length = (uint32_t)slot_size + 1;
+        lengths[i] = length;
+        stamps[i] = message_timestamp(&messages[i].msg_hdr);
+    }
+    return n;
+}
+
 uint64_t CDuplexShims_realtime_ns(void) {
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);

@@ -178,6 +178,36 @@ public final class RawEthernetLink: Sendable {
         return nil
     }
 
+    /// Reads the pending frames (up to the batch's capacity) in one system call, and returns
+    /// how many there were; ``payload(in:at:)`` then gives each frame's payload, or `nil` for
+    /// the frames it drops and counts (ours, another EtherType, longer than the slot).
+    /// Allocation-free.
+    ///
+    /// The corresponding C function is `recvmmsg(MSG_DONTWAIT | MSG_TRUNC)`.
+    /// - Throws: `Errno` other than `EINTR`/`EAGAIN` (for example `ENETDOWN`).
+    public func receive(into batch: StampedReceiveBatch) throws(Errno) -> Int {
+        try batch.read(from: fileDescriptor)
+    }
+
+    /// The payload of frame `index` of a batch this link filled, without its Ethernet header,
+    /// or `nil` (counted) when the frame is not for us or was truncated.
+    public func payload(in batch: StampedReceiveBatch, at index: Int) -> UnsafeRawBufferPointer? {
+        let length = batch.length(index)
+        let bytes = batch.bytes(index)
+        // sockaddr_ll: family (2), protocol (2), ifindex (4), hatype (2), pkttype (1).
+        let packetType = batch.address(index)[10]
+        let type = length >= Self.headerLength ? UInt16(bytes[12]) << 8 | UInt16(bytes[13]) : 0
+        if packetType == CDuplexShims_PACKET_OUTGOING || type != etherType {
+            foreignFrames.add(1, ordering: .relaxed)
+            return nil
+        }
+        if length > batch.slotSize {
+            truncatedFrames.add(1, ordering: .relaxed)
+            return nil
+        }
+        return UnsafeRawBufferPointer(rebasing: bytes[Self.headerLength...])
+    }
+
     /// Has the kernel stamp each received frame (`SO_TIMESTAMPNS`), for
     /// ``receive(into:receivedAt:)``.
     public func enableTimestamps() throws(Errno) {

@@ -151,6 +151,43 @@ public final class UDPLink: Sendable {
         return nil
     }
 
+    /// Reads the pending datagrams (up to the batch's capacity) in one system call, and returns
+    /// how many there were; ``payload(in:at:)`` then gives each datagram, or `nil` for those it
+    /// drops and counts (from another source, longer than the slot). Allocation-free.
+    ///
+    /// The corresponding C function is `recvmmsg(MSG_DONTWAIT | MSG_TRUNC)`.
+    /// - Throws: `Errno` other than `EINTR`, `EAGAIN` and `ECONNREFUSED` (pending ICMP errors
+    ///   for earlier datagrams are counted and skipped).
+    public func receive(into batch: StampedReceiveBatch) throws(Errno) -> Int {
+        // A pending ICMP error fails the first read and is cleared by it; the next one gets the
+        // datagrams behind it.
+        for _ in 0..<Limits.receiveBatchMax {
+            do throws(Errno) {
+                return try batch.read(from: fileDescriptor)
+            } catch where error == .connectionRefused {
+                refusals.add(1, ordering: .relaxed)
+            }
+        }
+        return 0
+    }
+
+    /// Datagram `index` of a batch this link filled, or `nil` (counted) when it came from
+    /// another source or was truncated.
+    public func payload(in batch: StampedReceiveBatch, at index: Int) -> UnsafeRawBufferPointer? {
+        let source = batch.address(index)
+        var storage = sockaddr_storage()
+        withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[0..<$0.count])) }
+        guard Self.endpoint(of: storage) == peer else {
+            foreignDatagrams.add(1, ordering: .relaxed)
+            return nil
+        }
+        guard batch.length(index) <= batch.slotSize else {
+            truncatedDatagrams.add(1, ordering: .relaxed)
+            return nil
+        }
+        return batch.bytes(index)
+    }
+
     /// Has the kernel stamp each received datagram (`SO_TIMESTAMPNS`), for
     /// ``receive(into:receivedAt:)``.
     public func enableTimestamps() throws(Errno) {

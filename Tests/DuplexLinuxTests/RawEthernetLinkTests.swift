@@ -111,6 +111,41 @@ struct RawEthernetLinkTests {
         }
     }
 
+    /// One `recvmmsg` reads every pending frame; a frame longer than the batch's slots is
+    /// dropped and counted, the others keep their order, payload and receive time.
+    @Test func aBatchReadsEveryPendingFrameInOneCall() throws {
+        let net = try NetnsFixture()
+        defer { net.remove() }
+        let receiver = try withNetworkNamespace(net.b) { try RawEthernetLink(interface: net.interfaceB) }
+        try receiver.enableTimestamps()
+        let sender = try withNetworkNamespace(net.a) { try RawEthernetLink(interface: net.interfaceA) }
+        var frame = [UInt8](repeating: 0, count: 600)
+        for (index, size) in [20, 30, 400, 40].enumerated() {
+            let payload = [UInt8](repeating: UInt8(index + 1), count: size)
+            let sent = try payload.withUnsafeBytes { bytes in
+                try frame.withUnsafeMutableBytes { try sender.send(payload: bytes, to: receiver.interface.mac, frameBuffer: $0) }
+            }
+            #expect(sent)
+        }
+        #expect(waitReadable(receiver.fileDescriptor))
+        let batch = StampedReceiveBatch(slotSize: 256, capacity: 8)
+        var seen: [[UInt8]] = []
+        // Frames can still be in flight after the first is readable: a bounded number of reads.
+        for _ in 0..<50 where seen.count + Int(receiver.truncatedFrameCount) < 4 {
+            let count = try receiver.receive(into: batch)
+            for index in 0..<count {
+                guard let payload = receiver.payload(in: batch, at: index) else { continue }
+                #expect(batch.receivedAt(index) > 0)
+                seen.append(Array(payload))
+            }
+            if count == 0 { _ = waitReadable(receiver.fileDescriptor) }
+        }
+        #expect(receiver.truncatedFrameCount == 1)
+        #expect(seen.map(\.first) == [1, 2, 4])
+        #expect(seen.map(\.count) == [46, 46, 46])  // padded to the 60-byte minimum
+        #expect(try receiver.receive(into: batch) == 0)
+    }
+
     @Test func framesBypassTheQdisc() throws {
         let net = try NetnsFixture()
         defer { net.remove() }

@@ -117,6 +117,18 @@ ssize_t CDuplexShims_datagram_receive_stamped(int fd, void *buffer, size_t capac
                                               uint32_t *from_length, uint64_t *realtime_ns);
 /// `clock_gettime(CLOCK_REALTIME)` in ns since the epoch.
 uint64_t CDuplexShims_realtime_ns(void);
+/// Largest `count` of CDuplexShims_receive_stamped_batch (its arrays live on the stack).
+static const int CDuplexShims_STAMPED_BATCH_MAX = 16;
+/// Size of each source-address slot of CDuplexShims_receive_stamped_batch (a sockaddr_storage).
+static const int CDuplexShims_ADDRESS_SLOT_SIZE = 128;
+/// `recvmmsg(MSG_DONTWAIT)` of up to `count` (<= 16) packets in one system call: packet i goes to
+/// the `slot_size` bytes at `arena + i * slot_size`, its length (as sent: may exceed the slot,
+/// then it is truncated) to `lengths[i]`, its kernel receive time (CLOCK_REALTIME ns, 0 without
+/// `SO_TIMESTAMPNS`) to `stamps[i]`, and its source address to the 128-byte slot
+/// `addresses + i * 128` (a `sockaddr_ll` on a packet socket). Returns how many packets were
+/// read (0 when none was pending), or -1 with errno.
+int CDuplexShims_receive_stamped_batch(int fd, void *arena, size_t slot_size, int count, uint32_t *lengths,
+                                       uint64_t *stamps, void *addresses);
 
 // MARK: interfaces
 

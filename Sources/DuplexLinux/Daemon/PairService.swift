@@ -70,6 +70,8 @@ public final class PairService: @unchecked Sendable {
     private let urgentLinks: [RawEthernetLink?]
     /// The heartbeats of one drain, handled in arrival order (capacity reserved at start).
     private var batch: [ReceivedHeartbeat] = []
+    /// One path's pending heartbeats, read with one system call.
+    private let received = StampedReceiveBatch(slotSize: 256, capacity: PairService.heartbeatDrainMax)
     /// The `now` of the latest step: a drained frame is never handled earlier than this.
     private var lastStepAt = Instant.zero
     /// At most this many frames are read from one heartbeat socket per wake-up (the mate sends
@@ -315,54 +317,57 @@ public final class PairService: @unchecked Sendable {
         var at: Instant
     }
 
-    /// Reads every queued heartbeat (at most `heartbeatDrainMax` per path) and hands them to the
-    /// core in the order they arrived, each at its kernel receive time.
+    /// Reads every queued heartbeat (at most `heartbeatDrainMax` per path, one system call per
+    /// path) and hands them to the core in the order they arrived, each at its kernel receive
+    /// time.
     private func drainHeartbeats() {
         let monotonic = MonotonicClock.now()
         let realtime = RealtimeClock.nanoseconds()
         batch.removeAll(keepingCapacity: true)
         for index in paths.indices {
-            for _ in 0..<Self.heartbeatDrainMax {
-                var stamp: UInt64 = 0
-                guard let length = receiveHeartbeat(path: index, stamp: &stamp) else { break }
-                let bytes = UnsafeRawBufferPointer(rebasing: receiveBuffer[0..<min(length, receiveBuffer.count)])
-                let at = arrival(stamp: stamp, monotonic: monotonic, realtime: realtime)
-                switch PairFrame.decode(bytes) {
+            let count: Int
+            do throws(Errno) {
+                switch paths[index] {
+                case .ethernet(let link, _): count = try link.receive(into: received)
+                case .udp(let link, _): count = try link.receive(into: received)
+                }
+            } catch {
+                continue  // a receive error (interface gone) ends this path's drain; carrier events follow
+            }
+            for packet in 0..<count {
+                let payload: UnsafeRawBufferPointer?
+                switch paths[index] {
+                case .ethernet(let link, _): payload = link.payload(in: received, at: packet)
+                case .udp(let link, _): payload = link.payload(in: received, at: packet)
+                }
+                guard let payload else { continue }
+                let at = arrival(stamp: received.receivedAt(packet), monotonic: monotonic, realtime: realtime)
+                switch PairFrame.decode(payload) {
                 case .success(let frame): batch.append(.init(frame: frame, path: index, at: at))
                 case .failure: batch.append(.init(frame: nil, path: index, at: at))
                 }
             }
         }
-        guard !batch.isEmpty else { return }
+        guard batch.count > 1 else {
+            if let first = batch.first { handle(first) }
+            return
+        }
         // Insertion sort by arrival: a handful of frames, and no allocation.
-        for end in 1..<max(batch.count, 1) {
+        for end in 1..<batch.count {
             var index = end
             while index > 0, batch[index].at < batch[index - 1].at {
                 batch.swapAt(index, index - 1)
                 index -= 1
             }
         }
-        for index in batch.indices {
-            let received = batch[index]
-            if let frame = received.frame {
-                step(.frameReceived(frame, path: received.path), now: received.at)
-            } else {
-                step(.frameMalformed(path: received.path), now: received.at)
-            }
-        }
+        for index in batch.indices { handle(batch[index]) }
     }
 
-    /// One frame from the path's heartbeat socket, its length, and its kernel receive time.
-    private func receiveHeartbeat(path index: Int, stamp: inout UInt64) -> Int? {
-        do throws(Errno) {
-            switch paths[index] {
-            case .ethernet(let link, _):
-                return try link.receive(into: receiveBuffer, receivedAt: &stamp)?.length
-            case .udp(let link, _):
-                return try link.receive(into: receiveBuffer, receivedAt: &stamp)
-            }
-        } catch {
-            return nil  // a receive error (interface gone) ends this drain; carrier events follow
+    private func handle(_ heartbeat: ReceivedHeartbeat) {
+        if let frame = heartbeat.frame {
+            step(.frameReceived(frame, path: heartbeat.path), now: heartbeat.at)
+        } else {
+            step(.frameMalformed(path: heartbeat.path), now: heartbeat.at)
         }
     }
 
