@@ -70,6 +70,10 @@ let package = Package(
         .executableTarget(
             name: "duplex-transport-bench", dependencies: ["DuplexCore", "DuplexLinux", "CDuplexShims"],
             path: "Tools/bench/lib/transport", swiftSettings: strict),
+        // The measuring client of the checkpoint benchmark against Redis (Tools/bench/checkpoint).
+        .executableTarget(
+            name: "duplex-ckbench", dependencies: ["Duplex", "DuplexCore"],
+            path: "Tools/bench/ckbench/Sources", swiftSettings: strict),
         // A line-card process in miniature: the component API's example, the supervisor's test child.
         .executableTarget(
             name: "duplex-example-component", dependencies: ["Duplex"],

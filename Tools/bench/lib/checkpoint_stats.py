@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""Summarises Tools/bench/checkpoint's JSON lines: medians over runs, min-max spreads, ratios."""
+import json
+import statistics
+import sys
+
+
+def load(path):
+    with open(path, encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def values(records, kind, field, size=None):
+    return [r[field] for r in records
+            if r["kind"] == kind and (size is None or r.get("size") == size) and r.get(field) is not None]
+
+
+def cell(samples, digits=0):
+    if not samples:
+        return "-"
+    median = statistics.median(samples)
+    if len(samples) == 1:
+        return f"{median:,.{digits}f}"
+    return f"{median:,.{digits}f} ({min(samples):,.{digits}f}-{max(samples):,.{digits}f})"
+
+
+def main():
+    records = load(sys.argv[1])
+    fill_mb = int(sys.argv[2]) * int(sys.argv[3]) / 1e6
+    runs = len({r["run"] for r in records})
+    rows = []
+    ratios = []
+    for size in (64, 4096):
+        for field, label in (("p50_us", "p50"), ("p99_us", "p99"), ("max_us", "max")):
+            d, r = values(records, "duplex-sync", field, size), values(records, "redis-sync", field, size)
+            rows.append((f"sync write {size} B {label} (us)", cell(d, 1), cell(r, 1)))
+        d, r = values(records, "duplex-sync", "p99_us", size), values(records, "redis-sync", "p99_us", size)
+        if d and r:
+            ratio = statistics.median(d) / statistics.median(r)
+            ratios.append((f"sync {size} B p99 Duplex/Redis", ratio, "<= 0.50", ratio <= 0.5))
+    d, r = values(records, "duplex-async", "writes_per_s", 64), values(records, "redis-async", "writes_per_s", 64)
+    rows.append(("async 64 B writes/s (flush / WAIT incl.)", cell(d), cell(r)))
+    rows.append(("  Redis without the final WAIT", "", cell(values(records, "redis-async", "writes_per_s_no_wait", 64))))
+    rows.append(("  mate lag max (updates, sampled)", cell(values(records, "duplex-async", "lag_max", 64)), "-"))
+    rows.append(("  final flush / WAIT (ms)", cell(values(records, "duplex-async", "flush_ms", 64), 1),
+                 cell(values(records, "redis-async", "wait_ms", 64), 1)))
+    if d and r:
+        ratio = statistics.median(d) / statistics.median(r)
+        ratios.append(("async writes/s Duplex/Redis", ratio, ">= 1.00", ratio >= 1))
+    rows.append((f"fill {fill_mb:.1f} MB (ms)", cell(values(records, "duplex-fill", "ms"), 1),
+                 cell(values(records, "redis-fill", "ms"), 1)))
+    hot = values(records, "duplex-resync", "hot_ms")
+    answered = [x["hot_ms"] - x["answered_ms"] for x in records if x["kind"] == "duplex-resync" and x.get("answered_ms") is not None]
+    receiving = [x["hot_ms"] - x["receiving_ms"] for x in records if x["kind"] == "duplex-resync" and x.get("receiving_ms") is not None]
+    up = values(records, "redis-resync", "up_ms")
+    rows.append(("resync: restart -> hot / REPLICAOF -> up (ms)", cell(hot, 1), cell(up, 1)))
+    rows.append(("  Duplex: control socket up -> hot (ms)", cell(answered, 1), ""))
+    rows.append(("  Duplex: snapshot seen -> hot (ms)", cell(receiving, 1), ""))
+    rows.append((f"resync MB/s ({fill_mb:.1f} MB of sections)", cell([fill_mb / (t / 1000) for t in hot], 1),
+                 cell([fill_mb / (t / 1000) for t in up], 1)))
+    if hot and up:
+        ratio = statistics.median(up) / statistics.median(hot)
+        ratios.append(("resync speed Duplex/Redis (restart -> hot)", ratio, ">= 4.00", ratio >= 4))
+    if receiving and up:
+        ratio = statistics.median(up) / statistics.median(receiving)
+        ratios.append(("  (snapshot seen -> hot)", ratio, ">= 4.00", ratio >= 4))
+    width = max(len(row[0]) for row in rows)
+    print(f"checkpoint benchmark: medians over {runs} run(s), (min-max) spreads")
+    print(f"| {'figure':<{width}} | {'Duplex':<28} | {'Redis 7':<28} |")
+    print(f"| {'-' * width} | {'-' * 28} | {'-' * 28} |")
+    for name, duplex, redis in rows:
+        print(f"| {name:<{width}} | {duplex:<28} | {redis:<28} |")
+    print()
+    for name, ratio, target, met in ratios:
+        print(f"{name:<44} {ratio:6.2f}  target {target}  {'met' if met else 'MISSED'}")
+    unreplicated = sum(r.get("unreplicated", 0) for r in records)
+    print(f"sync writes not acknowledged as replicated: {unreplicated}")
+
+
+if __name__ == "__main__":
+    main()
