@@ -64,9 +64,11 @@ extension CheckpointService {
             return respond(serial, id, .failed(SessionError(.invalid, checkpointError: CheckpointError(.noSuchCheckpoint, checkpoint: name))))
         }
         // Created synchronously when the mate is hot, so that it exists on the replica before
-        // any later write is confirmed; otherwise locally, whatever the sync policy.
-        submit(RequestTag(.open, serial: serial, request: id), CheckpointUpdate(checkpoint: name, operations: [.create(limits)]),
-               sync: core.mateIsHot)
+        // any later write is confirmed; otherwise locally, whatever the sync policy. A
+        // synchronous creation completes in a later wake-up: its name waits in `opening`.
+        let tag = RequestTag(.open, serial: serial, request: id)
+        opening[tag.value] = name
+        submit(tag, CheckpointUpdate(checkpoint: name, operations: [.create(limits)]), sync: core.mateIsHot)
     }
 
     /// Hands an update to the core; a write the window refuses waits in `stalled`.
@@ -96,6 +98,7 @@ extension CheckpointService {
             stalled = StalledWrite(request: value, update: submitting.update, sync: submitting.sync)
             return
         }
+        let opened = tag.kind == .open ? opening.removeValue(forKey: value) : nil
         let response: SessionResponse?
         switch (tag.kind, outcome) {
         case (.asyncWrite, .local), (.asyncWrite, .replicated):
@@ -105,7 +108,7 @@ extension CheckpointService {
         case (.syncWrite, .local(let sequence)):
             response = .written(sequence: sequence, replicated: false)
         case (.open, .replicated), (.open, .local):
-            response = info(submittedName(value)).map { .opened($0) }
+            response = info(opened ?? submittedName(value)).map { .opened($0) }
         case (.remove, .replicated(let sequence)), (.remove, .local(let sequence)):
             response = .removed(sequence: sequence)
         case (.flush, .replicated(let sequence)):

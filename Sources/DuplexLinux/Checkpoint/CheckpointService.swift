@@ -66,6 +66,9 @@ public final class CheckpointService: @unchecked Sendable {
     let records = Mutex<[EventRecord]>([])
     /// The update being handed to the core, kept in case the window is full.
     var submitting: (request: UInt64, update: CheckpointUpdate, sync: Bool)?
+    /// Creations of checkpoints waiting for the mate (sync when it is hot), by request: the
+    /// name for the answer, which comes in a later wake-up.
+    var opening: [UInt64: String] = [:]
 
     static let listenerToken: UInt64 = 1
     static let timerToken: UInt64 = 2

@@ -16,9 +16,11 @@ func query(_ options: Options) {
     }
 }
 
-/// One request and its answer (a decimal count), retried.
+/// One request and its answer (the request id, then a decimal count), retried. Answers to
+/// earlier requests (late, or repeated because a retry crossed the first answer) are skipped.
 func ask(_ fd: Int32, _ target: inout sockaddr_in, _ request: [UInt8], attempts: Int) -> UInt64? {
-    var buffer = [UInt8](repeating: 0, count: 32)
+    var buffer = [UInt8](repeating: 0, count: 40)
+    var stale = 0
     for _ in 0..<max(attempts, 1) {
         _ = request.withUnsafeBytes { raw in
             withUnsafePointer(to: &target) {
@@ -27,9 +29,19 @@ func ask(_ fd: Int32, _ target: inout sockaddr_in, _ request: [UInt8], attempts:
                 }
             }
         }
-        let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-        if count > 0, let value = UInt64(String(decoding: buffer[0..<count], as: UTF8.self)) { return value }
-        if count <= 0 { usleep(count < 0 && errno == EAGAIN ? 0 : 200_000) }  // a timeout already waited
+        // Read until this request's answer or a timeout (at most 64 stale answers per attempt).
+        for _ in 0..<64 {
+            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if count > 8, Array(buffer[0..<8]) == request {
+                if let value = UInt64(String(decoding: buffer[8..<count], as: UTF8.self)) { return value }
+            }
+            if count <= 0 {
+                usleep(count < 0 && errno == EAGAIN ? 0 : 200_000)  // a timeout already waited
+                break
+            }
+            stale += 1
+        }
     }
+    say("duplex-counter: \(stale) stale answers skipped")
     return nil
 }

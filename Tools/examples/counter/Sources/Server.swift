@@ -43,7 +43,8 @@ final class Server {
                 continue
             }
             guard let reply = answer(client: Self.name(of: peer), request: bigEndianUInt64(buffer[0..<8])) else { continue }
-            let text = Array(String(reply).utf8)
+            // The request id first: a client that retried tells a late answer from the current one.
+            let text = Array(buffer[0..<8]) + Array(String(reply).utf8)
             _ = text.withUnsafeBytes { raw in
                 withUnsafePointer(to: &peer) {
                     $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, raw.baseAddress, raw.count, 0, $0, length) }

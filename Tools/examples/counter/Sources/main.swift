@@ -3,11 +3,13 @@
 // checkpoint "counter" (one section per client, written synchronously before the reply), so
 // that the process on the standby continues the counts after a failover.
 //
-//   duplex-counter serve --address 198.51.100.10 [--port 7500] [--socket PATH]
-//   duplex-counter query --address 198.51.100.10 [--port 7500] [--count N] [--attempts N]
+//   duplex-counter serve --address 198.51.100.10 [--port 7501] [--socket PATH]
+//   duplex-counter query --address 198.51.100.10 [--port 7501] [--count N] [--attempts N]
+// (port 7501 by default: duplex-probe, which may run next to it, answers on 7500)
 //
-// A request is an 8-byte request id (big-endian); the reply is the count in decimal. A request
-// repeated with the same id (a lost reply) gets the same count again, not a new one.
+// A request is an 8-byte request id (big-endian); the reply is the same 8 bytes, then the count
+// in decimal. A request repeated with the same id (a lost reply) gets the same count again, not
+// a new one, and `query` skips replies to earlier requests.
 // `serve` binds with IP_FREEBIND, so it runs on both boards: only the board that holds the
 // logical address receives requests. On the standby it reads the replica once a second (a
 // warm cache of the counts). `query` sends --count requests one after the other, each retried
@@ -18,7 +20,7 @@ import Glibc
 struct Options {
     var mode = ""
     var address = ""
-    var port: UInt16 = 7500
+    var port: UInt16 = 7501
     var socket = Checkpoint.environmentSocketPath
     var count = 1
     var attempts = 50

@@ -53,6 +53,11 @@ extension PairIntegrationTests {
                 && Self.checkpointStatus(lab, .a)?["mate_hot"] as? Bool == true
         }
         #expect(try Self.checkpointStatus(lab, .b)?["sequence"] as? Int ?? 0 >= 5)
+        // Creating a checkpoint while the mate is hot waits for the mate, and is answered.
+        let created = try Duplex.Checkpoint.open(
+            name: "created-hot", limits: CheckpointLimits(sizeMax: 1024, sectionsMax: 4, sectionSizeMax: 64),
+            socketPath: Self.checkpointSocket(lab, .a), timeout: .seconds(2))
+        #expect(created.isWritable && created.openedInfo.isReplicaHot)
 
         daemonA.send(SIGKILL)
         #expect(daemonA.waitForExit() != nil, "duplexd on A survived SIGKILL")
