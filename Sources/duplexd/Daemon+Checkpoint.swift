@@ -5,10 +5,11 @@ import Logging
 
 /// Builds the checkpoint service and starts its thread (SCHED_FIFO just below the pair thread
 /// when real-time priorities are configured: a synchronous write's latency is on its path).
-/// Its readiness goes to the pair thread as `PairEvent.readinessChanged`.
+/// Its readiness goes to the pair thread as `PairEvent.readinessChanged`. With replication
+/// to a mate and a `takeover-barrier`, the barrier the actuator waits for before a claim.
 func startCheckpointService(
     _ configuration: Configuration, pair: PairService, logger: Logger
-) throws -> (service: CheckpointService, thread: PosixThread) {
+) throws -> (service: CheckpointService, thread: PosixThread, barrier: CheckpointBarrier?) {
     var replication = ReplicationConfiguration(
         incarnation: UInt32.random(in: 1...UInt32.max), syncPolicy: configuration.checkpoint.syncPolicy)
     replication.syncPolicy = configuration.checkpoint.syncPolicy
@@ -32,9 +33,11 @@ func startCheckpointService(
             exit(1)
         }
     }
+    let timeout = configuration.checkpoint.takeoverBarrier
+    let barrier = transport == nil || timeout == .zero ? nil : try CheckpointBarrier(service: service, timeout: timeout, logger: logger)
     logger.notice("checkpoint service started", metadata: [
         "duplex.socket": "\(configuration.checkpoint.socketPath)", "duplex.syncPolicy": "\(configuration.checkpoint.syncPolicy)",
-        "duplex.replicationPaths": "\(paths.map(\.description))",
+        "duplex.replicationPaths": "\(paths.map(\.description))", "duplex.takeoverBarrier": "\(barrier?.timeout.description ?? "none")",
     ])
-    return (service, thread)
+    return (service, thread, barrier)
 }

@@ -33,6 +33,7 @@ func runDaemon(configuration: Configuration, logger: Logger) throws {
             if pair.commands.push(command) { _ = try? pair.commandSignal.signal() }  // cannot block
         })
     let checkpoints = try startCheckpointService(configuration, pair: pair, logger: logger)
+    actuator.claimBarrier = checkpoints.barrier  // before the actuator thread starts
     let listener = try UnixListener(path: configuration.control.socketPath)
     let control = try ControlService(
         configuration: configuration, pair: pair, actuator: actuator, listener: listener, signals: signals,

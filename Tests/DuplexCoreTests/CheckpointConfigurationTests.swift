@@ -30,6 +30,17 @@ import Testing
         #expect(configuration.checkpoint.syncPolicy == .degrade)
     }
 
+    @Test func takeoverBarrierIsReadWithItsDefault() throws {
+        #expect(try Configuration.parse(text: Self.base, file: "t.conf").checkpoint.takeoverBarrier == .milliseconds(5))
+        let off = try Configuration.parse(text: Self.base + "\n[checkpoint]\ntakeover-barrier = 0ms\n", file: "t.conf")
+        #expect(off.checkpoint.takeoverBarrier == .zero)
+        let long = try Configuration.parse(text: Self.base + "\n[checkpoint]\ntakeover-barrier = 20ms\n", file: "t.conf")
+        #expect(long.checkpoint.takeoverBarrier == .milliseconds(20))
+        #expect(throws: ConfigurationError.self) {
+            try Configuration.parse(text: Self.base + "\n[checkpoint]\ntakeover-barrier = 2s\n", file: "t.conf")
+        }
+    }
+
     @Test func badValuesAreErrors() {
         #expect(throws: ConfigurationError.self) {
             try Configuration.parse(text: Self.base + "\n[checkpoint]\nsync-policy = maybe\n", file: "t.conf")

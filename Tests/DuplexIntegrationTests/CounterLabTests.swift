@@ -9,11 +9,7 @@ extension PairIntegrationTests {
     /// Board `node`'s configuration with replication and sync policy `degrade` (the new active
     /// writes without a mate after the failover).
     static func counterConfiguration(_ lab: LabFixture, _ node: Node) throws -> String {
-        let path = try checkpointConfiguration(lab, node)
-        let text = try String(contentsOfFile: path, encoding: .utf8)
-            .replacingOccurrences(of: "sync-policy = fail", with: "sync-policy = degrade")
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
+        try checkpointConfiguration(lab, node, policy: "degrade")
     }
 
     /// `duplexctl status --json`'s checkpoint part of board `node`, nil when absent.

@@ -11,10 +11,21 @@ extension Configuration {
         /// `sync-policy = fail | degrade`: what a synchronous write does while the mate's
         /// replica is not hot: refuse it, or apply it locally and say it is not replicated.
         public var syncPolicy: ReplicationConfiguration.SyncPolicy
+        /// `takeover-barrier` (default 5ms, 0...1s; 0 = no wait): on a takeover, how long the
+        /// logical addresses wait for the checkpoint thread to apply everything the mate sent
+        /// and take over the replica. After that they are added anyway, and the event history
+        /// records a possible loss of state. Only with checkpoint replication configured.
+        public var takeoverBarrier: Duration
 
-        public init(socketPath: String = CheckpointSettings.defaultSocketPath, syncPolicy: ReplicationConfiguration.SyncPolicy = .fail) {
+        public static let defaultTakeoverBarrier = Duration.milliseconds(5)
+
+        public init(
+            socketPath: String = CheckpointSettings.defaultSocketPath, syncPolicy: ReplicationConfiguration.SyncPolicy = .fail,
+            takeoverBarrier: Duration = CheckpointSettings.defaultTakeoverBarrier
+        ) {
             self.socketPath = socketPath
             self.syncPolicy = syncPolicy
+            self.takeoverBarrier = takeoverBarrier
         }
     }
 }
@@ -28,10 +39,12 @@ extension ConfigurationBuilder {
             if derived.utf8.count <= 107 { defaults.socketPath = derived }
         }
         guard let reader = try reader("checkpoint", required: false) else { return defaults }
-        try reader.checkKeys(["socket", "sync-policy"], context: "[checkpoint]")
+        try reader.checkKeys(["socket", "sync-policy", "takeover-barrier"], context: "[checkpoint]")
         let policies: [(String, ReplicationConfiguration.SyncPolicy)] = [("fail", .fail), ("degrade", .degrade)]
         return Configuration.CheckpointSettings(
             socketPath: try reader.value("socket", default: defaults.socketPath, .absolutePath(lengthMax: 107)),
-            syncPolicy: try reader.value("sync-policy", default: defaults.syncPolicy, .choice(policies, what: "a sync policy")))
+            syncPolicy: try reader.value("sync-policy", default: defaults.syncPolicy, .choice(policies, what: "a sync policy")),
+            takeoverBarrier: try reader.value(
+                "takeover-barrier", default: defaults.takeoverBarrier, .duration(in: .zero...Duration.seconds(1))))
     }
 }

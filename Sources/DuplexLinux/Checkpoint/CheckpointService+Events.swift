@@ -16,11 +16,16 @@ extension CheckpointService {
     /// state, writes discarded by a lost role. Other traces are only logged.
     func remember(_ trace: ReplicationTrace) {
         guard let message = Self.eventMessage(trace) else { return }
+        record(message, epoch: core.epoch)
+    }
+
+    /// Appends an operator event of kind `checkpoint` (any thread).
+    func record(_ message: String, epoch: UInt64) {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         let record = EventRecord(
             time: UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec), kind: "checkpoint", message: message,
-            epoch: core.epoch)
+            epoch: epoch)
         records.withLock { records in
             if records.count >= Limits.eventHistoryMax { records.removeFirst(records.count - Limits.eventHistoryMax + 1) }
             records.append(record)

@@ -28,6 +28,9 @@ public final class CheckpointService: @unchecked Sendable {
         case pairTrace(PairTrace)
         /// A question from the control thread; the answer goes into the reply.
         case query(CheckpointQuery, CheckpointReply)
+        /// The takeover barrier (actuator thread, before the logical addresses of `epoch` are
+        /// added): apply what the mate sent, take over, answer `token`.
+        case takeover(epoch: UInt64, token: UInt64, barrier: CheckpointBarrier)
         /// Ends `run()`.
         case stop
     }
@@ -66,6 +69,9 @@ public final class CheckpointService: @unchecked Sendable {
     let records = Mutex<[EventRecord]>([])
     /// The update being handed to the core, kept in case the window is full.
     var submitting: (request: UInt64, update: CheckpointUpdate, sync: Bool)?
+    /// The epoch of the last takeover carried out by the barrier (role traces of older epochs
+    /// arriving after it are stale).
+    var barrierEpoch: UInt64 = 0
     /// Creations of checkpoints waiting for the mate (sync when it is hot), by request: the
     /// name for the answer, which comes in a later wake-up.
     var opening: [UInt64: String] = [:]
@@ -203,6 +209,9 @@ public final class CheckpointService: @unchecked Sendable {
                 observe(trace)
             case .query(let query, let reply):
                 reply.deliver(answer(query))
+            case .takeover(let epoch, let token, let barrier):
+                takeOverBeforeClaim(epoch: epoch)
+                barrier.answer(token)
             case .stop:
                 running = false
             }
@@ -211,17 +220,24 @@ public final class CheckpointService: @unchecked Sendable {
 
     /// Hands what the mate sent to the core (collected first: the core's answers go back
     /// through the same transport).
-    private func receiveFromMate() {
-        guard let transport else { return }
+    /// - Returns: the number of datagrams read.
+    @discardableResult
+    func receiveFromMate() -> Int {
+        guard let transport else { return 0 }
         var received: [ReplicationEvent] = []
-        transport.receiveAll(max: Self.receiveBatchMax) { _, event in received.append(event) }
+        let count = transport.receiveAll(max: Self.receiveBatchMax) { _, event in received.append(event) }
         for event in received { step(event) }
+        return count
     }
 
     /// Role changes and mate reachability from the pair thread's traces.
     private func observe(_ trace: PairTrace) {
         switch trace {
         case .roleChanged(_, let to, _, let epoch):
+            // The barrier took over for a newer epoch: this trace was overtaken on its way.
+            guard epoch >= barrierEpoch else { return }
+            // What the old active sent before it failed is applied before the takeover.
+            if to == .active { drainFromMate() }
             step(.roleChanged(to, epoch: epoch))
         case .pathChanged(let path, let up, let reason):
             let wasReachable = !pathsUp.isEmpty

@@ -10,6 +10,7 @@ import SystemPackage
 public final class ActuatorService: @unchecked Sendable {
     // @unchecked Sendable: `actuator`, `announcer` and the burst state are used only by the
     // thread that calls `run()`; the queues, eventfds and the atomic stop flag are thread-safe.
+    // `claimBarrier` is set before that thread starts and only read after.
 
     /// One logical address: `198.51.100.10/24` on `lan0`.
     public struct Address: Sendable, Hashable {
@@ -34,6 +35,9 @@ public final class ActuatorService: @unchecked Sendable {
     private let stopSignal: EventFD
     /// The interfaces announced on, by name (see `announce`).
     private var interfaces: [String: NetworkInterface] = [:]
+    /// Waited for before the addresses of a claim are added (the checkpoint replica applied);
+    /// nil for none. Set it before `run()` starts.
+    public var claimBarrier: (any ClaimBarrier)?
 
     /// - Throws: `NetlinkError` when the route socket cannot be opened, or an `Errno`.
     public init(
@@ -90,6 +94,8 @@ public final class ActuatorService: @unchecked Sendable {
     private func perform(_ request: ActuatorRequest) {
         switch request {
         case .claim(let epoch):
+            // Clients reach this board only once it can serve them: the barrier first (bounded).
+            let barrier = claimBarrier?.awaitBeforeClaim(epoch: epoch)
             // Each address is announced as soon as it is added, before the next netlink call
             // and before any logging: clients move to this board as early as possible.
             var ok = true
@@ -104,6 +110,7 @@ public final class ActuatorService: @unchecked Sendable {
             }
             let addedAt = MonotonicClock.now()
             report(.claimed(ok: ok))
+            if let barrier, !barrier.passed { claimBarrier?.claimedWithoutBarrier(epoch: epoch, outcome: barrier) }
             if ok {
                 burstRemaining = max(0, announceCount - 1)
                 burstNextAt = addedAt + announceInterval
@@ -111,6 +118,7 @@ public final class ActuatorService: @unchecked Sendable {
                 // failover benchmark measure how long the address was on neither board.
                 logger.info("logical addresses added", metadata: [
                     "duplex.epoch": "\(epoch)", "duplex.at": "\(addedAt.nanoseconds)",
+                    "duplex.barrier": "\(barrier.map { "\($0)" } ?? "none")",
                 ])
             }
         case .release:
