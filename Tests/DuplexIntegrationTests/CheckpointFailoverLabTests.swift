@@ -80,3 +80,117 @@ extension PairIntegrationTests {
         #expect(lost.isEmpty, "\(lost)")
     }
 }
+
+/// What a writer thread got acknowledged, for a test that freezes the daemon under it.
+final class AcknowledgedWrites: Sendable {
+    let indices = Mutex<[Int]>([])
+    let failure = Mutex<String?>(nil)
+    let done = Atomic<Bool>(false)
+
+    var count: Int { indices.withLock { $0.count } }
+
+    /// Writes `w/INDEX` synchronously, one after the other, until a write fails or is not
+    /// replicated (at most `countMax`); keeps each acknowledged index.
+    func run(_ checkpoint: Duplex.Checkpoint, countMax: Int) {
+        defer { done.store(true, ordering: .releasing) }
+        for index in 0..<countMax {
+            do throws(CheckpointClientError) {
+                guard try checkpoint.write(SectionKey("w/\(index)"), PairIntegrationTests.payload(index))?.isReplicated == true else {
+                    failure.withLock { $0 = "write \(index) was not replicated" }
+                    return
+                }
+                indices.withLock { $0.append(index) }
+            } catch {
+                failure.withLock { $0 = "write \(index): \(error)" }
+                return
+            }
+        }
+    }
+}
+
+extension PairIntegrationTests {
+    @Test func aRejoiningStandbyBecomesHotWhileWritesContinue() throws {
+        let lab = try LabFixture()
+        defer { lab.remove() }
+        try lab.startDaemon(.a, configuration: Self.checkpointConfiguration(lab, .a, policy: "degrade"))
+        try lab.waitUntil("A is active alone") { try lab.role(.a) == "active" }
+        let limits = CheckpointLimits(sizeMax: 16 << 20, sectionsMax: 8192, sectionSizeMax: 1024)
+        let active = try Duplex.Checkpoint.open(name: "bulk", limits: limits, socketPath: Self.checkpointSocket(lab, .a))
+        // What the snapshot must carry: 2,000 sections of 1 KiB.
+        for index in 0..<2_000 {
+            try active.write(SectionKey("bulk/\(index)"), [UInt8](repeating: UInt8(truncatingIfNeeded: index), count: 1024), mode: .async)
+        }
+        #expect(try active.flush().isReplicated == false, "no mate yet")
+
+        // B (re)joins while synchronous writes go on: applied here only until B is hot, then on both.
+        try lab.startDaemon(.b, configuration: Self.checkpointConfiguration(lab, .b, policy: "degrade"))
+        let started = Date()
+        var local = 0
+        var replicated = 0
+        for index in 0..<100_000 where replicated < 300 && Date().timeIntervalSince(started) < 8 {
+            let result = try active.write(SectionKey("live/\(index)"), Self.payload(index))
+            if result?.isReplicated == true { replicated += 1 } else { local += 1 }
+        }
+        #expect(replicated == 300, "B never became hot (\(local) writes while it joined): \(lab.diagnostics())")
+        #expect(local > 0, "no write was made while B joined")
+        #expect(try active.flush().isReplicated)
+        try lab.waitUntil("B reports a hot replica") {
+            try Self.checkpointStatus(lab, .b)?["hot"] as? Bool == true && lab.role(.b) == "standby"
+        }
+        // The hot standby holds every write: the bulk, those made while it joined, those since.
+        let replica = try Duplex.Checkpoint.open(name: "bulk", creating: false, socketPath: Self.checkpointSocket(lab, .b))
+        #expect(!replica.isWritable)
+        let expected = try Self.contents(active)
+        #expect(expected.count == 2_000 + local + replicated)
+        #expect(try Self.contents(replica) == expected, "B's replica differs from A's store")
+        // Writes went on during the resync: B applied updates after the snapshot's cutover
+        // before it was hot.
+        let log = try String(contentsOfFile: "\(lab.logDirectory)/duplexd-b.log", encoding: .utf8)
+        let cutover = Self.number(in: log, after: "snapshotInstalled(", key: "cutover: ")
+        let hotAt = Self.number(in: log, after: "becameHot(", key: "sequence: ")
+        #expect(cutover != nil && hotAt != nil && hotAt! > cutover!, "cutover \(String(describing: cutover)), hot at \(String(describing: hotAt))")
+    }
+
+    /// The decimal number after `key` in the first line of `log` that contains `marker`.
+    static func number(in log: String, after marker: String, key: String) -> UInt64? {
+        guard let line = log.split(separator: "\n").first(where: { $0.contains(marker) }),
+            let range = line.range(of: key)
+        else { return nil }
+        return UInt64(line[range.upperBound...].prefix { $0.isNumber })
+    }
+
+    @Test func acknowledgedSyncWritesSurviveAFrozenActive() throws {
+        let lab = try LabFixture()
+        defer { lab.remove() }
+        let daemonA = try lab.startDaemon(.a, configuration: Self.checkpointConfiguration(lab, .a, policy: "fail"))
+        try lab.startDaemon(.b, configuration: Self.checkpointConfiguration(lab, .b, policy: "fail"))
+        try lab.waitUntil("A is active and B standby") { try lab.role(.a) == "active" && lab.role(.b) == "standby" }
+        let active = try Duplex.Checkpoint.open(name: "frozen", socketPath: Self.checkpointSocket(lab, .a), timeout: .seconds(1))
+        try Self.waitUntilReplicated(active, lab)
+
+        let writes = AcknowledgedWrites()
+        let writer = Thread { writes.run(active, countMax: 100_000) }
+        writer.start()
+        try lab.waitUntil("200 sync writes are acknowledged") { writes.count >= 200 || writes.done.load(ordering: .acquiring) }
+        daemonA.send(SIGSTOP)  // alive but silent, in the middle of the writes
+        try lab.waitUntil("B takes over from the frozen A") { try lab.role(.b) == "active" }
+        try lab.waitUntil("the writer gives up on the frozen A") { writes.done.load(ordering: .acquiring) }
+        let acknowledged = writes.indices.withLock { $0 }
+        #expect(acknowledged.count >= 200, "\(writes.failure.withLock { $0 } ?? "")")
+
+        let store = try Duplex.Checkpoint.open(name: "frozen", creating: false, socketPath: Self.checkpointSocket(lab, .b))
+        #expect(store.isWritable)
+        let held = try Self.contents(store)
+        let missing = acknowledged.filter { held["w/\($0)"] != Self.payload($0) }
+        #expect(missing.isEmpty, "acknowledged writes missing on the new active: \(missing.prefix(10))")
+
+        // A resumes: it sees the newer epoch, steps down and resyncs from B.
+        daemonA.send(SIGCONT)
+        try lab.waitUntil("the resumed A is standby") { try lab.role(.a) == "standby" }
+        try Self.waitUntilReplicated(store, lab)  // sync policy fail: only once A is hot again
+        let replica = try Duplex.Checkpoint.open(name: "frozen", creating: false, socketPath: Self.checkpointSocket(lab, .a))
+        #expect(!replica.isWritable)
+        #expect(try Self.contents(replica) == Self.contents(store), "A's replica differs from B's store")
+        #expect(try lab.role(.b) == "active")
+    }
+}
