@@ -21,6 +21,10 @@ struct SenderSession: Sendable {
     /// Updates sent and not acknowledged: sequences `acked + 1 ... store.sequence`.
     var window: [WindowEntry] = []
     var windowBytes = 0
+    /// At most the earliest `sentAt` in `window` (meaningful while it is not empty): kept as a
+    /// lower bound, so that neither the timers nor the deadline scan the window on every event.
+    /// Appends and retransmissions only raise the entries' times; a scan makes it exact again.
+    var sentAtFloor = Instant(nanoseconds: .max)
     /// The standby holds every update up to here.
     var acked: UInt64
     /// The standby applied every update up to here (meaningful once `installed`).
@@ -84,6 +88,7 @@ extension ReplicationCore {
     ) {
         precondition(update.sequence == sender.session!.acked + UInt64(sender.session!.window.count) + 1, "in order")
         let size = update.encodedSize
+        if sender.session!.window.isEmpty { sender.session!.sentAtFloor = now }
         sender.session!.window.append(WindowEntry(update: update, size: size, sentAt: now, ackNow: ackNow))
         sender.session!.windowBytes += size
         counters.updatesSent += 1
@@ -155,15 +160,16 @@ extension ReplicationCore {
 
     /// Completes the waiting requests the mate's replica now holds, in order.
     private mutating func completeReplicated(into actions: inout ReplicationActions) {
-        guard let session = sender.session, session.installed else { return }
+        // Only the fields: a copy of the whole session would retain its window and snapshot.
+        guard sender.session?.installed == true, let applied = sender.session?.applied else { return }
         var done = 0
         for pending in sender.pending {
-            guard pending.sequence <= session.applied else { break }
+            guard pending.sequence <= applied else { break }
             actions.append(.complete(request: pending.request, .replicated(sequence: pending.sequence)))
             done += 1
         }
         sender.pending.removeFirst(done)
-        assert(sender.pending.first.map { $0.sequence > session.applied } ?? true, "completed in order")
+        assert(sender.pending.first.map { $0.sequence > applied } ?? true, "completed in order")
     }
 
     mutating func nackReceived(
@@ -198,26 +204,40 @@ extension ReplicationCore {
     /// Retransmits what timed out and keeps the snapshot flowing.
     mutating func senderTimers(now: Instant, into actions: inout ReplicationActions) {
         guard sender.session != nil else { return }
-        var resent = 0
-        for index in sender.session!.window.indices {
-            guard resent < Limits.replicationResendBatchMax else { break }
-            guard sender.session!.window[index].sentAt + configuration.retransmitTimeout <= now else { continue }
-            resend(index, now: now, into: &actions)
-            resent += 1
+        if !sender.session!.window.isEmpty, sender.session!.sentAtFloor + configuration.retransmitTimeout <= now {
+            retransmitExpired(now: now, into: &actions)
         }
         pumpSnapshot(now: now, into: &actions)
     }
 
-    var senderDeadline: Instant {
-        guard let session = sender.session else { return Instant(nanoseconds: .max) }
-        var deadline = Instant(nanoseconds: .max)
-        for entry in session.window {
-            deadline = min(deadline, entry.sentAt + configuration.retransmitTimeout)
+    /// Sends again the updates that timed out (at most `replicationResendBatchMax`, oldest
+    /// first; the rest at the next event) and makes `sentAtFloor` exact.
+    private mutating func retransmitExpired(now: Instant, into actions: inout ReplicationActions) {
+        var resent = 0
+        var floor = Instant(nanoseconds: .max)
+        for index in sender.session!.window.indices {
+            if resent < Limits.replicationResendBatchMax,
+                sender.session!.window[index].sentAt + configuration.retransmitTimeout <= now
+            {
+                resend(index, now: now, into: &actions)
+                resent += 1
+            }
+            floor = min(floor, sender.session!.window[index].sentAt)
         }
-        if let serving = session.serving {
-            if !serving.inFlight.isEmpty {
-                deadline = min(deadline, serving.sentAt + configuration.retransmitTimeout)
-            } else if let doneSentAt = serving.doneSentAt {
+        sender.session!.sentAtFloor = floor
+    }
+
+    var senderDeadline: Instant {
+        guard sender.session != nil else { return Instant(nanoseconds: .max) }
+        var deadline = Instant(nanoseconds: .max)
+        if !sender.session!.window.isEmpty {
+            // A lower bound: at worst one early tick, whose scan makes the floor exact.
+            deadline = sender.session!.sentAtFloor + configuration.retransmitTimeout
+        }
+        if sender.session!.serving != nil {
+            if !sender.session!.serving!.inFlight.isEmpty {
+                deadline = min(deadline, sender.session!.serving!.sentAt + configuration.retransmitTimeout)
+            } else if let doneSentAt = sender.session!.serving!.doneSentAt {
                 deadline = min(deadline, doneSentAt + configuration.retransmitTimeout)
             }
         }

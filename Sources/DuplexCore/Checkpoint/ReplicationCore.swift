@@ -158,8 +158,9 @@ public struct ReplicationCore: Sendable {
     /// Active: updates applied here and not yet on the mate's replica; nil without a mate
     /// that installed a snapshot.
     public var mateLag: UInt64? {
-        guard let session = sender.session, session.installed else { return nil }
-        return store.sequence - session.applied
+        // Only the fields: a copy of the whole session would retain its window and snapshot.
+        guard sender.session?.installed == true, let applied = sender.session?.applied else { return nil }
+        return store.sequence - applied
     }
 
     /// Active: updates sent and not yet acknowledged.
@@ -169,6 +170,8 @@ public struct ReplicationCore: Sendable {
     public var pendingCount: Int { sender.pending.count }
 
     func assertInvariants() {
+        // Debug builds only: the binding below would copy the session on every event otherwise.
+        guard _isDebugAssertConfiguration() else { return }
         assert(sender.pending.count <= Limits.replicationPendingMax, "pending requests within their bound")
         assert(receiver.backlog.count <= Limits.replicationBacklogMax, "the backlog within its bound")
         if let session = sender.session {
@@ -181,6 +184,7 @@ public struct ReplicationCore: Sendable {
                         && session.window.last!.update.sequence == store.sequence,
                 "the window holds exactly the unacknowledged updates")
             assert(session.applied <= session.acked, "nothing applied that was not received")
+            assert(session.window.allSatisfy { $0.sentAt >= session.sentAtFloor }, "the floor bounds the window's times")
         }
         assert(mode == .receiver || receiver.phase == .waiting, "only a receiver keeps a stream")
         assert(receiver.phase != .syncing || receiver.assembler != nil, "a snapshot in progress has an assembler")
