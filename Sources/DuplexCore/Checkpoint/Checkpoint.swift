@@ -73,15 +73,19 @@ public struct Checkpoint: Sendable, Hashable {
 
     /// Sets or removes one section and keeps the size and checksum up to date.
     mutating func set(_ key: SectionKey, _ section: Section?) {
-        if let old = sections[key] {
-            size -= Checkpoint.footprint(key: key, count: old.bytes.count)
-            checksum &-= old.checksum
-        }
+        // One hash lookup each way: the old value comes back from the change itself.
+        let old: Section?
         if let section {
             size += Checkpoint.footprint(key: key, count: section.bytes.count)
             checksum &+= section.checksum
+            old = sections.updateValue(section, forKey: key)
+        } else {
+            old = sections.removeValue(forKey: key)
         }
-        sections[key] = section
+        if let old {
+            size -= Checkpoint.footprint(key: key, count: old.bytes.count)
+            checksum &-= old.checksum
+        }
         assert(size >= 0, "a size never goes negative")
     }
 }

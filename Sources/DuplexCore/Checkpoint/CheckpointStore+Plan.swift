@@ -4,12 +4,22 @@ struct UpdatePlan: Sendable {
     var limits: CheckpointLimits
     var creates = false
     var removes = false
-    /// The final state of each section the update touches (nil: deleted).
-    var changes: [SectionKey: Section?] = [:]
+    /// The final state of each section the update touches (nil: deleted), each key once, in
+    /// the order first touched: an array searched linearly (at most
+    /// `Limits.checkpointOperationsMax` keys), because a dictionary per update cost more than
+    /// the update itself.
+    var changes: [(key: SectionKey, section: Section?)] = []
+
+    /// The index of `key` in `changes`.
+    func changeIndex(_ key: SectionKey) -> Int? {
+        changes.firstIndex { $0.key == key }
+    }
     var size: Int
     var sections: Int
     var checksum: UInt32
     var storeSize: Int
+    /// The update's operation count (the capacity `changes` needs).
+    var operations = 0
 }
 
 extension CheckpointStore {
@@ -38,6 +48,7 @@ extension CheckpointStore {
                 limits: existing.limits, size: existing.size, sections: existing.sectionCount,
                 checksum: existing.checksum, storeSize: size)
         }
+        plan.operations = update.operations.count
         for operation in update.operations {
             try fold(operation, into: &plan, existing: existing, checkpoint: name)
         }
@@ -80,8 +91,16 @@ extension CheckpointStore {
         checkpoint name: String
     ) throws(CheckpointError) {
         func current(_ key: SectionKey) -> Section? {
-            if let change = plan.changes[key] { return change }
+            if let index = plan.changeIndex(key) { return plan.changes[index].section }
             return existing?.sections[key]
+        }
+        func change(_ key: SectionKey, _ section: Section?) {
+            if let index = plan.changeIndex(key) {
+                plan.changes[index].section = section
+            } else {
+                if plan.changes.isEmpty { plan.changes.reserveCapacity(plan.operations) }
+                plan.changes.append((key, section))
+            }
         }
         func retract(_ key: SectionKey, _ old: Section) {
             let footprint = Checkpoint.footprint(key: key, count: old.bytes.count)
@@ -110,12 +129,12 @@ extension CheckpointStore {
             plan.storeSize += footprint
             plan.sections += 1
             plan.checksum &+= section.checksum
-            plan.changes[key] = .some(section)
+            change(key, section)
         case .delete(let key):
             try checkKey(key, checkpoint: name)
             guard let old = current(key) else { throw CheckpointError(.noSuchSection, checkpoint: name, key: key) }
             retract(key, old)
-            plan.changes[key] = .some(nil)
+            change(key, nil)
         }
     }
 
@@ -155,19 +174,23 @@ extension CheckpointStore {
             if plan.creates {
                 checkpoints[name] = Checkpoint(name: name, limits: plan.limits, sequence: update.sequence)
             }
-            for (key, section) in plan.changes {
-                checkpoints[name]!.set(key, section)
-            }
-            checkpoints[name]!.sequence = update.sequence
-            let checkpoint = checkpoints[name]!
-            assert(checkpoint.size == plan.size && checkpoint.checksum == plan.checksum, "the plan and the result agree")
-            assert(checkpoint.sectionCount == plan.sections, "the plan and the result agree")
-            // Paired with the check on read: verify a small checkpoint in full (debug builds).
-            assert(
-                checkpoint.sectionCount > Self.verifiedAfterEachUpdateMax || (try? checkpoint.verify()) != nil,
-                "a checkpoint verifies after every update")
+            // One lookup of the checkpoint, changed in place.
+            Self.apply(plan, sequence: update.sequence, to: &checkpoints[name]!)
         }
         size = plan.storeSize
         sequence = update.sequence
+    }
+
+    private static func apply(_ plan: UpdatePlan, sequence: UInt64, to checkpoint: inout Checkpoint) {
+        for change in plan.changes {
+            checkpoint.set(change.key, change.section)
+        }
+        checkpoint.sequence = sequence
+        assert(checkpoint.size == plan.size && checkpoint.checksum == plan.checksum, "the plan and the result agree")
+        assert(checkpoint.sectionCount == plan.sections, "the plan and the result agree")
+        // Paired with the check on read: verify a small checkpoint in full (debug builds).
+        assert(
+            checkpoint.sectionCount > verifiedAfterEachUpdateMax || (try? checkpoint.verify()) != nil,
+            "a checkpoint verifies after every update")
     }
 }

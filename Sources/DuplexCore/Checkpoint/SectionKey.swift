@@ -16,8 +16,32 @@ public struct SectionKey: Sendable, Hashable, Comparable, ExpressibleByStringLit
         self.init(value)
     }
 
+    /// Byte order, eight bytes at a time (a snapshot sorts every key of a checkpoint).
     public static func < (lhs: SectionKey, rhs: SectionKey) -> Bool {
-        lhs.bytes.lexicographicallyPrecedes(rhs.bytes)
+        lhs.bytes.withUnsafeBytes { left in
+            rhs.bytes.withUnsafeBytes { right in
+                let common = min(left.count, right.count)
+                var index = 0
+                while index + 8 <= common {
+                    // Big-endian words compare as their bytes do.
+                    let a = left.loadUnaligned(fromByteOffset: index, as: UInt64.self).bigEndian
+                    let b = right.loadUnaligned(fromByteOffset: index, as: UInt64.self).bigEndian
+                    if a != b { return a < b }
+                    index += 8
+                }
+                while index < common {
+                    if left[index] != right[index] { return left[index] < right[index] }
+                    index += 1
+                }
+                return left.count < right.count
+            }
+        }
+    }
+
+    /// The bytes in one call (the synthesised hash feeds the hasher one byte at a time).
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(bytes.count)
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
     }
 
     /// The key as text when it is printable UTF-8, otherwise as hexadecimal (`0x00ff`).
