@@ -105,6 +105,10 @@ struct SnapshotAssembler: Sendable {
         open = OpenCheckpoint(
             checkpoint: Checkpoint(name: name, limits: limits, sequence: sequence), sections: sections,
             checksum: checksum)
+        // Room for the sections announced, within what the snapshot has left: the table is
+        // not rebuilt as it grows.
+        let left = header!.sections - min(header!.sections, sectionsReceived)
+        open!.checkpoint.sections.reserveCapacity(Int(min(UInt64(sections), left)))
     }
 
     private mutating func section(_ reader: inout ByteReader) throws(ReplicationDecodeError) {

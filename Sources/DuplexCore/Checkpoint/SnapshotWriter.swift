@@ -1,11 +1,15 @@
 /// Cuts a frozen copy of the store into chunks, in name and key order, one chunk at a time.
-/// The copy shares storage with the live store (copy on write), so taking it is cheap and
+/// The copy is every section in order (sorted once, sharing each value's storage with the live
+/// store, copy on write), so taking it costs one sort and no value is copied, and
 /// writes that keep coming do not change it.
 struct SnapshotWriter: Sendable {
     private(set) var summary: SnapshotSummary
-    private let store: CheckpointStore
-    private let names: [String]
-    private let keys: [[SectionKey]]
+    /// The checkpoints' header records in name order. Not the checkpoints themselves: holding
+    /// their section tables would make the next write to each copy its whole table.
+    private let checkpoints: [Header]
+    /// Each checkpoint's sections in key order, sorted once: the chunks read them by index
+    /// instead of looking each one up by key.
+    private let entries: [[(key: SectionKey, section: Section)]]
     private var cursor = Cursor()
     private(set) var nextIndex: UInt32 = 0
 
@@ -20,9 +24,11 @@ struct SnapshotWriter: Sendable {
 
     init(snapshot: UInt64, store: CheckpointStore) {
         precondition(snapshot != 0, "snapshot identifiers start at 1")
-        self.store = store
-        names = store.names
-        keys = names.map { store.checkpoints[$0]!.keys }
+        let sorted = store.checkpoints.values.sorted { $0.name < $1.name }
+        checkpoints = sorted.map(Header.init)
+        entries = sorted.map { checkpoint in
+            checkpoint.sections.map { (key: $0.key, section: $0.value) }.sorted { $0.key < $1.key }
+        }
         let provisional = SnapshotSummary(
             snapshot: snapshot, cutover: store.sequence, checkpoints: UInt32(store.count),
             sections: UInt64(store.sectionCount), bytes: UInt64(store.size), checksum: store.checksum, chunks: 0)
@@ -59,7 +65,7 @@ struct SnapshotWriter: Sendable {
     }
 
     private func isFinished(_ cursor: Cursor) -> Bool {
-        cursor.begun && cursor.checkpoint == names.count
+        cursor.begun && cursor.checkpoint == checkpoints.count
     }
 
     /// Writes records from `cursor` until the chunk is full or the snapshot ends.
@@ -75,9 +81,9 @@ struct SnapshotWriter: Sendable {
         }
         // Each pass writes a record or moves to the next checkpoint.
         for _ in 0..<(capacity + 2 * Limits.checkpointsMax + 2) {
-            guard cursor.checkpoint < names.count else { return }
-            let checkpoint = store.checkpoints[names[cursor.checkpoint]]!
+            guard cursor.checkpoint < checkpoints.count else { return }
             if !cursor.headerWritten {
+                let checkpoint = checkpoints[cursor.checkpoint]
                 guard sink.count + SnapshotChunk.checkpointRecordSize(name: checkpoint.name) <= capacity else { return }
                 writeHeader(of: checkpoint, into: &sink)
                 cursor.headerWritten = true
@@ -85,14 +91,13 @@ struct SnapshotWriter: Sendable {
                 cursor.offset = 0
                 continue
             }
-            let keys = self.keys[cursor.checkpoint]
-            guard cursor.key < keys.count else {
+            guard cursor.key < entries[cursor.checkpoint].count else {
                 cursor.checkpoint += 1
                 cursor.headerWritten = false
                 continue
             }
-            let key = keys[cursor.key]
-            let value = checkpoint.sections[key]!.bytes
+            let key = entries[cursor.checkpoint][cursor.key].key
+            let value = entries[cursor.checkpoint][cursor.key].section.bytes
             let left = value.count - cursor.offset
             let room = capacity - sink.count - SnapshotChunk.sectionHeaderSize(key: key)
             guard room >= 0, left == 0 || room >= min(left, SnapshotChunk.partMin) else { return }
@@ -113,7 +118,24 @@ struct SnapshotWriter: Sendable {
         preconditionFailure("a chunk fills or the snapshot ends within the bound")
     }
 
-    private func writeHeader(of checkpoint: Checkpoint, into sink: inout ChunkSink) {
+    /// What a checkpoint record holds.
+    private struct Header: Sendable {
+        var name: String
+        var limits: CheckpointLimits
+        var sequence: UInt64
+        var checksum: UInt32
+        var sectionCount: Int
+
+        init(_ checkpoint: Checkpoint) {
+            name = checkpoint.name
+            limits = checkpoint.limits
+            sequence = checkpoint.sequence
+            checksum = checkpoint.checksum
+            sectionCount = checkpoint.sectionCount
+        }
+    }
+
+    private func writeHeader(of checkpoint: Header, into sink: inout ChunkSink) {
         let name = Array(checkpoint.name.utf8)
         sink.write(SnapshotChunk.Tag.checkpoint.rawValue)
         sink.write(UInt8(name.count))
