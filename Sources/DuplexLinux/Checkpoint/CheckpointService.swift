@@ -225,9 +225,20 @@ public final class CheckpointService: @unchecked Sendable {
     func receiveFromMate() -> Int {
         guard let transport else { return 0 }
         var received: [ReplicationEvent] = []
-        let count = transport.receiveAll(max: Self.receiveBatchMax) { _, event in received.append(event) }
-        for event in received { step(event) }
-        return count
+        var total = 0
+        // In slices of one receive batch, each answered at once: the acks of the first slice
+        // reach the mate (and reopen its window) while this thread applies the next, instead
+        // of all after the whole batch.
+        let slice = ReplicationTransport.receiveBatchMax
+        for _ in 0..<(Self.receiveBatchMax / slice) {
+            received.removeAll(keepingCapacity: true)
+            let count = transport.receiveAll(max: slice) { _, event in received.append(event) }
+            for event in received { step(event) }
+            total += count
+            guard count == slice else { break }
+            _ = transport.flush()  // a full buffer drops; the core retransmits
+        }
+        return total
     }
 
     /// Role changes and mate reachability from the pair thread's traces.
