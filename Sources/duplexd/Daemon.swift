@@ -6,6 +6,7 @@ import Logging
 /// Builds the services from the configuration, starts the pair and actuator threads and runs
 /// the control plane on this thread until the orderly stop completes.
 func runDaemon(configuration: Configuration, logger: Logger) throws {
+    ChecksumAcceleration.install()  // first: no other thread computes a checksum yet
     try SignalFD.block(SignalFD.terminationSignals)
     let signals = try SignalFD()
     let startedAt = MonotonicClock.now()

@@ -282,4 +282,13 @@ int CDuplexShims_send_datagrams(int fd, const void *const *datagrams, const size
 /// 1...CDuplexShims_DATAGRAM_BATCH_MAX.
 int CDuplexShims_receive_datagrams(int fd, void *buffer, size_t capacity, int count, size_t *lengths);
 
+// MARK: CRC-32C in hardware (crc32c.c)
+
+/// Whether this CPU has a CRC-32C instruction that CDuplexShims_crc32c_update uses (x86_64
+/// with SSE 4.2: `cpuid` leaf 1, ECX bit 20). Other architectures: 0.
+int CDuplexShims_crc32c_available(void);
+/// The CRC-32C of `count` more bytes at `bytes`, continuing `running` (pre- and
+/// post-inverted, as `CRC32C.update` in DuplexCore). Only when CDuplexShims_crc32c_available().
+uint32_t CDuplexShims_crc32c_update(uint32_t running, const void *bytes, size_t count);
+
 #endif
