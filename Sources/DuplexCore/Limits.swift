@@ -22,8 +22,10 @@ public enum Limits {
     public static let controlMessageSizeMax = 64 * 1024
     /// Concurrent control-socket clients.
     public static let controlClientsMax = 16
-    /// Checkpoint replication chunk (bulk resync).
-    public static let checkpointChunkSizeMax = 8 * 1024
+    /// Checkpoint replication chunk (bulk resync). 32 KiB: a quarter of the messages and
+    /// acknowledgements of 8 KiB chunks (100 MB resync in the lab: 245 -> 196 ms once the
+    /// snapshot flows); still one UDP datagram, cut into IP fragments on the link.
+    public static let checkpointChunkSizeMax = 32 * 1024
     /// Lines in one configuration file.
     public static let configurationLinesMax = 4096
     /// Supervised components (`[component NAME]` sections) per board.

@@ -46,7 +46,8 @@ import Testing
         }
         let (copy, chunks) = try roundTrip(store)
         #expect(copy == store)
-        #expect(chunks.count > 10)
+        // About 150 KB in chunks of 32 KiB: several, with large sections cut across them.
+        #expect(chunks.count >= 3)
     }
 
     @Test func aChunkThatLiesIsRefused() throws {
