@@ -37,6 +37,18 @@ import Testing
         #expect(!(SectionKey([]) < SectionKey([])))
     }
 
+    /// The snapshot's sort by eight-byte words, with ties (long common prefixes, zero bytes
+    /// against padding) broken by the full keys.
+    @Test func theSnapshotOrderIsTheKeyOrder() {
+        var sections: [SectionKey: Section] = [:]
+        for key in Self.keys(count: 2000, seed: 5) + [SectionKey([]), SectionKey([0]), SectionKey([0, 0])] {
+            sections[key] = Section(key: key, bytes: key.bytes)
+        }
+        let ordered = SnapshotWriter.inKeyOrder(sections)
+        #expect(ordered.map(\.key) == sections.keys.sorted { $0.bytes.lexicographicallyPrecedes($1.bytes) })
+        #expect(ordered.allSatisfy { $0.section.bytes == $0.key.bytes })
+    }
+
     @Test func equalKeysHashAlikeAndFindTheirValue() {
         let keys = Self.keys(count: 500, seed: 11)
         var table: [SectionKey: Int] = [:]

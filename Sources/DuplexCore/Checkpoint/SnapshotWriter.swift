@@ -26,9 +26,7 @@ struct SnapshotWriter: Sendable {
         precondition(snapshot != 0, "snapshot identifiers start at 1")
         let sorted = store.checkpoints.values.sorted { $0.name < $1.name }
         checkpoints = sorted.map(Header.init)
-        entries = sorted.map { checkpoint in
-            checkpoint.sections.map { (key: $0.key, section: $0.value) }.sorted { $0.key < $1.key }
-        }
+        entries = sorted.map { Self.inKeyOrder($0.sections) }
         let provisional = SnapshotSummary(
             snapshot: snapshot, cutover: store.sequence, checkpoints: UInt32(store.count),
             sections: UInt64(store.sectionCount), bytes: UInt64(store.size), checksum: store.checksum, chunks: 0)
@@ -51,6 +49,39 @@ struct SnapshotWriter: Sendable {
     }
 
     var isFinished: Bool { nextIndex == summary.chunks }
+
+    /// The sections in key order. Sorted as (first eight bytes as a big-endian word, index)
+    /// pairs, the full keys compared only when those words are equal: the sort moves plain
+    /// integers (no reference counting) and most comparisons are one integer comparison.
+    static func inKeyOrder(_ sections: [SectionKey: Section]) -> [(key: SectionKey, section: Section)] {
+        let unsorted = sections.map { (key: $0.key, section: $0.value) }
+        var order: [(prefix: UInt64, index: Int)] = []
+        order.reserveCapacity(unsorted.count)
+        for (index, entry) in unsorted.enumerated() {
+            order.append((prefix(of: entry.key), index))
+        }
+        order.sort { left, right in
+            if left.prefix != right.prefix { return left.prefix < right.prefix }
+            return unsorted[left.index].key < unsorted[right.index].key
+        }
+        let result = order.map { unsorted[$0.index] }
+        assert(zip(result, result.dropFirst()).allSatisfy { $0.key < $1.key }, "keys in strictly ascending order")
+        return result
+    }
+
+    /// The key's first eight bytes as a big-endian word, zero-padded: it orders keys as their
+    /// bytes do, except that keys equal in it (a common prefix, or zero padding) need the full
+    /// comparison.
+    static func prefix(of key: SectionKey) -> UInt64 {
+        key.bytes.withUnsafeBytes { bytes in
+            var word: UInt64 = 0
+            for index in 0..<8 {
+                word <<= 8
+                if index < bytes.count { word |= UInt64(bytes[index]) }
+            }
+            return word
+        }
+    }
 
     /// The next chunk, or nil after the last.
     mutating func nextChunk() -> SnapshotChunk? {
