@@ -2,7 +2,10 @@
 public struct ReplicationActions: Sendable, RandomAccessCollection {
     private var storage: [ReplicationAction] = []
 
-    public init() {}
+    public init() {
+        // A write makes three actions (apply, send, complete): one allocation, not three.
+        storage.reserveCapacity(4)
+    }
 
     public var startIndex: Int { 0 }
     public var endIndex: Int { storage.count }

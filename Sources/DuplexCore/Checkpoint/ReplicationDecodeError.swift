@@ -59,8 +59,10 @@ extension ByteReader {
     mutating func checkpointName() throws(ReplicationDecodeError) -> String {
         let count = Int(try field(UInt8.self))
         guard count >= 1, count <= Limits.checkpointNameSizeMax else { throw .invalidName }
-        let bytes = try field(bytes: count)
-        guard let name = String(validating: bytes, as: UTF8.self) else { throw .invalidName }
+        guard let bytes = readBytes(count) else { throw .truncated }
+        // Validated in place: no array copy first (a name is decoded with every request).
+        let name = bytes.withMemoryRebound(to: UInt8.self) { String(validating: $0, as: UTF8.self) }
+        guard let name else { throw .invalidName }
         return name
     }
 
