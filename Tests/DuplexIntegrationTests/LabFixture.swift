@@ -21,8 +21,10 @@ final class LabFixture {
     private var removed = false
 
     /// Builds a fresh lab with a unique id (this process's pid in base 36 and a counter).
+    /// - Parameter watchdog: give each board a watchdog stand-in (`Tools/lab up --watchdog`):
+    ///   its duplexd feeds it, and it resets the board when the feeding stops for 1 s.
     /// - Throws: `LabError` when the binaries are missing or the lab cannot be built.
-    init(links: Int = 2) throws {
+    init(links: Int = 2, watchdog: Bool = false) throws {
         binaries = try Binaries.locate()
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
@@ -32,7 +34,7 @@ final class LabFixture {
         precondition(id.count <= 11, "lab ids have at most 11 characters")
         // A lab of the same id can only be left over from a dead process that had this pid.
         try Command.run(labScript, ["down", "--id", id]).checked()
-        try Command.run(labScript, ["up", "--links", "\(links)", "--id", id]).checked()
+        try Command.run(labScript, ["up", "--links", "\(links)", "--id", id] + (watchdog ? ["--watchdog"] : [])).checked()
         do {
             env = try Self.readEnv(try Command.run(labScript, ["env", id]).checked().output)
         } catch {
@@ -73,7 +75,24 @@ final class LabFixture {
         let process = try SpawnedProcess(
             "/usr/sbin/ip", ["netns", "exec", namespace(node)] + arguments, log: "\(logDirectory)/\(label).log")
         processes.append(process)
+        record(process, node: node, label: label)
         return process
+    }
+
+    /// Adds `process` to the lab's pids file as `lab_spawn` does ("PID STARTTIME NODE LABEL"), so
+    /// that `Tools/lab down` and the board's watchdog stand-in know it as one of the board's.
+    private func record(_ process: SpawnedProcess, node: Node, label: String) {
+        // `ip netns exec` execs the command: the pid and start time stay the command's.
+        guard let stat = try? String(contentsOfFile: "/proc/\(process.pid)/stat", encoding: .utf8),  // gone: nothing to record
+              let end = stat.range(of: ") ", options: .backwards) else { return }
+        let fields = stat[end.upperBound...].split(separator: " ")
+        guard fields.count > 19 else { return }
+        let line = "\(process.pid) \(fields[19]) \(node.rawValue) \(label)\n"
+        let descriptor = open(value("PIDS"), O_WRONLY | O_APPEND | O_CLOEXEC)
+        guard descriptor >= 0 else { return }  // no pids file: `lab down` still finds it in the namespace
+        defer { close(descriptor) }
+        // One short line with O_APPEND: written whole; a failure only leaves the process unrecorded.
+        _ = line.utf8CString.withUnsafeBufferPointer { write(descriptor, $0.baseAddress, $0.count - 1) }
     }
 
     /// Starts duplexd on board `node` with the lab's configuration (or `configuration`).

@@ -220,8 +220,12 @@ lab_down() {
     lab_check_id "$id" || return 1
     dir=$(lab_dir "$id")
     if [[ -f $dir/pids ]]; then
+        # Watchdog stand-ins last, so that they see the daemons' orderly stop (magic close).
         while read -r pid start rest; do
-            [[ -n $pid ]] && lab_stop_pid "$pid" "$start"
+            [[ -n $pid && $rest != *\ watchdog* ]] && lab_stop_pid "$pid" "$start"
+        done <"$dir/pids"
+        while read -r pid start rest; do
+            [[ -n $pid && $rest == *\ watchdog* ]] && lab_stop_pid "$pid" "$start"
         done <"$dir/pids"
     fi
     for node in "${LAB_NODES[@]}"; do
@@ -296,4 +300,39 @@ lab_links() {
         [[ $ifname == lo ]] && continue
         ip -n "$ns" link set "$ifname" "$state"
     done
+}
+
+# Gives board NODE (a or b) of lab ID a hardware watchdog stand-in (Tools/lib/watchdog-stand-in,
+# label watchdog-NODE, in the board's namespace): a FIFO NODE.watchdog that NODE.conf names as
+# [pair] watchdog-device with watchdog-timeout = SECONDS (whole seconds, default 1). When
+# duplexd stops feeding it for SECONDS it barks: it SIGKILLs the board's processes from the
+# pids file (and their descendants) and deletes the board's logical addresses, then writes
+# NODE.bark (JSON) and a line in log/watchdog-NODE.log. Call it before starting duplexd.
+lab_watchdog() {
+    local id=$1 node=$2 seconds=${3:-1} dir conf fifo i
+    lab_check_id "$id" || return 1
+    [[ $node == a || $node == b ]] || lab_die "watchdog: node '$node' is not a or b" || return 1
+    [[ $seconds =~ ^[1-9][0-9]{0,3}$ ]] || lab_die "watchdog: timeout '$seconds' is not 1...9999 seconds" || return 1
+    dir=$(lab_dir "$id")
+    conf=$dir/$node.conf
+    fifo=$dir/$node.watchdog
+    [[ -f $conf ]] || lab_die "watchdog: no $conf" || return 1
+    grep -Eq '^[[:space:]]*watchdog-(device|timeout)[[:space:]]*=' "$conf" &&
+        { lab_die "watchdog: $conf already sets a watchdog"; return 1; }
+    [[ -p $fifo ]] || mkfifo -m 600 "$fifo" || return 1
+    # The keys go right after the [pair] header (the samples have that section).
+    sed -i "/^[[:space:]]*\[pair\][[:space:]]*\$/a watchdog-device = $fifo\nwatchdog-timeout = ${seconds}s" "$conf"
+    grep -q "^watchdog-device = $fifo\$" "$conf" || lab_die "watchdog: $conf has no [pair] section" || return 1
+    (
+        lab_load "$id" || exit 1
+        lab_spawn "$id" "$node" "watchdog-$node" "$DUPLEX_ROOT/Tools/lib/watchdog-stand-in" --board "$node" \
+            --device "$fifo" --timeout "$seconds" --pids "$LAB_PIDS" --interface "$LAB_LAN_IF" \
+            --address "$LAB_LOGICAL_V4/$LAB_LOGICAL_V4_PREFIX" --address "$LAB_LOGICAL_V6/$LAB_LOGICAL_V6_PREFIX" \
+            --report "$dir/$node.bark" >/dev/null
+    ) || return 1
+    for ((i = 0; i < 100; i++)); do  # 100 x 20 ms: until the stand-in reads the FIFO
+        grep -q listening "$dir/log/watchdog-$node.log" 2>/dev/null && return 0
+        sleep 0.02
+    done
+    lab_die "watchdog: the stand-in of board $node did not start (log/watchdog-$node.log)"
 }
