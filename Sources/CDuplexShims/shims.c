@@ -394,6 +394,9 @@ static int trim_object(struct dl_phdr_info *info, size_t size, void *context) {
         uintptr_t end = start + header->p_memsz;
         start &= ~(state->page - 1);
         end = (end + state->page - 1) & ~(state->page - 1);
+        // MADV_RANDOM turns off fault-around for the segment: a later fault maps the one page
+        // it needs instead of the 16 around it (best effort: an error only costs memory).
+        (void)madvise((void *)start, end - start, MADV_RANDOM);
         if (madvise((void *)start, end - start, MADV_DONTNEED) != 0) {
             if (state->error == 0) state->error = errno;
             continue;

@@ -51,18 +51,34 @@ func runDaemon(configuration: Configuration, logger: Logger) throws {
         }
         actuator.run()
     }
+    let supervisorLogger = logger
+    let supervisorThread = try PosixThread.start(name: "duplex-supervise", stackSize: 512 * 1024) {
+        do {
+            try supervisor.run()
+        } catch {
+            supervisorLogger.critical("supervisor thread failed; exiting", metadata: ["duplex.error": "\(error)"])
+            exit(1)
+        }
+    }
+    logger.notice("duplexd started", metadata: [
+        "duplex.boardID": "\(configuration.board.id)", "duplex.cluster": "\(configuration.clusterID)",
+        "duplex.links": "\(configuration.links.count)", "duplex.socket": "\(configuration.control.socketPath)",
+        "duplex.components": "\(configuration.components.count)",
+    ])
+    // Once the first role is decided and every thread has done its first work, the pair thread
+    // drops the read-only pages that start-up touched (configuration parsing, thread and service
+    // set-up, the start-up log, the first role change), so that only what runs afterwards comes
+    // back into memory, and then locks memory (MCL_ONFAULT: what is touched from then on stays).
+    // Until then memory is not locked: a board that is starting has no deadline yet to miss.
+    pair.settleDelay = configuration.pair.discoveryWindow + .seconds(1)
+    pair.settleHook = {
+        _ = RealTime.trimStartupPages()  // best effort: an error only costs memory
+        if priority > 0 { _ = RealTime.lockMemory() }  // best effort, as at start before
+    }
     _ = try PosixThread.start(name: "duplex-pair", stackSize: 512 * 1024) {
         // Set up before the loop: after this the thread neither allocates nor logs.
-        if case .failure(let error) = RealTime.trimStartupPages() {
-            pairLogger.info("cannot trim start-up pages; going on", metadata: ["duplex.error": "\(error)"])
-        }
-        if priority > 0 {
-            if case .failure(let error) = RealTime.lockMemory() {
-                pairLogger.warning("cannot lock memory; going on", metadata: ["duplex.error": "\(error)"])
-            }
-            if case .failure(let error) = RealTime.setFIFOPriority(priority) {
-                pairLogger.warning("cannot use SCHED_FIFO; going on with normal scheduling", metadata: ["duplex.error": "\(error)"])
-            }
+        if priority > 0, case .failure(let error) = RealTime.setFIFOPriority(priority) {
+            pairLogger.warning("cannot use SCHED_FIFO; going on with normal scheduling", metadata: ["duplex.error": "\(error)"])
         }
         do {
             try pair.run()
@@ -71,15 +87,6 @@ func runDaemon(configuration: Configuration, logger: Logger) throws {
             }
         } catch {
             pairLogger.critical("pair thread failed; exiting so that the mate takes over", metadata: ["duplex.error": "\(error)"])
-            exit(1)
-        }
-    }
-    let supervisorLogger = logger
-    let supervisorThread = try PosixThread.start(name: "duplex-supervise", stackSize: 512 * 1024) {
-        do {
-            try supervisor.run()
-        } catch {
-            supervisorLogger.critical("supervisor thread failed; exiting", metadata: ["duplex.error": "\(error)"])
             exit(1)
         }
     }
@@ -92,11 +99,6 @@ func runDaemon(configuration: Configuration, logger: Logger) throws {
             notifier.superviseWatchdog(pair: pair, liveness: liveness)
         }
     }
-    logger.notice("duplexd started", metadata: [
-        "duplex.boardID": "\(configuration.board.id)", "duplex.cluster": "\(configuration.clusterID)",
-        "duplex.links": "\(configuration.links.count)", "duplex.socket": "\(configuration.control.socketPath)",
-        "duplex.components": "\(configuration.components.count)",
-    ])
     // The control thread shares the notice and command queues with the pair thread. At the
     // normal priority, busy processes could preempt it inside one of those short critical
     // sections and hold the pair thread up for a whole scheduler slice (seen: 14 ms, a false

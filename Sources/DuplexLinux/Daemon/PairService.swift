@@ -116,6 +116,12 @@ public final class PairService: @unchecked Sendable {
     /// Whether the orderly stop disarmed the watchdog (false without one, or when the magic
     /// write failed: the watchdog then keeps running).
     public private(set) var watchdogDisarmed = false
+    /// Run once on the pair thread, `settleDelay` after the loop starts (when the first role
+    /// has been decided and the threads have done their first work): `duplexd` drops the
+    /// read-only pages that start-up touched and locks memory there. It must not allocate.
+    public var settleHook: (@Sendable () -> Void)?
+    /// When `settleHook` runs, counted from the start of `run()`.
+    public var settleDelay = DuplexCore.Duration.seconds(1)
 
     static let timerToken: UInt64 = 1
     static let monitorToken: UInt64 = 2
@@ -193,8 +199,14 @@ public final class PairService: @unchecked Sendable {
     public func run() throws(Errno) {
         running = true
         try monitor.requestDump()
-        step(.started, now: MonotonicClock.now())
+        let startedAt = MonotonicClock.now()
+        step(.started, now: startedAt)
+        var settleAt: Instant? = settleHook == nil ? nil : startedAt + settleDelay
         while running {
+            if let at = settleAt, MonotonicClock.now() >= at {
+                settleAt = nil
+                settleHook?()
+            }
             try arm()
             let ready = try epoll.wait(into: events, timeout: nil)
             // Heartbeats first: they arrived before anything this wake-up brings.
