@@ -71,6 +71,22 @@ public struct Checkpoint: Sendable, Hashable {
         key.bytes.count + count
     }
 
+    /// `set` for the section at `index` (found with no change since): no hashing.
+    mutating func set(at index: Dictionary<SectionKey, Section>.Index, _ section: Section?) {
+        let key = sections.keys[index]
+        let old = sections.values[index]
+        size -= Checkpoint.footprint(key: key, count: old.bytes.count)
+        checksum &-= old.checksum
+        if let section {
+            size += Checkpoint.footprint(key: key, count: section.bytes.count)
+            checksum &+= section.checksum
+            sections.values[index] = section
+        } else {
+            sections.remove(at: index)
+        }
+        assert(size >= 0, "a size never goes negative")
+    }
+
     /// Sets or removes one section and keeps the size and checksum up to date.
     mutating func set(_ key: SectionKey, _ section: Section?) {
         // One hash lookup each way: the old value comes back from the change itself.

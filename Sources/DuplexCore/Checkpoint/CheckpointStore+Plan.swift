@@ -20,6 +20,12 @@ struct UpdatePlan: Sendable {
     var storeSize: Int
     /// The update's operation count (the capacity `changes` needs).
     var operations = 0
+    /// Where the checkpoint is in the store (nil: it is being created); valid until the store
+    /// changes, and `apply` follows `plan` with no change between.
+    var index: Dictionary<String, Checkpoint>.Index?
+    /// Where the first section the update touches is in the checkpoint, if it exists: used
+    /// when it is the only one (valid likewise).
+    var sectionIndex: Dictionary<SectionKey, Section>.Index?
 }
 
 extension CheckpointStore {
@@ -31,7 +37,9 @@ extension CheckpointStore {
     func plan(_ update: CheckpointUpdate) throws(CheckpointError) -> UpdatePlan {
         let name = update.checkpoint
         try checkShape(update)
-        let existing = checkpoints[name]
+        // Found once: `apply` changes the checkpoint at this index, without hashing its name again.
+        let index = checkpoints.index(forKey: name)
+        let existing = index.map { checkpoints.values[$0] }
         var plan: UpdatePlan
         if case .create(let limits) = update.operations[0] {
             guard existing == nil else { throw CheckpointError(.checkpointExists, checkpoint: name) }
@@ -49,6 +57,7 @@ extension CheckpointStore {
                 checksum: existing.checksum, storeSize: size)
         }
         plan.operations = update.operations.count
+        plan.index = index
         for operation in update.operations {
             try fold(operation, into: &plan, existing: existing, checkpoint: name)
         }
@@ -92,7 +101,10 @@ extension CheckpointStore {
     ) throws(CheckpointError) {
         func current(_ key: SectionKey) -> Section? {
             if let index = plan.changeIndex(key) { return plan.changes[index].section }
-            return existing?.sections[key]
+            guard let index = existing?.sections.index(forKey: key) else { return nil }
+            // The first key touched: an update of that key alone applies at this index.
+            if plan.changes.isEmpty { plan.sectionIndex = index }
+            return existing!.sections.values[index]
         }
         func change(_ key: SectionKey, _ section: Section?) {
             if let index = plan.changeIndex(key) {
@@ -174,16 +186,24 @@ extension CheckpointStore {
             if plan.creates {
                 checkpoints[name] = Checkpoint(name: name, limits: plan.limits, sequence: update.sequence)
             }
-            // One lookup of the checkpoint, changed in place.
-            Self.apply(plan, sequence: update.sequence, to: &checkpoints[name]!)
+            // Changed in place: by the index the plan found, or by name once created.
+            if let index = plan.index {
+                Self.apply(plan, sequence: update.sequence, to: &checkpoints.values[index])
+            } else {
+                Self.apply(plan, sequence: update.sequence, to: &checkpoints[name]!)
+            }
         }
         size = plan.storeSize
         sequence = update.sequence
     }
 
     private static func apply(_ plan: UpdatePlan, sequence: UInt64, to checkpoint: inout Checkpoint) {
-        for change in plan.changes {
-            checkpoint.set(change.key, change.section)
+        if plan.changes.count == 1, let index = plan.sectionIndex {
+            checkpoint.set(at: index, plan.changes[0].section)
+        } else {
+            for change in plan.changes {
+                checkpoint.set(change.key, change.section)
+            }
         }
         checkpoint.sequence = sequence
         assert(checkpoint.size == plan.size && checkpoint.checksum == plan.checksum, "the plan and the result agree")
