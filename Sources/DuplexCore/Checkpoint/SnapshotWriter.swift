@@ -54,17 +54,25 @@ struct SnapshotWriter: Sendable {
     /// pairs, the full keys compared only when those words are equal: the sort moves plain
     /// integers (no reference counting) and most comparisons are one integer comparison.
     static func inKeyOrder(_ sections: [SectionKey: Section]) -> [(key: SectionKey, section: Section)] {
-        let unsorted = sections.map { (key: $0.key, section: $0.value) }
-        var order: [(prefix: UInt64, index: Int)] = []
-        order.reserveCapacity(unsorted.count)
-        for (index, entry) in unsorted.enumerated() {
-            order.append((prefix(of: entry.key), index))
+        // Positions in the table, not copies of the sections: each section is copied (retained)
+        // once, into the result.
+        typealias Position = Dictionary<SectionKey, Section>.Index
+        var order: [(prefix: UInt64, position: Position)] = []
+        order.reserveCapacity(sections.count)
+        var position = sections.startIndex
+        for _ in 0..<sections.count {
+            order.append((prefix(of: sections[position].key), position))
+            sections.formIndex(after: &position)
         }
+        assert(position == sections.endIndex, "every section once")
         order.sort { left, right in
             if left.prefix != right.prefix { return left.prefix < right.prefix }
-            return unsorted[left.index].key < unsorted[right.index].key
+            return sections[left.position].key < sections[right.position].key
         }
-        let result = order.map { unsorted[$0.index] }
+        let result = order.map { entry in
+            let (key, section) = sections[entry.position]
+            return (key: key, section: section)
+        }
         assert(zip(result, result.dropFirst()).allSatisfy { $0.key < $1.key }, "keys in strictly ascending order")
         return result
     }
