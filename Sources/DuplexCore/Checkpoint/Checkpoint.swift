@@ -16,12 +16,20 @@ public struct Checkpoint: Sendable, Hashable {
     /// Wrapping sum of the sections' CRC-32C.
     public internal(set) var checksum: UInt32 = 0
     var sections: [SectionKey: Section] = [:]
+    /// The store sequence of the last update that added or removed one of its keys (or that
+    /// created it, or of the snapshot it came from): a key order computed since stays valid
+    /// while this stays the same. Bookkeeping, not content: equal checkpoints may differ in it.
+    var keysChanged: Bookkeeping<UInt64>
 
     init(name: String, limits: CheckpointLimits, sequence: UInt64) {
         self.name = name
         self.limits = limits
         self.sequence = sequence
+        keysChanged = Bookkeeping(sequence)
     }
+
+    /// The store sequence at which the key set last changed (see `keys`).
+    public var keysChangedAt: UInt64 { keysChanged.value }
 
     public var sectionCount: Int { sections.count }
 
@@ -115,4 +123,17 @@ struct Section: Sendable, Hashable {
         self.bytes = bytes
         checksum = Checkpoint.sectionChecksum(key: key, bytes: bytes)
     }
+}
+
+/// A value a type carries that takes no part in its equality and hash.
+struct Bookkeeping<Value: Sendable>: Sendable, Hashable {
+    var value: Value
+
+    init(_ value: Value) {
+        self.value = value
+    }
+
+    static func == (lhs: Bookkeeping, rhs: Bookkeeping) -> Bool { true }
+
+    func hash(into hasher: inout Hasher) {}
 }

@@ -26,6 +26,8 @@ struct UpdatePlan: Sendable {
     /// Where the first section the update touches is in the checkpoint, if it exists: used
     /// when it is the only one (valid likewise).
     var sectionIndex: Dictionary<SectionKey, Section>.Index?
+    /// The update adds or removes a key (not only overwrites).
+    var changesKeys = false
 }
 
 extension CheckpointStore {
@@ -134,7 +136,7 @@ extension CheckpointStore {
                     .sectionTooLarge, checkpoint: name, key: key, value: UInt64(bytes.count),
                     limit: UInt64(plan.limits.sectionSizeMax))
             }
-            if let old = current(key) { retract(key, old) }
+            if let old = current(key) { retract(key, old) } else { plan.changesKeys = true }
             let section = Section(key: key, bytes: bytes)
             let footprint = Checkpoint.footprint(key: key, count: bytes.count)
             plan.size += footprint
@@ -146,6 +148,7 @@ extension CheckpointStore {
             try checkKey(key, checkpoint: name)
             guard let old = current(key) else { throw CheckpointError(.noSuchSection, checkpoint: name, key: key) }
             retract(key, old)
+            plan.changesKeys = true
             change(key, nil)
         }
     }
@@ -206,6 +209,7 @@ extension CheckpointStore {
             }
         }
         checkpoint.sequence = sequence
+        if plan.changesKeys { checkpoint.keysChanged.value = sequence }
         assert(checkpoint.size == plan.size && checkpoint.checksum == plan.checksum, "the plan and the result agree")
         assert(checkpoint.sectionCount == plan.sections, "the plan and the result agree")
         // Paired with the check on read: verify a small checkpoint in full (debug builds).

@@ -155,7 +155,7 @@ extension CheckpointService {
         }
         var page: [SessionSection] = []
         var size = 0
-        let keys = checkpoint.keys
+        let keys = keys(of: checkpoint)
         var index = 0
         if let after {
             index = Self.firstIndex(after: after, in: keys)
@@ -174,6 +174,20 @@ extension CheckpointService {
             index += 1
         }
         return .sections(page, more: index < keys.count)
+    }
+
+    /// A checkpoint's keys in order: from `keyOrder` while the key set is the one it was
+    /// sorted from (same checkpoint, no key added or removed since, no replica installed).
+    func keys(of checkpoint: DuplexCore.Checkpoint) -> [SectionKey] {
+        let installs = core.counters.snapshotsInstalled
+        if let cached = keyOrder, cached.name == checkpoint.name, cached.keysChangedAt == checkpoint.keysChangedAt,
+            cached.installs == installs
+        {
+            return cached.keys
+        }
+        let keys = checkpoint.keys
+        keyOrder = KeyOrder(name: checkpoint.name, keysChangedAt: checkpoint.keysChangedAt, installs: installs, keys: keys)
+        return keys
     }
 
     /// The index of the first key greater than `after` in sorted `keys` (binary search).
@@ -217,4 +231,12 @@ extension CheckpointService {
             logger.info("checkpoint replication", metadata: ["duplex.trace": "\(trace)"])
         }
     }
+}
+
+/// A checkpoint's sorted keys and what they are valid for.
+struct KeyOrder {
+    var name: String
+    var keysChangedAt: UInt64
+    var installs: UInt64
+    var keys: [SectionKey]
 }

@@ -75,6 +75,9 @@ public final class CheckpointService: @unchecked Sendable {
     /// Creations of checkpoints waiting for the mate (sync when it is hot), by request: the
     /// name for the answer, which comes in a later wake-up.
     var opening: [UInt64: String] = [:]
+    /// The key order of the checkpoint iterated last (`sections(of:after:countMax:)`), kept
+    /// while its key set and the replica stay the same: sorted once, not once per page.
+    var keyOrder: KeyOrder?
 
     static let listenerToken: UInt64 = 1
     static let timerToken: UInt64 = 2
