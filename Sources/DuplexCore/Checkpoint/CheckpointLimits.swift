@@ -7,11 +7,28 @@ public struct CheckpointLimits: Sendable, Hashable, CustomStringConvertible {
     public var sectionsMax: Int
     /// Bytes of one section's value.
     public var sectionSizeMax: Int
+    /// Not a limit but chosen with them at creation and kept with them: each board also keeps
+    /// the checkpoint in a crash-safe file (its journal), so that it survives a restart of
+    /// both boards. On the wire, bit 31 of the section count field (which old peers refuse as
+    /// over a limit rather than drop in silence).
+    public var persistent: Bool
 
     public init(sizeMax: Int, sectionsMax: Int, sectionSizeMax: Int) {
+        self.init(sizeMax: sizeMax, sectionsMax: sectionsMax, sectionSizeMax: sectionSizeMax, persistent: false)
+    }
+
+    public init(sizeMax: Int, sectionsMax: Int, sectionSizeMax: Int, persistent: Bool) {
         self.sizeMax = sizeMax
         self.sectionsMax = sectionsMax
         self.sectionSizeMax = sectionSizeMax
+        self.persistent = persistent
+    }
+
+    /// The same limits, kept in a persistent file or not.
+    public func persistent(_ persistent: Bool) -> CheckpointLimits {
+        var limits = self
+        limits.persistent = persistent
+        return limits
     }
 
     /// Every limit at its global bound.
@@ -35,6 +52,11 @@ public struct CheckpointLimits: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String {
-        "size \(sizeMax) B, \(sectionsMax) sections, section \(sectionSizeMax) B"
+        "size \(sizeMax) B, \(sectionsMax) sections, section \(sectionSizeMax) B" + (persistent ? ", persistent" : "")
     }
+}
+
+extension CheckpointLimits {
+    /// The bit of the encoded section count that marks a persistent checkpoint.
+    static let persistentBit: UInt32 = 1 << 31
 }

@@ -73,16 +73,19 @@ extension ByteReader {
         return SectionKey(try field(bytes: count))
     }
 
-    /// Checkpoint limits: UInt64 size, UInt32 sections, UInt32 section size, each within its
-    /// global bound (zero is left for the store to refuse).
+    /// Checkpoint limits: UInt64 size, UInt32 sections (bit 31: persistent), UInt32 section
+    /// size, each within its global bound (zero is left for the store to refuse).
     mutating func checkpointLimits() throws(ReplicationDecodeError) -> CheckpointLimits {
         let size = try field(UInt64.self)
-        let sections = try field(UInt32.self)
+        let sectionsField = try field(UInt32.self)
+        let persistent = sectionsField & CheckpointLimits.persistentBit != 0
+        let sections = sectionsField & ~CheckpointLimits.persistentBit
         let sectionSize = try field(UInt32.self)
         guard size <= UInt64(Limits.checkpointSizeMax), sections <= UInt32(Limits.sectionsMax),
             sectionSize <= UInt32(Limits.sectionSizeMax)
         else { throw .overLimit }
-        return CheckpointLimits(sizeMax: Int(size), sectionsMax: Int(sections), sectionSizeMax: Int(sectionSize))
+        return CheckpointLimits(
+            sizeMax: Int(size), sectionsMax: Int(sections), sectionSizeMax: Int(sectionSize), persistent: persistent)
     }
 }
 
@@ -105,7 +108,8 @@ extension ByteWriter {
     /// Writes limits as `ByteReader.checkpointLimits` reads them.
     mutating func write(limits: CheckpointLimits) {
         write(UInt64(limits.sizeMax))
-        write(UInt32(limits.sectionsMax))
+        precondition(UInt32(limits.sectionsMax) & CheckpointLimits.persistentBit == 0, "a section count below bit 31")
+        write(UInt32(limits.sectionsMax) | (limits.persistent ? CheckpointLimits.persistentBit : 0))
         write(UInt32(limits.sectionSizeMax))
     }
 }
