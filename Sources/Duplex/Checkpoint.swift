@@ -61,6 +61,8 @@ public final class Checkpoint: Sendable {
     /// active board; an existing checkpoint keeps the limits it was created with).
     /// - Parameters:
     ///   - limits: total size, section count and section size; each is an error to go over.
+    ///     With `persistent: true`, each board also keeps the checkpoint in a crash-safe file
+    ///     (`[checkpoint] directory`) so that it survives a restart of both boards.
     ///   - creating: create the checkpoint if missing; otherwise a missing one is `invalid`.
     ///   - socketPath: the board's checkpoint socket.
     /// - Throws: `daemonUnreachable`, `invalid` (no such checkpoint, bad limits or name),

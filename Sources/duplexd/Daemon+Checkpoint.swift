@@ -15,9 +15,19 @@ func startCheckpointService(
     replication.syncPolicy = configuration.checkpoint.syncPolicy
     let paths = ReplicationTransport.Path.paths(of: configuration)
     let transport = paths.isEmpty ? nil : try ReplicationTransport(paths: paths)
+    let journal: CheckpointJournal?
+    do {
+        journal = try CheckpointJournal(directory: configuration.checkpoint.directory)
+    } catch {
+        // A board without its journal directory still serves: its checkpoints are not persistent.
+        logger.error(
+            "cannot create the checkpoint journal directory; persistent checkpoints are kept in memory only",
+            metadata: ["duplex.directory": "\(configuration.checkpoint.directory)", "duplex.error": "\(error)"])
+        journal = nil
+    }
     let service = try CheckpointService(
         configuration: replication, socketPath: configuration.checkpoint.socketPath, logger: logger,
-        transport: transport, linkNames: configuration.links.map(\.name),
+        transport: transport, linkNames: configuration.links.map(\.name), journal: journal,
         onReadinessChanged: { hot in
             if pair.commands.push(.event(.readinessChanged(hot: hot))) { _ = try? pair.commandSignal.signal() }  // cannot block
         })

@@ -40,7 +40,7 @@ public struct CheckpointInfo: Sendable, Hashable {
     public func encode(into bytes: inout [UInt8]) {
         bytes.append(name: name)
         bytes.append(bigEndian: UInt64(limits.sizeMax))
-        bytes.append(bigEndian: UInt32(limits.sectionsMax))
+        bytes.append(bigEndian: limits.encodedSections)
         bytes.append(bigEndian: UInt32(limits.sectionSizeMax))
         bytes.append(bigEndian: sequence)
         bytes.append(bigEndian: UInt64(size))

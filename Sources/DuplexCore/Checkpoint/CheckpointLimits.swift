@@ -59,4 +59,10 @@ public struct CheckpointLimits: Sendable, Hashable, CustomStringConvertible {
 extension CheckpointLimits {
     /// The bit of the encoded section count that marks a persistent checkpoint.
     static let persistentBit: UInt32 = 1 << 31
+
+    /// The section count field as every encoding carries it: the count (clamped below bit
+    /// 31, so that one too large is still refused as over its bound) and the persistent bit.
+    var encodedSections: UInt32 {
+        min(UInt32(clamping: sectionsMax), ~Self.persistentBit) | (persistent ? Self.persistentBit : 0)
+    }
 }

@@ -108,8 +108,7 @@ extension ByteWriter {
     /// Writes limits as `ByteReader.checkpointLimits` reads them.
     mutating func write(limits: CheckpointLimits) {
         write(UInt64(limits.sizeMax))
-        precondition(UInt32(limits.sectionsMax) & CheckpointLimits.persistentBit == 0, "a section count below bit 31")
-        write(UInt32(limits.sectionsMax) | (limits.persistent ? CheckpointLimits.persistentBit : 0))
+        write(limits.encodedSections)
         write(UInt32(limits.sectionSizeMax))
     }
 }

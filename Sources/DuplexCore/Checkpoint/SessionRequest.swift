@@ -38,7 +38,7 @@ public enum SessionRequest: Sendable, Hashable {
             bytes.append(create ? 1 : 0)
             bytes.append(name: name)
             bytes.append(bigEndian: UInt64(limits.sizeMax))
-            bytes.append(bigEndian: UInt32(clamping: limits.sectionsMax))
+            bytes.append(bigEndian: limits.encodedSections)
             bytes.append(bigEndian: UInt32(clamping: limits.sectionSizeMax))
         case .write(let name, let operations, let sync):
             guard name.utf8.count <= Int(UInt8.max) else { return try abandon(&bytes, start, .invalidName) }

@@ -180,7 +180,7 @@ struct SnapshotWriter: Sendable {
         sink.write(UInt8(name.count))
         sink.write(name[...])
         sink.write(UInt64(checkpoint.limits.sizeMax))
-        sink.write(UInt32(checkpoint.limits.sectionsMax))
+        sink.write(checkpoint.limits.encodedSections)
         sink.write(UInt32(checkpoint.limits.sectionSizeMax))
         sink.write(checkpoint.sequence)
         sink.write(checkpoint.checksum)

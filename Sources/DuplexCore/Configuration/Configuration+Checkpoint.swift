@@ -16,8 +16,13 @@ extension Configuration {
         /// and take over the replica. After that they are added anyway, and the event history
         /// records a possible loss of state. Only with checkpoint replication configured.
         public var takeoverBarrier: Duration
+        /// `directory`: where the journals of persistent checkpoints live (one file each).
+        /// Default: `/var/lib/duplex/checkpoints` with the default control socket, otherwise
+        /// next to the control socket (`X.sock` → `X-checkpoints`), like `socket`.
+        public var directory: String = CheckpointSettings.defaultDirectory
 
         public static let defaultTakeoverBarrier = Duration.milliseconds(5)
+        public static let defaultDirectory = "/var/lib/duplex/checkpoints"
 
         public init(
             socketPath: String = CheckpointSettings.defaultSocketPath, syncPolicy: ReplicationConfiguration.SyncPolicy = .fail,
@@ -37,14 +42,17 @@ extension ConfigurationBuilder {
             let base = control.socketPath.hasSuffix(".sock") ? String(control.socketPath.dropLast(5)) : control.socketPath
             let derived = base + "-checkpoint.sock"
             if derived.utf8.count <= 107 { defaults.socketPath = derived }
+            defaults.directory = base + "-checkpoints"
         }
         guard let reader = try reader("checkpoint", required: false) else { return defaults }
-        try reader.checkKeys(["socket", "sync-policy", "takeover-barrier"], context: "[checkpoint]")
+        try reader.checkKeys(["socket", "sync-policy", "takeover-barrier", "directory"], context: "[checkpoint]")
         let policies: [(String, ReplicationConfiguration.SyncPolicy)] = [("fail", .fail), ("degrade", .degrade)]
-        return Configuration.CheckpointSettings(
+        var settings = Configuration.CheckpointSettings(
             socketPath: try reader.value("socket", default: defaults.socketPath, .absolutePath(lengthMax: 107)),
             syncPolicy: try reader.value("sync-policy", default: defaults.syncPolicy, .choice(policies, what: "a sync policy")),
             takeoverBarrier: try reader.value(
                 "takeover-barrier", default: defaults.takeoverBarrier, .duration(in: .zero...Duration.seconds(1))))
+        settings.directory = try reader.value("directory", default: defaults.directory, .absolutePath(lengthMax: 4000))
+        return settings
     }
 }

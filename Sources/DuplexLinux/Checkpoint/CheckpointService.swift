@@ -78,6 +78,8 @@ public final class CheckpointService: @unchecked Sendable {
     /// The key order of the checkpoint iterated last (`sections(of:after:countMax:)`), kept
     /// while its key set and the replica stay the same: sorted once, not once per page.
     var keyOrder: KeyOrder?
+    /// The journals of the persistent checkpoints (`[checkpoint] directory`), nil for none.
+    let journal: CheckpointJournal?
 
     static let listenerToken: UInt64 = 1
     static let timerToken: UInt64 = 2
@@ -96,13 +98,17 @@ public final class CheckpointService: @unchecked Sendable {
     ///   - onReadinessChanged: called on this thread when the replica becomes hot or stops
     ///     being hot; the daemon passes it to the pair (`PairEvent.readinessChanged`). Must
     ///     not block. With a transport, the first call (not hot) comes from `run()`.
+    ///   - journal: the journals of persistent checkpoints: loaded here (the store starts
+    ///     from them), then kept in step with every update.
     /// - Throws: `Errno` from the socket, epoll, timerfd or eventfd.
     public init(
         configuration: ReplicationConfiguration, socketPath: String, logger: Logger,
         transport: ReplicationTransport? = nil, linkNames: [String] = [],
+        journal: CheckpointJournal? = nil,
         onReadinessChanged: @escaping @Sendable (Bool) -> Void = { _ in }
     ) throws(Errno) {
         core = ReplicationCore(configuration: configuration)
+        self.journal = journal
         self.transport = transport
         transportPaths = linkNames.map { name in transport?.paths.firstIndex { $0.name == name } }
         self.socketPath = socketPath
@@ -117,6 +123,7 @@ public final class CheckpointService: @unchecked Sendable {
         try epoll.add(timer.fileDescriptor, token: Self.timerToken)
         try epoll.add(commandSignal.fileDescriptor, token: Self.commandToken)
         if let transport { try epoll.add(transport.fileDescriptor, token: Self.transportToken) }
+        loadJournal()
     }
 
     deinit {
@@ -156,6 +163,7 @@ public final class CheckpointService: @unchecked Sendable {
             if MonotonicClock.now() >= core.nextDeadline {
                 step(.tick)
             }
+            syncJournal()  // before any answer or acknowledgement leaves
             if let transport { _ = transport.flush() }  // a full buffer drops; the core retransmits
             flushClients()
             publish()
@@ -239,6 +247,7 @@ public final class CheckpointService: @unchecked Sendable {
             for event in received { step(event) }
             total += count
             guard count == slice else { break }
+            syncJournal()
             _ = transport.flush()  // a full buffer drops; the core retransmits
         }
         return total
@@ -284,7 +293,7 @@ public final class CheckpointService: @unchecked Sendable {
         case .complete(let request, let outcome):
             complete(request, outcome)
         case .apply, .replaceReplica:
-            break  // no other copy of the store yet (persistence comes later)
+            keepJournal(action)
         case .readinessChanged(let hot):
             onReadinessChanged(hot)
         case .windowOpened:

@@ -1,0 +1,108 @@
+import Duplex
+import Foundation
+import Glibc
+import DuplexTestSupport
+import Testing
+
+/// Persistent checkpoints between real daemons: the state survives a stop of both boards, and a
+/// board whose journal was damaged while it was stopped reports it, does not load it, and gets
+/// the state back from its mate.
+extension PairIntegrationTests {
+    /// The checkpoint configuration of `node` with its own journal directory.
+    static func persistenceConfiguration(_ lab: LabFixture, _ node: Node) throws -> (configuration: String, directory: String) {
+        let directory = "\(lab.value("DIR"))/\(node.rawValue)-journals"
+        let path = try checkpointConfiguration(lab, node)
+        let text = try String(contentsOfFile: path, encoding: .utf8) + "directory = \(directory)\n"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return (path, directory)
+    }
+
+    /// Starts both boards and waits for A active and B standby.
+    static func startPair(_ lab: LabFixture, _ configurations: [Node: String], run: Int) throws -> [SpawnedProcess] {
+        let daemons = try [Node.a, .b].map { node in
+            try lab.startDaemon(node, label: "duplexd-\(node.rawValue)-\(run)", configuration: configurations[node])
+        }
+        try lab.waitUntil("A is active and B standby (run \(run))") { try lab.role(.a) == "active" && lab.role(.b) == "standby" }
+        return daemons
+    }
+
+    /// Stops both boards in order (SIGTERM) and waits for them.
+    static func stopPair(_ daemons: [SpawnedProcess]) {
+        for daemon in daemons {
+            daemon.send(SIGTERM)
+            #expect(daemon.waitForExit(seconds: 5) != nil, "duplexd did not stop on SIGTERM")
+        }
+    }
+
+    /// Every section of `name` on `node` (the standby's replica read-only), nil while it
+    /// cannot be opened or read.
+    static func sections(_ lab: LabFixture, _ node: Node, _ name: String) -> [String: [UInt8]]? {
+        do {
+            let checkpoint = try Duplex.Checkpoint.open(name: name, creating: false, socketPath: checkpointSocket(lab, node))
+            var sections: [String: [UInt8]] = [:]
+            try checkpoint.forEachSection { key, bytes in sections[key.description] = bytes }
+            return sections
+        } catch {
+            return nil
+        }
+    }
+
+    /// Whether `node` holds exactly `expected` in `name` (a Bool, so that a failure does not
+    /// print every section).
+    static func holds(_ lab: LabFixture, _ node: Node, _ name: String, _ expected: [String: [UInt8]]) -> Bool {
+        sections(lab, node, name) == expected
+    }
+
+    @Test func persistentCheckpointSurvivesARestartOfBothBoardsAndADamagedJournalIsRefused() throws {
+        let lab = try LabFixture()
+        defer { lab.remove() }
+        let a = try Self.persistenceConfiguration(lab, .a)
+        let b = try Self.persistenceConfiguration(lab, .b)
+        let configurations = [Node.a: a.configuration, .b: b.configuration]
+        var daemons = try Self.startPair(lab, configurations, run: 1)
+
+        let limits = CheckpointLimits(sizeMax: 1 << 20, sectionsMax: 256, sectionSizeMax: 256, persistent: true)
+        let active = try Duplex.Checkpoint.open(name: "calls", limits: limits, socketPath: Self.checkpointSocket(lab, .a))
+        #expect(active.limits.persistent)
+        let hot = poll { (try? active.write("first", [1]))??.isReplicated == true }  // refused until B is hot
+        #expect(hot, "B's replica never became hot: \(lab.diagnostics())")
+        guard hot else { return }
+        var expected: [String: [UInt8]] = ["first": [1]]
+        for index in 0..<100 {
+            let value = (0..<32).map { UInt8(truncatingIfNeeded: index &* 7 &+ $0) }
+            #expect(try active.write(SectionKey("call/\(index)"), value)?.isReplicated == true)
+            expected["call/\(index)"] = value
+        }
+        try active.delete("call/50")
+        expected["call/50"] = nil
+        let plain = try Duplex.Checkpoint.open(name: "plain", socketPath: Self.checkpointSocket(lab, .a))
+        _ = try plain.write("x", [7])
+        #expect(poll { Self.holds(lab, .b, "calls", expected) }, "B's replica before the stop")
+
+        Self.stopPair(daemons)
+        for directory in [a.directory, b.directory] {
+            #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["calls.journal"])
+        }
+        daemons = try Self.startPair(lab, configurations, run: 2)
+        #expect(Self.holds(lab, .a, "calls", expected), "A's state after the restart")
+        #expect(Self.sections(lab, .a, "plain") == nil, "a checkpoint that is not persistent is gone")
+        #expect(poll { Self.holds(lab, .b, "calls", expected) }, "B's replica after the restart")
+
+        // Damage B's journal in the middle while both are stopped.
+        Self.stopPair(daemons)
+        let file = b.directory + "/calls.journal"
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: file))
+        bytes[bytes.count / 2] ^= 0x20
+        try bytes.write(to: URL(fileURLWithPath: file))
+        daemons = try Self.startPair(lab, configurations, run: 3)
+        let events = try lab.events(.b).map(\.message)
+        #expect(
+            events.contains { $0.contains("calls.journal") && $0.contains("not loaded") && $0.contains("record ") },
+            "B's events: \(events)")
+        #expect(FileManager.default.fileExists(atPath: file + ".corrupt"))
+        #expect(poll { Self.holds(lab, .b, "calls", expected) }, "B refilled from A's snapshot")
+        #expect(Self.holds(lab, .a, "calls", expected), "A's state after the third start")
+        // B's journal was rewritten from the snapshot.
+        #expect(poll { FileManager.default.fileExists(atPath: file) })
+    }
+}
