@@ -119,6 +119,21 @@ enum CheckpointsView {
             ("bytes", .integer(UInt64(sync.bytes))),
             ("window", .integer(UInt64(sync.window))), ("pending", .integer(UInt64(sync.pending))),
             ("clients", .integer(UInt64(sync.clients))), ("writes_refused", .integer(sync.writesRefused)),
+            ("counters", countersJSON(sync.replication)),
+        ])
+    }
+
+    /// The replication core's counters as JSON.
+    static func countersJSON(_ counters: ReplicationCore.Counters) -> JSONValue {
+        .object([
+            ("updates_sent", .integer(counters.updatesSent)), ("updates_resent", .integer(counters.updatesResent)),
+            ("updates_applied", .integer(counters.updatesApplied)),
+            ("duplicates_dropped", .integer(counters.duplicatesDropped)), ("stale_dropped", .integer(counters.staleDropped)),
+            ("acks_sent", .integer(counters.acksSent)), ("nacks_sent", .integer(counters.nacksSent)),
+            ("nacks_received", .integer(counters.nacksReceived)), ("chunks_sent", .integer(counters.chunksSent)),
+            ("chunks_resent", .integer(counters.chunksResent)), ("snapshots_served", .integer(counters.snapshotsServed)),
+            ("snapshots_installed", .integer(counters.snapshotsInstalled)), ("resyncs", .integer(counters.resyncs)),
+            ("malformed", .integer(counters.malformed)),
         ])
     }
 

@@ -45,6 +45,9 @@ public struct ReplicationCore: Sendable {
         public var resyncs: UInt64 = 0
         public var malformed: UInt64 = 0
         public var writesRefused: UInt64 = 0
+
+        /// Every counter at zero.
+        public init() {}
     }
 
     /// What the core does in a role.

@@ -23,6 +23,8 @@ public struct CheckpointSyncReport: Sendable, Hashable {
     /// Connected processes.
     public var clients: Int
     public var writesRefused: UInt64
+    /// The replication core's counters (retransmissions, acks and nacks, duplicates dropped...).
+    public var replication = ReplicationCore.Counters()
 
     public init(
         role: Role, syncPolicy: ReplicationConfiguration.SyncPolicy, progress: ReplicationProgress = ReplicationProgress(),
@@ -104,6 +106,9 @@ public struct CheckpointSyncReport: Sendable, Hashable {
         ] {
             bytes.append(bigEndian: value)
         }
+        let counters = replication.encodedValues
+        bytes.append(UInt8(counters.count))
+        for value in counters { bytes.append(bigEndian: value) }
     }
 
     init(decoding reader: inout ByteReader) throws(ReplicationDecodeError) {
@@ -132,6 +137,10 @@ public struct CheckpointSyncReport: Sendable, Hashable {
             bytes: Int(truncatingIfNeeded: values[4]), window: Int(truncatingIfNeeded: values[5]),
             pending: Int(truncatingIfNeeded: values[6]), clients: Int(truncatingIfNeeded: values[7]),
             writesRefused: values[8])
+        // The counters follow with their count, so a reader skips those it does not know.
+        var counters: [UInt64] = []
+        for _ in 0..<Int(try reader.field(UInt8.self)) { counters.append(try reader.field(UInt64.self)) }
+        replication = ReplicationCore.Counters(encodedValues: counters)
     }
 }
 

@@ -321,6 +321,7 @@ public final class CheckpointService: @unchecked Sendable {
         status.window = core.windowCount
         status.pending = core.pendingCount
         status.writesRefused = core.counters.writesRefused
+        status.counters = core.counters
         published.withLock { $0 = status }
     }
 }
@@ -350,6 +351,8 @@ public struct CheckpointServiceStatus: Sendable, Hashable {
     /// Active: requests waiting for the mate.
     public var pending = 0
     public var writesRefused: UInt64 = 0
+    /// The replication core's counters.
+    public var counters = ReplicationCore.Counters()
 
     public init(syncPolicy: ReplicationConfiguration.SyncPolicy) {
         self.syncPolicy = syncPolicy

@@ -32,10 +32,12 @@ extension ControlService {
 extension CheckpointServiceStatus {
     /// The operator's view of this status.
     public var report: CheckpointSyncReport {
-        CheckpointSyncReport(
+        var report = CheckpointSyncReport(
             role: role, syncPolicy: syncPolicy, progress: progress, isHot: isHot, mateIsHot: mateIsHot,
             mateReachable: mateReachable, mateLag: mateLag, sequence: sequence, checkpoints: checkpoints,
             sections: sections, bytes: bytes, window: window, pending: pending, clients: clients,
             writesRefused: writesRefused)
+        report.replication = counters
+        return report
     }
 }
