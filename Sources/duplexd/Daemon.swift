@@ -29,8 +29,11 @@ func runDaemon(configuration: Configuration, logger: Logger) throws {
             if pair.commands.push(.event(.failureReported)) { _ = try? pair.commandSignal.signal() }  // cannot block
         },
         onQuiesced: { request, force in
-            // The components confirmed their quiesce (or timed out): the switchover goes to the pair.
-            let command = PairCommand.event(.switchoverRequested(force: force, request: request))
+            // The components confirmed their quiesce (or timed out): the switchover, or the
+            // orderly stop's handover, goes to the pair.
+            let command = request == SupervisorService.shutdownRequest
+                ? PairCommand.event(.shutdownRequested)
+                : PairCommand.event(.switchoverRequested(force: force, request: request))
             if pair.commands.push(command) { _ = try? pair.commandSignal.signal() }  // cannot block
         })
     let checkpoints = try startCheckpointService(configuration, pair: pair, logger: logger)

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import DuplexTestSupport
 import Testing
 
 /// duplexd supervising components on a real pair: a critical active-only component that keeps
@@ -124,6 +125,48 @@ struct SupervisorLabTests {
         #expect(Array(a.prefix(3)) == ["role active", "role quiescing", "quiesce confirmed"], "\(a)")
         #expect(a.last == "role standby", "\(a)")
         #expect(!a.contains("role active", after: "quiesce confirmed"), "\(a)")
+    }
+
+    /// An orderly stop (SIGTERM) of the active board quiesces its components first, as an
+    /// operator switchover does; the mate takes over once they confirmed.
+    @Test func componentsQuiesceBeforeAnOrderlyStopHandsTheActiveRoleOver() throws {
+        let lab = try LabFixture()
+        defer { lab.remove() }
+        let directory = lab.value("DIR")
+        var daemons: [Node: SpawnedProcess] = [:]
+        for node in [Node.a, .b] {
+            let extra = """
+                [component app]
+                command = \(lab.binaries.exampleComponent)
+                argument = --log
+                argument = \(directory)/roles-\(node.rawValue)
+                argument = --quiesce-delay
+                argument = 200ms
+                environment = SWIFT_BACKTRACE=enable=no
+                health-timeout = 2s
+                quiesce-timeout = 10s
+
+                [supervisor]
+                recovery-command = /bin/true
+                recovery-reason-file = \(directory)/recovery-\(node.rawValue)
+                """
+            daemons[node] = try lab.startDaemon(node, configuration: Self.configuration(lab, node, adding: extra))
+        }
+        func roles(_ node: Node) -> [String] {
+            let text = (try? String(contentsOfFile: "\(directory)/roles-\(node.rawValue)", encoding: .utf8)) ?? ""  // not yet written
+            return text.split(separator: "\n").map(String.init).filter { $0.hasPrefix("role ") || $0 == "quiesce confirmed" }
+        }
+        try lab.waitUntil("A is active and B standby") { try lab.role(.a) == "active" && lab.role(.b) == "standby" }
+        try lab.waitUntil("A's component is active") { roles(.a).last == "role active" }
+
+        let a = try #require(daemons[.a])
+        a.send(SIGTERM)
+        try lab.waitUntil("B takes over") { try lab.role(.b) == "active" }
+        #expect(a.waitForExit(seconds: 20) == 0, "A's duplexd stops in order")
+        let seen = roles(.a).drop { $0 != "role active" }
+        #expect(Array(seen.prefix(3)) == ["role active", "role quiescing", "quiesce confirmed"], "\(seen)")
+        #expect(!seen.contains("role active", after: "quiesce confirmed"), "\(seen)")
+        try lab.waitUntil("B's component is active") { roles(.b).last == "role active" }
     }
 }
 

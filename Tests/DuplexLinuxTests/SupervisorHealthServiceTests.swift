@@ -89,7 +89,7 @@ struct SupervisorHealthServiceTests {
         fixture.waitUntil("app is active") { Self.lines(fixture).contains("role active") }
         fixture.service?.post(.quiesce(request: 9, force: true))
         fixture.waitUntil("the switchover goes to the pair") { fixture.quiesced.all == ["9 force"] }
-        #expect(fixture.log.all.contains { $0.message == "switchover: quiesce timed out; switching over anyway" })
+        #expect(fixture.log.all.contains { $0.message == "switchover: quiesce timed out; handing over anyway" })
         // A refused switchover gives the components their role back.
         fixture.service?.post(.answered(request: 9, refused: true))
         fixture.waitUntil("app is active again") { Self.lines(fixture).filter { $0 == "role active" }.count == 2 }

@@ -98,8 +98,15 @@ public final class ControlService {
     private func requestStop(signal: CInt) {
         guard stopDeadline == nil else { return }
         logger.notice("orderly stop requested", metadata: ["duplex.signal": "\(signal)"])
-        stopDeadline = MonotonicClock.now() + configuration.pair.handoverTimeout + .seconds(2)
-        post(.event(.shutdownRequested))
+        // Active components quiesce first, as for an operator switchover (each confirms, or its
+        // quiesce timeout passes); the supervisor then asks the pair to hand over and stop.
+        let quiesce = configuration.components.map(\.quiesceTimeout).max() ?? .zero
+        stopDeadline = MonotonicClock.now() + quiesce + configuration.pair.handoverTimeout + .seconds(2)
+        if let supervisor {
+            supervisor.post(.quiesce(request: SupervisorService.shutdownRequest, force: false))
+        } else {
+            post(.event(.shutdownRequested))
+        }
     }
 
     private func waitForActuator() {
@@ -163,7 +170,9 @@ public final class ControlService {
     private func handle(_ request: ControlRequest, from fd: CInt) {
         let id = nextRequest
         nextRequest &+= 1
-        if nextRequest == PairLiveness.probeRequest { nextRequest = 1 }  // reserved for liveness probes
+        if nextRequest == PairLiveness.probeRequest || nextRequest == SupervisorService.shutdownRequest {
+            nextRequest = 1  // reserved for liveness probes and the quiesce before an orderly stop
+        }
         switch request {
         case .status:
             pending[id] = .status(fd)

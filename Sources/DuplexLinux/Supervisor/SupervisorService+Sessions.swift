@@ -178,7 +178,7 @@ extension SupervisorService {
         quiescing = (request, force, MonotonicClock.now())
         quiesceStartedAt = MonotonicClock.now()
         for fd in sessions.keys where sessions[fd]?.component != nil { sessions[fd]?.awaitingQuiesce = true }
-        logger.notice("switchover: quiescing components", metadata: [
+        logger.notice("\(Self.purpose(of: request)): quiescing components", metadata: [
             "duplex.sessions": "\(sessions.values.filter(\.awaitingQuiesce).count)",
         ])
         assignRoles()
@@ -196,17 +196,22 @@ extension SupervisorService {
         quiescing = (current.request, current.force, quiesceStartedAt + longest)
     }
 
+    /// What a quiesce is for, for the log.
+    static func purpose(of request: UInt32) -> String {
+        request == shutdownRequest ? "orderly stop" : "switchover"
+    }
+
     func finishQuiesce(timedOut: Bool) {
         guard let current = quiescing else { return }
         quiescing = nil
         let late = sessions.values.filter(\.awaitingQuiesce).compactMap(\.component).map { components[$0].name }
         for fd in sessions.keys { sessions[fd]?.awaitingQuiesce = false }
         if timedOut {
-            logger.warning("switchover: quiesce timed out; switching over anyway", metadata: [
+            logger.warning("\(Self.purpose(of: current.request)): quiesce timed out; handing over anyway", metadata: [
                 "duplex.components": "\(late.joined(separator: ","))",
             ])
         } else {
-            logger.notice("switchover: components quiesced")
+            logger.notice("\(Self.purpose(of: current.request)): components quiesced")
         }
         onQuiesced(current.request, current.force)
     }

@@ -16,6 +16,11 @@ public final class SupervisorService: @unchecked Sendable {
     // only by the thread that calls `run()`; `commands`, `commandSignal` (thread-safe queue and
     // eventfd) and `published` (a Mutex) are what other threads touch.
 
+    /// The request id of the quiesce that precedes an orderly stop (SIGTERM) of an active
+    /// board: `onQuiesced` then hands the board over instead of a switchover. Control requests
+    /// never use it.
+    public static let shutdownRequest = UInt32.max - 1
+
     /// Orders for the supervisor thread.
     public enum Command: Sendable {
         /// The pair changed this board's role.
