@@ -28,12 +28,15 @@ func runDaemon(configuration: Configuration, logger: Logger) throws {
             // A critical component failed on the active board: the pair hands over at once.
             if pair.commands.push(.event(.failureReported)) { _ = try? pair.commandSignal.signal() }  // cannot block
         },
-        onQuiesced: { request, force in
-            // The components confirmed their quiesce (or timed out): the switchover, or the
-            // orderly stop's handover, goes to the pair.
-            let command = request == SupervisorService.shutdownRequest
-                ? PairCommand.event(.shutdownRequested)
-                : PairCommand.event(.switchoverRequested(force: force, request: request))
+        onQuiesced: { request, followUp in
+            // The components confirmed their quiesce (or timed out): the switchover, the lock
+            // or the orderly stop's handover goes to the pair.
+            let command: PairCommand
+            switch followUp {
+            case .switchover(let force): command = .event(.switchoverRequested(force: force, request: request))
+            case .lock: command = .event(.lockRequested(force: false, request: request))
+            case .stop: command = .event(.shutdownRequested)
+            }
             if pair.commands.push(command) { _ = try? pair.commandSignal.signal() }  // cannot block
         })
     let checkpoints = try startCheckpointService(configuration, pair: pair, logger: logger)

@@ -158,6 +158,24 @@ struct SupervisorLabTests {
         #expect(!seen.contains("role active", after: "quiesce confirmed"), "\(seen)")
         try lab.waitUntil("B's component is active") { roles(.b).last == "role active" }
     }
+
+    /// An operator's lock of the active board quiesces its components first; the mate takes
+    /// over once they confirmed, and the locked board's component does not become active again.
+    @Test func componentsQuiesceBeforeALockHandsTheActiveRoleOver() throws {
+        let lab = try LabFixture()
+        defer { lab.remove() }
+        _ = try Self.startPairWithQuiescingComponents(lab)
+        let roles = { (node: Node) in Self.componentRoles(lab, node) }
+        try lab.waitUntil("A is active and B standby") { try lab.role(.a) == "active" && lab.role(.b) == "standby" }
+        try lab.waitUntil("A's component is active") { roles(.a).last == "role active" }
+
+        try lab.duplexctl(.a, ["lock"]).checked()
+        try lab.waitUntil("B takes over") { try lab.role(.b) == "active" }
+        try lab.waitUntil("B's component is active") { roles(.b).last == "role active" }
+        let seen = roles(.a).drop { $0 != "role active" }
+        #expect(Array(seen.prefix(3)) == ["role active", "role quiescing", "quiesce confirmed"], "\(seen)")
+        #expect(!seen.contains("role active", after: "quiesce confirmed"), "\(seen)")
+    }
 }
 
 extension Sequence where Element == String {

@@ -112,7 +112,13 @@ final class SupervisorFixture {
             components: components, supervisor: supervisor, socketPath: path("duplexd.sock"),
             logger: Logger(label: "test") { _ in CapturingLogHandler(log: log) },
             onSwitchover: { name in switchovers.append(name) },
-            onQuiesced: { request, force in quiesced.append("\(request) \(force ? "force" : "plain")") })
+            onQuiesced: { request, followUp in
+                switch followUp {
+                case .switchover(let force): quiesced.append("\(request) \(force ? "force" : "plain")")
+                case .lock: quiesced.append("\(request) lock")
+                case .stop: quiesced.append("\(request) stop")
+                }
+            })
         self.service = service
         thread = try PosixThread.start(name: "duplex-test-sup", stackSize: 512 * 1024) {
             do {

@@ -72,7 +72,7 @@ struct SupervisorHealthServiceTests {
         fixture.waitUntil("app is standby") { Self.lines(fixture).contains("role standby") }
         fixture.service?.post(.roleChanged(.active))
         fixture.waitUntil("app is active") { Self.lines(fixture).contains("role active") }
-        fixture.service?.post(.quiesce(request: 7, force: false))
+        fixture.service?.post(.quiesce(request: 7, then: .switchover(force: false)))
         fixture.waitUntil("the switchover goes to the pair") { fixture.quiesced.all == ["7 plain"] }
         #expect(Self.lines(fixture).contains("quiesce confirmed"), "passed on after the confirmation")
         for role in [Role.quiescing, .quiesced, .standby] { fixture.service?.post(.roleChanged(role)) }
@@ -87,7 +87,7 @@ struct SupervisorHealthServiceTests {
         try fixture.start([Self.example(fixture, ["--no-confirm"], quiesceTimeout: .milliseconds(300))])
         fixture.service?.post(.roleChanged(.active))
         fixture.waitUntil("app is active") { Self.lines(fixture).contains("role active") }
-        fixture.service?.post(.quiesce(request: 9, force: true))
+        fixture.service?.post(.quiesce(request: 9, then: .switchover(force: true)))
         fixture.waitUntil("the switchover goes to the pair") { fixture.quiesced.all == ["9 force"] }
         #expect(fixture.log.all.contains { $0.message == "switchover: quiesce timed out; handing over anyway" })
         // A refused switchover gives the components their role back.

@@ -103,7 +103,7 @@ public final class ControlService {
         let quiesce = configuration.components.map(\.quiesceTimeout).max() ?? .zero
         stopDeadline = MonotonicClock.now() + quiesce + configuration.pair.handoverTimeout + .seconds(2)
         if let supervisor {
-            supervisor.post(.quiesce(request: SupervisorService.shutdownRequest, force: false))
+            supervisor.post(.quiesce(request: SupervisorService.shutdownRequest, then: .stop))
         } else {
             post(.event(.shutdownRequested))
         }
@@ -184,13 +184,18 @@ public final class ControlService {
             pending[id] = .command(fd)
             if let supervisor {
                 // The components quiesce first; the supervisor then posts the switchover.
-                supervisor.post(.quiesce(request: id, force: force))
+                supervisor.post(.quiesce(request: id, then: .switchover(force: force)))
             } else {
                 post(.event(.switchoverRequested(force: force, request: id)))
             }
         case .lock:
             pending[id] = .command(fd)
-            post(.event(.lockRequested(force: false, request: id)))
+            if let supervisor {
+                // As for a switchover: the components quiesce, then the lock goes to the pair.
+                supervisor.post(.quiesce(request: id, then: .lock))
+            } else {
+                post(.event(.lockRequested(force: false, request: id)))
+            }
         case .unlock:
             pending[id] = .command(fd)
             post(.event(.unlockRequested(request: id)))

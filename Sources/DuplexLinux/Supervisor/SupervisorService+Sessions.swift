@@ -170,15 +170,15 @@ extension SupervisorService {
 
     /// Tells the registered components `quiescing` and waits for their confirmations (or
     /// their quiesce timeouts) before the switchover goes to the pair.
-    func startQuiesce(request: UInt32, force: Bool) {
+    func startQuiesce(request: UInt32, then followUp: QuiesceFollowUp) {
         guard quiescing == nil, core.role == .active else {
-            return onQuiesced(request, force)  // the pair answers: busy, or not active
+            return onQuiesced(request, followUp)  // the pair answers: busy, or not active
         }
         lastQuiesce = request
-        quiescing = (request, force, MonotonicClock.now())
+        quiescing = (request, followUp, MonotonicClock.now())
         quiesceStartedAt = MonotonicClock.now()
         for fd in sessions.keys where sessions[fd]?.component != nil { sessions[fd]?.awaitingQuiesce = true }
-        logger.notice("\(Self.purpose(of: request)): quiescing components", metadata: [
+        logger.notice("\(Self.purpose(of: followUp)): quiescing components", metadata: [
             "duplex.sessions": "\(sessions.values.filter(\.awaitingQuiesce).count)",
         ])
         assignRoles()
@@ -193,12 +193,16 @@ extension SupervisorService {
         guard let longest = waiting.map({ components[$0].quiesceTimeout }).max() else {
             return finishQuiesce(timedOut: false)
         }
-        quiescing = (current.request, current.force, quiesceStartedAt + longest)
+        quiescing = (current.request, current.then, quiesceStartedAt + longest)
     }
 
     /// What a quiesce is for, for the log.
-    static func purpose(of request: UInt32) -> String {
-        request == shutdownRequest ? "orderly stop" : "switchover"
+    static func purpose(of followUp: QuiesceFollowUp) -> String {
+        switch followUp {
+        case .switchover: "switchover"
+        case .lock: "lock"
+        case .stop: "orderly stop"
+        }
     }
 
     func finishQuiesce(timedOut: Bool) {
@@ -207,12 +211,12 @@ extension SupervisorService {
         let late = sessions.values.filter(\.awaitingQuiesce).compactMap(\.component).map { components[$0].name }
         for fd in sessions.keys { sessions[fd]?.awaitingQuiesce = false }
         if timedOut {
-            logger.warning("\(Self.purpose(of: current.request)): quiesce timed out; handing over anyway", metadata: [
+            logger.warning("\(Self.purpose(of: current.then)): quiesce timed out; handing over anyway", metadata: [
                 "duplex.components": "\(late.joined(separator: ","))",
             ])
         } else {
-            logger.notice("\(Self.purpose(of: current.request)): components quiesced")
+            logger.notice("\(Self.purpose(of: current.then)): components quiesced")
         }
-        onQuiesced(current.request, current.force)
+        onQuiesced(current.request, current.then)
     }
 }

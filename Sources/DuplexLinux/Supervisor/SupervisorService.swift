@@ -17,9 +17,18 @@ public final class SupervisorService: @unchecked Sendable {
     // eventfd) and `published` (a Mutex) are what other threads touch.
 
     /// The request id of the quiesce that precedes an orderly stop (SIGTERM) of an active
-    /// board: `onQuiesced` then hands the board over instead of a switchover. Control requests
-    /// never use it.
+    /// board (no client waits for its answer). Control requests never use it.
     public static let shutdownRequest = UInt32.max - 1
+
+    /// What follows the components' quiesce: the order then given to the pair.
+    public enum QuiesceFollowUp: Sendable, Hashable {
+        /// An operator's switchover (`force`: even to a mate that is not hot).
+        case switchover(force: Bool)
+        /// An operator's lock of this board out of service.
+        case lock
+        /// The orderly stop of this board (SIGTERM).
+        case stop
+    }
 
     /// Orders for the supervisor thread.
     public enum Command: Sendable {
@@ -30,10 +39,11 @@ public final class SupervisorService: @unchecked Sendable {
         /// An operator's start, stop or restart of component `index`; the refusal (or nil)
         /// goes to `reply`.
         case component(ComponentCommand, index: Int, reply: SupervisorReply)
-        /// A graceful switchover was asked for (control request `request`): tell the
+        /// A graceful switchover or lock was asked for (control request `request`), or an
+        /// orderly stop (`shutdownRequest`): tell the
         /// registered components `quiescing`, wait until each confirmed or its quiesce timeout
-        /// passed, then call `onQuiesced(request, force)`.
-        case quiesce(request: UInt32, force: Bool)
+        /// passed, then call `onQuiesced(request, followUp)`.
+        case quiesce(request: UInt32, then: QuiesceFollowUp)
         /// The pair answered control request `request`; a refused switchover that quiesced
         /// the components gives them back their role.
         case answered(request: UInt32, refused: Bool)
@@ -75,12 +85,12 @@ public final class SupervisorService: @unchecked Sendable {
     /// The component socket (`DUPLEX_COMPONENT_SOCKET`) and its sessions, by descriptor.
     let componentListener: UnixListener
     var sessions: [CInt: ComponentSession] = [:]
-    /// The graceful switchover being prepared: its request, force flag and deadline.
-    var quiescing: (request: UInt32, force: Bool, deadline: Instant)?
+    /// The graceful handover being prepared: its request, what follows, and its deadline.
+    var quiescing: (request: UInt32, then: QuiesceFollowUp, deadline: Instant)?
     /// The last switchover request for which the components were quiesced.
     var lastQuiesce: UInt32?
     var quiesceStartedAt = Instant.zero
-    let onQuiesced: @Sendable (UInt32, Bool) -> Void
+    let onQuiesced: @Sendable (UInt32, QuiesceFollowUp) -> Void
     /// Health commands: the running check of each component, and when the next one runs.
     var healthChecks: [HealthCheck?]
     var nextHealthCheck: [Instant?]
@@ -110,7 +120,7 @@ public final class SupervisorService: @unchecked Sendable {
     public init(
         components: [Configuration.Component], supervisor: Configuration.Supervisor, socketPath: String,
         logger: Logger, criticalHealth: CriticalHealth? = nil, onSwitchover: @escaping @Sendable (String) -> Void,
-        onQuiesced: @escaping @Sendable (UInt32, Bool) -> Void = { _, _ in }
+        onQuiesced: @escaping @Sendable (UInt32, QuiesceFollowUp) -> Void = { _, _ in }
     ) throws(Errno) {
         precondition(components.count <= Limits.componentsMax, "too many components")
         self.components = components
@@ -257,8 +267,8 @@ public final class SupervisorService: @unchecked Sendable {
                 let refusal = core.refusal(of: command, for: index)
                 if refusal == nil { step(.operatorRequested(index, command)) }
                 reply.send(refusal)
-            case .quiesce(let request, let force):
-                startQuiesce(request: request, force: force)
+            case .quiesce(let request, let followUp):
+                startQuiesce(request: request, then: followUp)
             case .answered(let request, let refused):
                 if refused, request == lastQuiesce {
                     lastQuiesce = nil
