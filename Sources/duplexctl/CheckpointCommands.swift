@@ -60,11 +60,12 @@ enum CheckpointsView {
     static func render(_ report: CheckpointReport) -> String {
         let text = syncLine(report.sync)
         guard !report.checkpoints.isEmpty else { return text + "no checkpoints\n" }
-        var table = TextTable(header: ["CHECKPOINT", "SIZE", "LIMIT", "SECTIONS", "SEQUENCE", "REPLICA", "LAG"])
+        var table = TextTable(header: ["CHECKPOINT", "SIZE", "LIMIT", "SECTIONS", "SEQUENCE", "REPLICA", "LAG", "PERSISTENT"])
         for info in report.checkpoints {
             table.append([
                 info.name, "\(info.size)", "\(info.limits.sizeMax)", "\(info.sectionCount)/\(info.limits.sectionsMax)",
                 "\(info.sequence)", report.sync.summary, report.sync.mateLag.map { String($0) } ?? "-",
+                info.limits.persistent ? "yes" : "no",
             ])
         }
         return text + table.render()
@@ -146,6 +147,7 @@ enum CheckpointsView {
                     ("size_max", .integer(UInt64(info.limits.sizeMax))), ("sections", .integer(UInt64(info.sectionCount))),
                     ("sections_max", .integer(UInt64(info.limits.sectionsMax))),
                     ("section_size_max", .integer(UInt64(info.limits.sectionSizeMax))), ("sequence", .integer(info.sequence)),
+                    ("persistent", .bool(info.limits.persistent)),
                 ])
             })),
             ("sections", .array(report.sections.map { section in

@@ -78,6 +78,14 @@ extension PairIntegrationTests {
         let plain = try Duplex.Checkpoint.open(name: "plain", socketPath: Self.checkpointSocket(lab, .a))
         _ = try plain.write("x", [7])
         #expect(poll { Self.holds(lab, .b, "calls", expected) }, "B's replica before the stop")
+        // duplexctl tells which checkpoints are persistent.
+        let listing = try lab.duplexctl(.a, ["checkpoints", "--json"]).checked().output
+        let root = try JSONSerialization.jsonObject(with: Data(listing.utf8)) as? [String: Any]
+        let entries = (root?["checkpoints"] as? [[String: Any]]) ?? []
+        let persistent = Dictionary(uniqueKeysWithValues: entries.compactMap { entry in
+            (entry["name"] as? String).map { ($0, entry["persistent"] as? Bool) }
+        })
+        #expect(persistent["calls"] == true && persistent["plain"] == false, "\(listing)")
 
         Self.stopPair(daemons)
         for directory in [a.directory, b.directory] {
