@@ -37,6 +37,7 @@ final class LabFixture {
         try Command.run(labScript, ["up", "--links", "\(links)", "--id", id] + (watchdog ? ["--watchdog"] : [])).checked()
         do {
             env = try Self.readEnv(try Command.run(labScript, ["env", id]).checked().output)
+            try Self.widenHeartbeatBudget([env["LAB_A_CONF"], env["LAB_B_CONF"]].compactMap { $0 })
         } catch {
             _ = try? Command.run(labScript, ["down", "--id", id])  // the lab is unusable; the error below says why
             throw error
@@ -44,6 +45,23 @@ final class LabFixture {
     }
 
     deinit { remove() }
+
+    /// The heartbeats a path may miss in the tests: 8 (34 ms at 4 ms) instead of the boards'
+    /// 3 (14 ms). The tests run many labs and builds at once on a small machine, where a pair
+    /// thread or the kernel's packet processing can be held up for more than 14 ms; there a
+    /// takeover is the protocol doing its job, not what a test is about. The detection times
+    /// at 3 are measured by `Tools/bench/failover`; the tests check behaviour, with bounds
+    /// that allow for this budget.
+    static let testMissedMax = 8
+
+    private static func widenHeartbeatBudget(_ paths: [String]) throws {
+        for path in paths {
+            let text = try String(contentsOfFile: path, encoding: .utf8)
+            let widened = text.replacingOccurrences(of: "\nmissed-max = 3\n", with: "\nmissed-max = \(testMissedMax)\n")
+            guard widened != text else { throw LabError("\(path) has no \"missed-max = 3\" line to widen") }
+            try widened.write(toFile: path, atomically: true, encoding: .utf8)
+        }
+    }
 
     private static func readEnv(_ text: String) throws -> [String: String] {
         var env: [String: String] = [:]

@@ -5,7 +5,7 @@ import Testing
 
 /// A real pair: duplexd on boards A and B of a lab, real raw Ethernet and UDP heartbeats,
 /// real netlink address moves, and a client that measures who answers on the logical IP.
-/// Board A has priority 200 (preferred), 4 ms heartbeats x 3 missed, isolation via lan0.
+/// Board A has priority 200 (preferred), 4 ms heartbeats, 8 missed in the tests (LabFixture.testMissedMax), isolation via lan0.
 @Suite(.serialized, .tags(.netns), .enabled(if: isRoot, "needs root for network namespaces"))
 struct PairIntegrationTests {
     /// Starts duplexd on both boards (and the probe responders) and waits for the clean

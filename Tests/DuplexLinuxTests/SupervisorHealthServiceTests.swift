@@ -50,14 +50,22 @@ struct SupervisorHealthServiceTests {
         #expect(FileManager.default.createFile(atPath: healthy, contents: nil))
         let check = try fixture.script("check", "[ -e \(healthy) ]")
         var component = Component(name: "plain", command: "/bin/sleep", arguments: ["600"])
-        component.healthTimeout = .milliseconds(400)
+        // Generous figures: a loaded machine may take a while to start a shell.
+        component.healthTimeout = .milliseconds(1_500)
         component.healthCommand = check
-        component.healthInterval = .milliseconds(50)
+        component.healthInterval = .milliseconds(200)
         try fixture.start([component])
         fixture.waitUntil("plain runs") { fixture.snapshot("plain")?.pid != nil }
         let first = try #require(fixture.snapshot("plain")?.pid)
-        usleep(800_000)  // two health timeouts with passing checks
+        let started = try #require(fixture.snapshot("plain")?.status.startedAt)
+        // Passing checks are its heartbeats: it is still the same process after a heartbeat
+        // that came later than one health timeout after its start.
+        fixture.waitUntil("a heartbeat later than one health timeout", seconds: 20) {
+            guard let health = fixture.snapshot("plain")?.status.lastHealthAt else { return false }
+            return health > started + .milliseconds(1_600)
+        }
         #expect(fixture.snapshot("plain")?.pid == first, "passing checks keep it running")
+        #expect(fixture.snapshot("plain")?.status.restarts == 0)
         try FileManager.default.removeItem(atPath: healthy)
         fixture.waitUntil("plain is restarted") { (fixture.snapshot("plain")?.status.restarts ?? 0) >= 1 }
         #expect(fixture.snapshot("plain")?.status.lastExit == .signalled(signal: SIGABRT))
