@@ -57,6 +57,11 @@ public struct DuplexClient: Sendable {
         try expectOK(.unlock)
     }
 
+    /// Makes this standby drop its replica's stream and resynchronise in full from the active.
+    public func resync() throws(DuplexClientError) {
+        try expectOK(.resync)
+    }
+
     /// Sends one request and returns the daemon's response as it is, `.error` included.
     public func send(_ request: ControlRequest) throws(DuplexClientError) -> ControlResponse {
         let connection = try UnixStreamConnection.connect(path: socketPath, timeout: timeout)

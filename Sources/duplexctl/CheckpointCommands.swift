@@ -18,6 +18,26 @@ struct Checkpoints: ParsableCommand {
 }
 
 /// `duplexctl checkpoint show NAME`: one checkpoint and its sections.
+struct Resync: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Resynchronise this standby's checkpoint replica in full from the active.",
+        discussion: """
+            For a suspected divergence: the standby drops its replica's stream and asks the active \
+            for a snapshot. It stays readable, and the board is not a hot standby, until the \
+            snapshot is installed and caught up (see `duplexctl checkpoints`).
+            """)
+
+    @ParentCommand var root: Duplexctl
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        try reportingErrors { () throws(DuplexClientError) in
+            try root.client.resync()
+            print(output.json ? #"{"ok": true}"# : "resynchronisation started")
+        }
+    }
+}
+
 struct CheckpointCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "checkpoint", abstract: "Show one checkpoint.", subcommands: [Show.self])

@@ -21,7 +21,7 @@ enum ControlSamples {
             AddressReport(name: "vip6", address: InterfaceAddress(parsing: "2001:db8::10/64")!, interface: "lan0", isHeld: false),
         ],
         lastRoleChange: RoleChangeReport(ago: .seconds(724), from: .standby, to: .active, reason: "mate lost on every path — ünïcode"),
-        counters: StatusReport.Counters(malformedFrames: 3, foreignFrames: 4)
+        counters: StatusReport.Counters(malformedFrames: 3, foreignFrames: 4, heartbeatGaps: 5, rotating: true)
     )
 
     static let minimalStatus = StatusReport(
@@ -36,7 +36,7 @@ enum ControlSamples {
 
     static let requests: [ControlRequest] = [
         .status, .events(limit: 20), .events(limit: 0), .switchover(force: false), .switchover(force: true),
-        .lock, .unlock,
+        .lock, .unlock, .resync,
     ]
 
     static let responses: [ControlResponse] = [

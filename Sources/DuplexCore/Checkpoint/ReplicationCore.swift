@@ -101,6 +101,8 @@ public struct ReplicationCore: Sendable {
             actions.append(.trace(.messageRejected(error)))
         case .tick:
             break
+        case .resyncRequested:
+            if mode == .receiver { startResync(.operatorRequested, now: now, into: &actions) }
         }
         // Timers are checked after every event, not only on a tick that may come late.
         switch mode {

@@ -15,6 +15,9 @@ public enum ReplicationEvent: Sendable, Hashable {
     case messageMalformed(ReplicationDecodeError)
     /// A timer expired (the adapter arms it at `ReplicationCore.nextDeadline`).
     case tick
+    /// An operator asks this standby to drop its replica's stream and resynchronise in full
+    /// (`duplexctl resync`, after a suspected divergence). Ignored in any other role.
+    case resyncRequested
 }
 
 /// An order returned by `ReplicationCore.handle(_:now:)`.

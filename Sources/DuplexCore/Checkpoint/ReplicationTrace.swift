@@ -58,4 +58,6 @@ public enum ResyncReason: UInt8, Sendable, Hashable, CaseIterable {
     case snapshotStalled
     /// The snapshot did not check out.
     case snapshotRejected
+    /// An operator asked for it (`duplexctl resync`).
+    case operatorRequested
 }

@@ -39,6 +39,9 @@ public struct ControlMessageType: RawRepresentable, Sendable, Hashable, CustomSt
     public static let checkpoints = ControlMessageType(rawValue: 0x30)
     /// Request: one checkpoint and its sections. Payload: string name.
     public static let checkpointShow = ControlMessageType(rawValue: 0x31)
+    /// Request: this standby drops its replica's stream and resynchronises in full. Answered
+    /// with `ok` or `error`.
+    public static let checkpointResync = ControlMessageType(rawValue: 0x32)
     /// Response to `checkpoints` and `checkpointShow`: a ``CheckpointReport`` (UInt32 length, bytes).
     public static let checkpointReport = ControlMessageType(rawValue: 0xB0)
 
@@ -77,6 +80,7 @@ public struct ControlMessageType: RawRepresentable, Sendable, Hashable, CustomSt
         case .componentList: "component-list"
         case .checkpoints: "checkpoints"
         case .checkpointShow: "checkpoint-show"
+        case .checkpointResync: "checkpoint-resync"
         case .checkpointReport: "checkpoint-report"
         case .startComponent: "start-component"
         case .stopComponent: "stop-component"

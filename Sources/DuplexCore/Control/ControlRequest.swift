@@ -22,6 +22,9 @@ public enum ControlRequest: Sendable, Hashable {
     case component(ComponentCommand, name: String)
     /// The hardware watchdog; answered with ``ControlResponse/watchdog(_:)``.
     case watchdog
+    /// This standby drops its replica's stream and resynchronises in full from the active;
+    /// answered with ``ControlResponse/ok`` or an error (not a standby, no mate).
+    case resync
 
     public var type: ControlMessageType {
         switch self {
@@ -37,6 +40,7 @@ public enum ControlRequest: Sendable, Hashable {
         case .component(.stop, _): .stopComponent
         case .component(.restart, _): .restartComponent
         case .watchdog: .watchdog
+        case .resync: .checkpointResync
         }
     }
 
@@ -54,7 +58,7 @@ public enum ControlRequest: Sendable, Hashable {
             writer.write(UInt32(clamping: limit))
         case .switchover(let force):
             writer.write(force)
-        case .watchdog:
+        case .watchdog, .resync:
             break
         case .component(_, let name):
             // Cut to a frame's string limit; a name that long is refused as unknown anyway.
@@ -92,6 +96,7 @@ public enum ControlRequest: Sendable, Hashable {
         case .stopComponent: request = .component(.stop, name: try reader.read(String.self))
         case .restartComponent: request = .component(.restart, name: try reader.read(String.self))
         case .watchdog: request = .watchdog
+        case .checkpointResync: request = .resync
         case let type where type.isResponse:
             throw ControlProtocolError(.unexpectedType, "\(type) is not a request")
         case let type:

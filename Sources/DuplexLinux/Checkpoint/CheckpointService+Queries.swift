@@ -9,6 +9,8 @@ public enum CheckpointQuery: Sendable, Hashable {
     case list
     /// One checkpoint and its sections (as many as fit one control message).
     case show(String)
+    /// Drop the standby's replica stream and resynchronise in full (`duplexctl resync`).
+    case resync
 }
 
 /// The answer to a `CheckpointQuery`.
@@ -16,6 +18,8 @@ public enum CheckpointAnswer: Sendable, Hashable {
     case list([CheckpointInfo])
     /// nil when the checkpoint does not exist; `more` when sections were left out.
     case show(CheckpointInfo?, [SessionSection], more: Bool)
+    /// To `resync`: nil when the resynchronisation started, else why it did not.
+    case resync(refusal: String?)
 }
 
 /// Where the checkpoint thread leaves an answer for a thread that waits for it.
@@ -69,6 +73,20 @@ extension CheckpointService {
                 return .show(info, [], more: info.sectionCount > 0)
             }
             return .show(info, page, more: more)
+        case .resync:
+            return .resync(refusal: resync())
         }
+    }
+
+    /// Starts an operator's full resynchronisation of this standby's replica: the replica stays
+    /// readable, and the board is not hot, until a new snapshot is installed and caught up.
+    /// - Returns: nil when started, else why not.
+    private func resync() -> String? {
+        guard transport != nil else { return "this board has no replication paths to a mate" }
+        guard core.role == .standby || core.role == .blocked else {
+            return "this board is \(core.role), not a standby: only a standby's replica resynchronises"
+        }
+        step(.resyncRequested)
+        return nil
     }
 }

@@ -23,7 +23,22 @@ extension ControlService {
                 sync: sync, checkpoints: [info], sections: kept, sectionsTruncated: more || kept.count < sections.count))
         case .show(nil, _, _)?:
             return .error(ControlErrorReply(code: .badRequest, message: "no checkpoint named \"\(name ?? "")\""))
-        case nil:
+        case .resync?, nil:
+            return .error(ControlErrorReply(code: .busy, message: "the checkpoint thread did not answer in time"))
+        }
+    }
+
+    /// `duplexctl resync`: this standby drops its replica's stream and resynchronises in full.
+    func resyncResponse() -> ControlResponse {
+        guard let checkpoints else {
+            return .error(ControlErrorReply(code: .unsupported, message: "this duplexd has no checkpoint service"))
+        }
+        switch checkpoints.ask(.resync) {
+        case .resync(nil)?:
+            return .ok
+        case .resync(let refusal?)?:
+            return .error(ControlErrorReply(code: .badRequest, message: refusal))
+        case .list?, .show?, nil:
             return .error(ControlErrorReply(code: .busy, message: "the checkpoint thread did not answer in time"))
         }
     }

@@ -205,6 +205,8 @@ public final class ControlService {
             respond(fd, checkpointResponse(nil))
         case .checkpoint(let name):
             respond(fd, checkpointResponse(name))
+        case .resync:
+            respond(fd, resyncResponse())
         case .component(let command, let name):
             respond(fd, componentCommand(command, name: name))
         case .watchdog:

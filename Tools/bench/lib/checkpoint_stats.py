@@ -56,6 +56,8 @@ def main():
     rows.append(("resync: restart -> hot / REPLICAOF -> up (ms)", cell(hot, 1), cell(up, 1)))
     rows.append(("  Duplex: control socket up -> hot (ms)", cell(answered, 1), ""))
     rows.append(("  Duplex: snapshot seen -> hot (ms)", cell(receiving, 1), ""))
+    command = values(records, "duplex-command-resync", "hot_ms")
+    rows.append(("resync: resync command -> hot / REPLICAOF -> up (ms)", cell(command, 1), cell(up, 1)))
     rows.append((f"resync MB/s ({fill_mb:.1f} MB of sections)", cell([fill_mb / (t / 1000) for t in hot], 1),
                  cell([fill_mb / (t / 1000) for t in up], 1)))
     if hot and up:
@@ -64,6 +66,9 @@ def main():
     if receiving and up:
         ratio = statistics.median(up) / statistics.median(receiving)
         ratios.append(("  (snapshot seen -> hot)", ratio, ">= 4.00", ratio >= 4))
+    if command and up:
+        ratio = statistics.median(up) / statistics.median(command)
+        ratios.append(("resync speed Duplex/Redis (command -> hot)", ratio, ">= 4.00", ratio >= 4))
     width = max(len(row[0]) for row in rows)
     print(f"checkpoint benchmark: medians over {runs} run(s), (min-max) spreads")
     print(f"| {'figure':<{width}} | {'Duplex':<28} | {'Redis 7':<28} |")

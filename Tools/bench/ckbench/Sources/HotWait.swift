@@ -41,6 +41,41 @@ enum HotWait {
         throw BenchError("the replica was not hot within \(timeoutSeconds) s")
     }
 
+    /// An operator's resync of a running standby: `duplexctl resync`'s request, then the
+    /// control socket polled every 2 ms (at most `timeoutSeconds`) until the replica is hot
+    /// from a snapshot installed after the request. Times from the request's sending.
+    static func command(control: String, timeoutSeconds: Int) throws -> String {
+        let client = DuplexClient(socketPath: control, timeout: .seconds(2))
+        func report() throws -> CheckpointReport {
+            guard case .checkpoints(let value) = try client.send(.checkpoints) else {
+                throw BenchError("unexpected answer to a checkpoint report request")
+            }
+            return value
+        }
+        let before = try report()
+        guard before.sync.isHot else { throw BenchError("the standby is not hot before the resync") }
+        let installed = before.sync.replication.snapshotsInstalled
+        let start = nowNanoseconds()
+        try client.resync()
+        let answered = nowNanoseconds()
+        let deadline = start + UInt64(timeoutSeconds) * 1_000_000_000
+        var receiving: UInt64?
+        while nowNanoseconds() < deadline {
+            let current = try report()
+            let now = nowNanoseconds()
+            let progress = current.sync.progress
+            let fresh = current.sync.replication.snapshotsInstalled > installed
+            if receiving == nil, fresh || progress.phase == .receiving { receiving = now }
+            if fresh, current.sync.isHot, progress.phase == .hot {
+                return "{\"kind\":\"duplex-command-resync\",\"answered_ms\":\(milliseconds(answered, start)),"
+                    + "\"receiving_ms\":\(milliseconds(receiving, start)),\"hot_ms\":\(milliseconds(now, start)),"
+                    + "\"bytes\":\(current.sync.bytes),\"sections\":\(current.sync.sections)}"
+            }
+            sleepMilliseconds(2)
+        }
+        throw BenchError("the replica was not hot again within \(timeoutSeconds) s")
+    }
+
     /// Milliseconds from `start` to `at`, or null.
     static func milliseconds(_ at: UInt64?, _ start: UInt64) -> String {
         guard let at else { return "null" }

@@ -8,6 +8,7 @@ let usage = """
       duplex-async  --size 64 --count N --control SOCK async writes/s (flush included), mate lag
       duplex-fill   --size 1024 --count 100000        sections in checkpoint "fill"
       duplex-hot    --control SOCK [--timeout 120]    ms from start until the replica is hot
+      duplex-resync --control SOCK [--timeout 120]    ms from `duplexctl resync` until hot again
       redis-sync    --host H --port P --size --count  SET + WAIT 1 0 latency
       redis-async   --host H --port P --size --count  pipelined SET writes/s (then WAIT 1 0)
       redis-fill    --host H --port P --size --count  pipelined SET of distinct keys
@@ -47,6 +48,7 @@ func run(_ command: String, _ values: [String: String]) throws -> String {
     case "duplex-async": return try CheckpointRuns.async(size: integer("size"), count: integer("count"), control: text("control"))
     case "duplex-fill": return try CheckpointRuns.fill(size: integer("size"), count: integer("count"))
     case "duplex-hot": return try HotWait.run(control: text("control"), timeoutSeconds: integer("timeout", 120))
+    case "duplex-resync": return try HotWait.command(control: text("control"), timeoutSeconds: integer("timeout", 120))
     case "redis-sync": return try RedisRuns.sync(host: text("host"), port: port("port"), size: integer("size"), count: integer("count"))
     case "redis-async": return try RedisRuns.async(host: text("host"), port: port("port"), size: integer("size"), count: integer("count"))
     case "redis-fill": return try RedisRuns.fill(host: text("host"), port: port("port"), size: integer("size"), count: integer("count"))
