@@ -6,6 +6,8 @@ import Logging
 // duplexd: the board's redundancy daemon. Composition root only: read the configuration,
 // build the pair, actuator and control services, start their threads, serve until stopped.
 
+// Before any thread starts: one allocator arena (see Allocator.useSingleArena).
+Allocator.useSingleArena()
 let arguments = Array(CommandLine.arguments.dropFirst())
 let options: DaemonOptions
 do {

@@ -291,4 +291,12 @@ int CDuplexShims_crc32c_available(void);
 /// post-inverted, as `CRC32C.update` in DuplexCore). Only when CDuplexShims_crc32c_available().
 uint32_t CDuplexShims_crc32c_update(uint32_t running, const void *bytes, size_t count);
 
+// MARK: Allocator (malloc.c)
+
+/// `mallopt(M_ARENA_MAX, 1)`: every thread allocates from the main arena, which glibc grows
+/// with `brk` in steps of its top pad (128 KiB), instead of a heap per thread that it grows
+/// with an `mprotect` for every few pages (a 100 MB snapshot of 1 KiB sections made about
+/// 25,000 such calls). Call before a second thread allocates. Returns 1 on success.
+int CDuplexShims_malloc_single_arena(void);
+
 #endif
