@@ -1,39 +1,70 @@
 import Glibc
 
 extension CheckpointConnection {
-    /// The reader thread: decodes answers until the connection ends, then fails what waits
-    /// and closes the socket.
+    /// The reader thread: takes the read role whenever something needs reading that no
+    /// blocked caller reads for (see `readerThreadWanted`), until the session ends; then
+    /// fails what waits and closes the socket.
     func readLoop() {
-        var buffer = [UInt8](repeating: 0, count: 128 * 1024)
-        var pending: [UInt8] = []
-        var reason = "closed by duplexd"
-        reading: while true {
-            let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
-            if count < 0, errno == EINTR { continue }
-            guard count > 0 else {
-                if count < 0 { reason = "receive failed, errno \(errno)" }
-                break
+        lock.lock()
+        while true {
+            if (closing || broken != nil) && !reading { break }
+            guard !reading, readerThreadWanted else {
+                lock.waitReader()
+                continue
             }
-            pending.append(contentsOf: buffer[0..<count])
-            var start = 0
-            while true {
-                let step = pending.withUnsafeBytes { raw in
-                    Result { () throws(ReplicationDecodeError) in
-                        try Self.nextAnswer(UnsafeRawBufferPointer(rebasing: raw[start...]))
-                    }
-                }
-                guard case .success(let answer) = step else {
-                    reason = "bad answer from duplexd"
-                    break reading
-                }
-                guard let (length, id, completion) = answer else { break }
-                start += length
-                deliver(id, completion)
-            }
-            pending.removeSubrange(0..<start)
+            reading = true
+            lock.unlock()
+            readOnce(until: nil)
+            lock.lock()
+            releaseReadRoleLocked()
         }
-        fail(reason: reason)
+        lock.unlock()
+        fail(reason: "closed")
         Glibc.close(descriptor)
+    }
+
+    /// Gives the read role back (under `lock`): wakes the blocked callers (one of them reads
+    /// next) and the reader thread when it is wanted.
+    func releaseReadRoleLocked() {
+        reading = false
+        lock.broadcast()
+        if readerThreadWanted { lock.signalReader() }
+    }
+
+    /// Reads once and delivers every whole answer (the caller holds the read role, not
+    /// `lock`). With a deadline, waits for data at most until then (`poll`); without one,
+    /// blocks in `recv`. The end of the session fails everything that waits.
+    func readOnce(until deadline: Instant?) {
+        if let deadline {
+            let now = MonotonicClock.now()
+            guard now < deadline else { return }
+            let milliseconds = Int32(clamping: (deadline.nanoseconds - now.nanoseconds + 999_999) / 1_000_000)
+            var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            // The corresponding C function is `poll`; EINTR or nothing yet: the caller checks again.
+            guard poll(&entry, 1, milliseconds) > 0 else { return }
+        }
+        let count = recv(descriptor, receiveBuffer.baseAddress, receiveBuffer.count, deadline == nil ? 0 : Int32(MSG_DONTWAIT))
+        if count < 0, errno == EINTR || errno == EAGAIN { return }
+        guard count > 0 else {
+            return fail(reason: count < 0 ? "receive failed, errno \(errno)" : "closed by duplexd")
+        }
+        pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: receiveBuffer[0..<count]))
+        var start = 0
+        while true {
+            let step = pending.withUnsafeBytes { raw in
+                Result { () throws(ReplicationDecodeError) in
+                    try Self.nextAnswer(UnsafeRawBufferPointer(rebasing: raw[start...]))
+                }
+            }
+            guard case .success(let answer) = step else {
+                pending.removeAll()
+                return fail(reason: "bad answer from duplexd")
+            }
+            guard let (length, id, completion) = answer else { break }
+            start += length
+            deliver(id, completion)
+        }
+        pending.removeSubrange(0..<start)
     }
 
     /// The next whole answer: its length, request id and the decoded response (or a protocol
@@ -51,12 +82,15 @@ extension CheckpointConnection {
 
     private func deliver(_ id: UInt32, _ completion: Completion) {
         lock.lock()
-        switch waiters.removeValue(forKey: id) {
+        let entry = waiters.removeValue(forKey: id)
+        if let entry { settled = max(settled, entry.ordinal) }
+        switch entry?.waiter {
         case .blocked:
             answers[id] = completion
             lock.broadcast()
             lock.unlock()
         case .continuation(let continuation):
+            continuations -= 1
             lock.unlock()
             continuation.resume(returning: completion)
         case nil:
@@ -72,31 +106,36 @@ extension CheckpointConnection {
         }
     }
 
-    private func fail(reason: String) {
+    func fail(reason: String) {
         lock.lock()
         let error = CheckpointClientError(
             .connectionLost, checkpoint: "", message: "the connection to duplexd at \(path) ended: \(reason)")
         broken = broken ?? error
         let current = waiters
         waiters.removeAll()
-        var continuations: [CheckedContinuation<Completion, Never>] = []
-        for (id, waiter) in current {
-            switch waiter {
+        var resumed: [CheckedContinuation<Completion, Never>] = []
+        continuations = 0
+        for (id, entry) in current {
+            switch entry.waiter {
             case .blocked: answers[id] = .failure(error)
-            case .continuation(let continuation): continuations.append(continuation)
+            case .continuation(let continuation): resumed.append(continuation)
             }
         }
         lock.broadcast()
+        lock.signalReader()
         lock.unlock()
-        for continuation in continuations { continuation.resume(returning: .failure(error)) }
+        for continuation in resumed { continuation.resume(returning: .failure(error)) }
     }
 }
 
-/// A pthread mutex and a condition variable on CLOCK_MONOTONIC.
+/// A pthread mutex and two condition variables on CLOCK_MONOTONIC: one for the blocked
+/// callers, one for the connection's reader thread (so that waking either does not wake the
+/// other).
 final class ConditionLock: @unchecked Sendable {
     // @unchecked Sendable: a pthread mutex and condition are made for sharing between threads.
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private let readerCondition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
 
     /// The corresponding C functions are `pthread_mutex_init` and `pthread_cond_init` with
     /// `pthread_condattr_setclock(CLOCK_MONOTONIC)`.
@@ -106,19 +145,27 @@ final class ConditionLock: @unchecked Sendable {
         pthread_condattr_init(&attributes)
         pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
         pthread_cond_init(condition, &attributes)
+        pthread_cond_init(readerCondition, &attributes)
         pthread_condattr_destroy(&attributes)
     }
 
     deinit {
         pthread_cond_destroy(condition)
+        pthread_cond_destroy(readerCondition)
         pthread_mutex_destroy(mutex)
         condition.deallocate()
+        readerCondition.deallocate()
         mutex.deallocate()
     }
 
     func lock() { pthread_mutex_lock(mutex) }
     func unlock() { pthread_mutex_unlock(mutex) }
     func broadcast() { pthread_cond_broadcast(condition) }
+    /// The corresponding C function is `pthread_cond_signal` (of the reader's condition).
+    func signalReader() { pthread_cond_signal(readerCondition) }
+    /// Waits for `signalReader` (spurious wake-ups possible: re-check).
+    /// The corresponding C function is `pthread_cond_wait`.
+    func waitReader() { pthread_cond_wait(readerCondition, mutex) }
 
     /// Waits for a broadcast or the deadline (spurious wake-ups possible: re-check).
     /// The corresponding C function is `pthread_cond_timedwait`.

@@ -1,11 +1,18 @@
 import Glibc
 
 /// One persistent session with the checkpoint service: a Unix stream socket, requests
-/// written (batched) by the callers, answers read by a dedicated reader thread that wakes the
-/// blocked callers and resumes the `async` ones (never blocking the cooperative pool).
+/// written (batched) by the callers, answers read by one reader at a time (the *read role*).
+///
+/// A blocked caller whose answer is due reads the socket itself when nobody else does, so its
+/// answer reaches it without a hand-off through another thread. The connection's reader thread
+/// takes the role only when something else needs reading: the `async` callers it resumes
+/// (never blocking the cooperative pool), failures of asynchronous writes not yet followed by
+/// a later answer, and the end of the session.
 final class CheckpointConnection: @unchecked Sendable {
-    // @unchecked Sendable: every mutable property is guarded by `lock`; `descriptor` is
-    // immutable and shut down (not closed) by `close()` until the reader thread exits.
+    // @unchecked Sendable: every mutable property is guarded by `lock`, except `pending` and
+    // `receiveBuffer`, which only the holder of the read role touches (`reading`, taken and
+    // given back under `lock`); `descriptor` is immutable and shut down (not closed) by
+    // `close()` until the reader thread exits.
 
     typealias Completion = Result<SessionResponse, CheckpointClientError>
 
@@ -20,7 +27,8 @@ final class CheckpointConnection: @unchecked Sendable {
     /// Encoded requests not yet sent.
     var outgoing: [UInt8] = []
     var nextRequest: UInt32 = 1
-    var waiters: [UInt32: Waiter] = [:]
+    /// Who waits for which request, with the request's ordinal (see `enqueued`).
+    var waiters: [UInt32: (waiter: Waiter, ordinal: UInt64)] = [:]
     /// Answers for blocked callers.
     var answers: [UInt32: Completion] = [:]
     /// Failures of asynchronous writes not reported yet.
@@ -28,6 +36,23 @@ final class CheckpointConnection: @unchecked Sendable {
     var asyncFailuresDropped = 0
     /// Set once the connection broke; every later call fails with it.
     var broken: CheckpointClientError?
+    /// Someone holds the read role (the reader thread or a blocked caller).
+    var reading = false
+    /// `close()` was called: the reader thread ends.
+    var closing = false
+    /// Waiters that are continuations (only a reader resumes them).
+    var continuations = 0
+    /// Requests enqueued so far; each request's ordinal is the count after it.
+    var enqueued: UInt64 = 0
+    /// The ordinal of the last asynchronous write.
+    var lastAsync: UInt64 = 0
+    /// The highest ordinal of a request answered: the service answers in order, so no failure
+    /// of an asynchronous write enqueued before it is still to come.
+    var settled: UInt64 = 0
+    /// Bytes read and not yet decoded (read role only).
+    var pending: [UInt8] = []
+    /// The receive buffer (read role only).
+    let receiveBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 128 * 1024, alignment: 16)
 
     /// Asynchronous writes are sent once this many bytes are buffered (or at the next
     /// blocking call, or `flush`).
@@ -38,6 +63,14 @@ final class CheckpointConnection: @unchecked Sendable {
         self.descriptor = descriptor
         self.path = path
     }
+
+    deinit {
+        receiveBuffer.deallocate()
+    }
+
+    /// The reader thread has something to read for: continuations to resume, failures of
+    /// asynchronous writes that may still come, or the end of the session. Under `lock`.
+    var readerThreadWanted: Bool { continuations > 0 || lastAsync > settled || closing || broken != nil }
 
     /// Connects and starts the reader thread.
     static func connect(path: String, timeout: Duration, checkpoint: String) throws(CheckpointClientError) -> CheckpointConnection {
@@ -68,8 +101,13 @@ final class CheckpointConnection: @unchecked Sendable {
 
     /// Ends the session: the reader thread sees the end, fails what waits and closes the socket.
     func close() {
-        // The corresponding C function is `shutdown`; the reader thread closes the descriptor.
+        // The corresponding C function is `shutdown`; the reader thread closes the descriptor
+        // (after this: it may be idle and end at once).
         _ = shutdown(descriptor, Int32(SHUT_RDWR))
+        lock.lock()
+        closing = true
+        lock.signalReader()
+        lock.unlock()
     }
 
     /// Appends a request under the lock and sends it now when `immediately` (or when enough is
@@ -93,15 +131,24 @@ final class CheckpointConnection: @unchecked Sendable {
                 checkpointError: error == .tooLarge
                     ? CheckpointError(.updateTooLarge, checkpoint: checkpoint, limit: UInt64(SessionHeader.frameSizeMax)) : nil)
         }
-        if let waiter { waiters[id] = waiter }
+        enqueued += 1
+        let wasWanted = readerThreadWanted
+        if let waiter {
+            waiters[id] = (waiter, enqueued)
+            if case .continuation = waiter { continuations += 1 }
+        } else {
+            lastAsync = enqueued
+        }
         if immediately || outgoing.count >= Self.outgoingFlushSize {
             do {
                 try sendOutgoingLocked(checkpoint: checkpoint)
             } catch {
-                waiters[id] = nil  // the caller gets the error; nobody resumes this waiter
+                // The caller gets the error; nobody resumes this waiter.
+                if case .continuation = waiters.removeValue(forKey: id)?.waiter { continuations -= 1 }
                 throw error
             }
         }
+        if !wasWanted, readerThreadWanted { lock.signalReader() }
         return id
     }
 
@@ -128,18 +175,26 @@ final class CheckpointConnection: @unchecked Sendable {
         outgoing.removeAll(keepingCapacity: true)
     }
 
-    /// Waits for the answer to a request sent with a `.blocked` waiter.
+    /// Waits for the answer to a request sent with a `.blocked` waiter, reading the socket
+    /// itself while nobody else does.
     func wait(for id: UInt32, timeout: Duration, checkpoint: String) -> Completion {
         let deadline = MonotonicClock.now() + timeout
         lock.lock()
         defer { lock.unlock() }
         while true {
             if let answer = answers.removeValue(forKey: id) { return answer }
-            let now = MonotonicClock.now()
-            guard now < deadline else {
+            guard MonotonicClock.now() < deadline else {
                 waiters[id] = nil
                 return .failure(CheckpointClientError(
                     .timeout, checkpoint: checkpoint, message: "duplexd did not answer within \(timeout) (\(path))"))
+            }
+            if !reading, broken == nil, !closing {
+                reading = true
+                lock.unlock()
+                readOnce(until: deadline)
+                lock.lock()
+                releaseReadRoleLocked()
+                continue
             }
             lock.wait(until: deadline)
         }
