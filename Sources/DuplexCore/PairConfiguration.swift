@@ -18,6 +18,17 @@ public struct PairConfiguration: Sendable, Hashable {
         public var timeout: Duration { interval * missedHeartbeatsMax + interval / 2 }
     }
 
+    /// How heartbeats use the paths when the pair is healthy.
+    public enum Heartbeats: Sendable, Hashable {
+        /// A heartbeat on every path every interval.
+        case everyPath
+        /// One heartbeat per interval, on the paths of the rotation group in turn, while every
+        /// one of them is up both ways and no heartbeat went missing recently; on every path
+        /// otherwise (see `PairCore`). The mate is lost after the same silence as with
+        /// `everyPath`; a single path is declared down later (`relaxedTimeout`).
+        case rotate
+    }
+
     public var cluster: UInt32
     public var board: UInt16
     public var priority: UInt8
@@ -30,6 +41,10 @@ public struct PairConfiguration: Sendable, Hashable {
     public var preempt: Bool
     /// How long a quiesced board waits for the mate to take the role before taking it back.
     public var handoverTimeout: Duration
+    public let heartbeats: Heartbeats
+    /// The paths heartbeats rotate over (`rotate`): those with the shortest interval and the
+    /// missed count of the first of them. Empty with `everyPath` or fewer than two such paths.
+    public let rotationGroup: [Int]
     /// Claims attempted before the board declares itself failed.
     public var actuationAttemptsMax: Int
     /// Pause between two actuation attempts.
@@ -39,7 +54,7 @@ public struct PairConfiguration: Sendable, Hashable {
         cluster: UInt32, board: UInt16, priority: UInt8 = 100, incarnation: UInt32,
         paths: [Path], discoveryWindow: Duration = .milliseconds(300), preempt: Bool = false,
         handoverTimeout: Duration = .milliseconds(250), actuationAttemptsMax: Int = 3,
-        actuationRetryDelay: Duration = .milliseconds(20)
+        actuationRetryDelay: Duration = .milliseconds(20), heartbeats: Heartbeats = .everyPath
     ) {
         precondition(!paths.isEmpty && paths.count <= Limits.linksMax, "1...linksMax paths")
         precondition(board != 0, "board id 0 is reserved")
@@ -58,6 +73,33 @@ public struct PairConfiguration: Sendable, Hashable {
         self.handoverTimeout = handoverTimeout
         self.actuationAttemptsMax = actuationAttemptsMax
         self.actuationRetryDelay = actuationRetryDelay
+        self.heartbeats = heartbeats
+        self.rotationGroup = heartbeats == .rotate ? Self.group(of: paths) : []
+    }
+
+    /// The same configuration with another heartbeat mode.
+    public func with(heartbeats: Heartbeats) -> PairConfiguration {
+        PairConfiguration(
+            cluster: cluster, board: board, priority: priority, incarnation: incarnation, paths: paths,
+            discoveryWindow: discoveryWindow, preempt: preempt, handoverTimeout: handoverTimeout,
+            actuationAttemptsMax: actuationAttemptsMax, actuationRetryDelay: actuationRetryDelay,
+            heartbeats: heartbeats)
+    }
+
+    private static func group(of paths: [Path]) -> [Int] {
+        let shortest = paths.map(\.interval).min()!
+        let first = paths.first { $0.interval == shortest }!
+        let group = paths.indices.filter { paths[$0] == first }
+        return group.count >= 2 ? group : []
+    }
+
+    /// The silence after which path `index` is down while the mate rotates its heartbeats:
+    /// `missedHeartbeatsMax` rounds of the whole group, plus half an interval. The path's own
+    /// `timeout` for paths outside the group.
+    public func relaxedTimeout(of index: Int) -> Duration {
+        let path = paths[index]
+        guard rotationGroup.contains(index) else { return path.timeout }
+        return path.interval * (path.missedHeartbeatsMax * UInt64(rotationGroup.count)) + path.interval / 2
     }
 
     /// The shortest path timeout: an event gap longer than this means the board itself stalled.

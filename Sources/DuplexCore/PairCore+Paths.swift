@@ -70,6 +70,8 @@ extension PairCore {
         mate.priority = frame.priority
         mate.flags = frame.flags
         mate.offeredTo = frame.mateIncarnation
+        mate.pathsUp = frame.pathsUp
+        if frame.flags.contains(.rotating) { mate.rotatingHeardAt = now }
         mate.lastHeardAt = now
         if frame.role == .active, frame.epoch > epoch, role != .active {
             epoch = frame.epoch  // a standby follows the active's epoch; it never goes back
@@ -86,11 +88,13 @@ extension PairCore {
         // Carrier back is not enough: the path comes up with the next heartbeat on it.
     }
 
-    /// Declares paths down after `missedHeartbeatsMax` intervals of silence.
+    /// Declares paths down after `missedHeartbeatsMax` intervals of silence (rounds of the
+    /// rotation while the mate rotates its heartbeats; see `PairCore+Rotation`).
     mutating func expirePaths(now: Instant, into actions: inout PairActions) {
+        expireRotatingMate(now: now, into: &actions)
         for index in paths.indices where paths[index].up {
             let silence = now.since(paths[index].lastHeardAt ?? .zero)
-            if silence > paths[index].configuration.timeout {
+            if silence > timeout(of: index, now: now) {
                 setPath(index, up: false, reason: .heartbeatsMissed, into: &actions)
             }
         }
@@ -112,9 +116,29 @@ extension PairCore {
         }
     }
 
+    /// Sends the heartbeats that are due: on every path at its interval, or, while the
+    /// heartbeats rotate, one per interval on the rotation's paths in turn (and the paths
+    /// outside the rotation at their own interval).
     mutating func sendDueHeartbeats(now: Instant, into actions: inout PairActions) {
-        for index in paths.indices where paths[index].nextSendAt <= now {
-            actions.append(.send(makeFrame(.heartbeat, path: index, now: now), path: index))
+        let rotation = rotationSet(now: now)
+        everyPathNext = false
+        let rotating = rotation != 0
+        if rotating, let interval = rotationInterval {
+            var beat = Instant(nanoseconds: .max)
+            for index in paths.indices where rotation & (UInt8(1) << UInt8(index)) != 0 {
+                beat = min(beat, paths[index].nextSendAt)
+            }
+            if beat <= now {
+                let index = nextRotationPath(in: rotation)
+                actions.append(.send(makeFrame(.heartbeat, path: index, now: now, rotating: true), path: index))
+                let next = beat + interval
+                for member in paths.indices where rotation & (UInt8(1) << UInt8(member)) != 0 {
+                    paths[member].nextSendAt = next > now ? next : now + interval
+                }
+            }
+        }
+        for index in paths.indices where rotation & (UInt8(1) << UInt8(index)) == 0 && paths[index].nextSendAt <= now {
+            actions.append(.send(makeFrame(.heartbeat, path: index, now: now, rotating: rotating), path: index))
             let interval = paths[index].configuration.interval
             // Keep the cadence, but never schedule in the past after a stall.
             let next = paths[index].nextSendAt + interval
@@ -130,7 +154,7 @@ extension PairCore {
         }
     }
 
-    mutating func makeFrame(_ kind: PairFrame.Kind, path: Int, now: Instant) -> PairFrame {
+    mutating func makeFrame(_ kind: PairFrame.Kind, path: Int, now: Instant, rotating: Bool = false) -> PairFrame {
         sequence += 1
         counters.framesSent += 1
         paths[path].framesSent += 1
@@ -143,13 +167,16 @@ extension PairCore {
             frameEpoch = quiesce.offeredEpoch
         }
         if wantsPreemption { flags.insert(.preemptRequested) }
+        if rotating { flags.insert(.rotating) }
+        if now < everyPathUntil { flags.insert(.everyPathRequested) }
         let state = paths[path]
         let hold = state.mateSentAt == .zero ? Duration.zero : now.since(state.mateReceivedAt)
         let frame = PairFrame(
             kind: kind, cluster: configuration.cluster, sender: configuration.board, flags: flags,
             epoch: frameEpoch, sequence: sequence, incarnation: configuration.incarnation, role: role,
             priority: configuration.priority, path: UInt8(path), sentAt: now,
-            echoSentAt: state.mateSentAt, echoHold: hold, mateIncarnation: mate.known ? mate.incarnation : 0)
+            echoSentAt: state.mateSentAt, echoHold: hold, mateIncarnation: mate.known ? mate.incarnation : 0,
+            pathsUp: pathsUpBits)
         assert(frame.sender != 0 && frame.sequence > 0)
         return frame
     }

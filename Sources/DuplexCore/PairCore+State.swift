@@ -35,6 +35,10 @@ extension PairCore {
         var departed = false
         /// The incarnation of this board the mate last heard (whom its handover offer is for).
         var offeredTo: UInt32 = 0
+        /// The paths on which the mate hears this board (bit i: path i).
+        var pathsUp: UInt8 = 0
+        /// When a frame of the mate's last said that it rotates its heartbeats.
+        var rotatingHeardAt: Instant?
     }
 
     enum Holding: Sendable {

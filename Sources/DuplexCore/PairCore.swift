@@ -24,6 +24,12 @@ public struct PairCore: Sendable {
     var degraded = false
     /// Whether a path to the mate was up after the previous step.
     var mateWasReachable = false
+    /// Heartbeats go on every path until then: a heartbeat of the rotating mate went missing.
+    var everyPathUntil: Instant = .zero
+    /// The next heartbeats go on every path (a role change is told on all of them at once).
+    var everyPathNext = false
+    /// The path of the last rotating heartbeat.
+    var rotationCursor = 0
     /// Set once `.stop` was returned: the core then only answers with nothing.
     public internal(set) var stopped = false
     public internal(set) var lastRoleChange: RoleChange?
@@ -44,6 +50,9 @@ public struct PairCore: Sendable {
         public var framesStale: UInt64 = 0
         public var takeovers: UInt64 = 0
         public var stalls: UInt64 = 0
+        /// Heartbeats of the rotating mate that went missing (each one puts both boards on
+        /// every path for a while).
+        public var heartbeatGaps: UInt64 = 0
     }
 
     public init(configuration: PairConfiguration) {
@@ -55,11 +64,15 @@ public struct PairCore: Sendable {
     public var nextDeadline: Instant {
         guard startedAt != nil else { return Instant(nanoseconds: .max) }
         var deadline = Instant(nanoseconds: .max)
-        for path in paths {
+        for index in paths.indices {
+            let path = paths[index]
             deadline = min(deadline, path.nextSendAt)
             if path.up, let heard = path.lastHeardAt {
-                deadline = min(deadline, heard + path.configuration.timeout + .nanoseconds(1))
+                deadline = min(deadline, expiry(of: index, heardAt: heard))
             }
+        }
+        if let heard = lastHeardOnAnyPath, mate.rotatingHeardAt != nil, let first = configuration.rotationGroup.first {
+            deadline = min(deadline, heard + paths[first].configuration.timeout + .nanoseconds(1))
         }
         if role == .starting { deadline = min(deadline, discoveryEndsAt) }
         if let quiesce, role == .quiesced { deadline = min(deadline, quiesce.deadline) }
@@ -84,6 +97,7 @@ public struct PairCore: Sendable {
         }
         lastEventAt = now
         apply(event, now: now, into: &actions)
+        watchForGaps(now: now, into: &actions)
         expirePaths(now: now, into: &actions)
         // A role change can enable one more decision (separated -> standby -> active): at most 3.
         for _ in 0..<3 {
@@ -158,8 +172,9 @@ public struct PairCore: Sendable {
         lastRoleChange = RoleChange(at: now, from: previous, to: next, reason: reason)
         actuation.wanted = next.ownsAddresses
         actions.append(.trace(.roleChanged(from: previous, to: next, reason: reason, epoch: epoch)))
-        // Tell the mate at once rather than at the next interval.
+        // Tell the mate at once, on every path, rather than at the next interval.
         for index in paths.indices { paths[index].nextSendAt = now }
+        everyPathNext = true
     }
 
     /// Becomes active at a new epoch, higher than any seen.

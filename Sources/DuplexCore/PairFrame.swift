@@ -1,7 +1,7 @@
 /// A frame of the pair protocol, as carried in the payload of a raw Ethernet frame on a
 /// dedicated link or of a UDP datagram on the service LAN.
 ///
-/// Wire format, version 1, big-endian, 64 bytes for every type:
+/// Wire format, version 2, big-endian, 64 bytes for every type:
 ///
 /// | offset | size | field |
 /// | ---: | ---: | --- |
@@ -17,7 +17,7 @@
 /// | 32 | 1 | sender role (`Role`) |
 /// | 33 | 1 | sender priority |
 /// | 34 | 1 | path index the frame was sent on |
-/// | 35 | 1 | reserved, zero |
+/// | 35 | 1 | paths up at the sender: bit i set when it hears this board on path i |
 /// | 36 | 8 | sent-at (sender's monotonic clock, ns) |
 /// | 44 | 8 | echo: the last sent-at received from the mate on this path (0 if none) |
 /// | 52 | 4 | echo hold: ns between receiving that echo and sending this frame (saturates) |
@@ -25,7 +25,7 @@
 /// | 60 | 4 | CRC-32C (Castagnoli) of bytes 0..<60 |
 public struct PairFrame: Sendable, Hashable {
     public static let magic: UInt16 = 0x4458
-    public static let version: UInt8 = 1
+    public static let version: UInt8 = 2
     public static let size = 64
     /// Where the type byte is: kernel filters split frames by it.
     public static let kindOffset = 3
@@ -54,7 +54,11 @@ public struct PairFrame: Sendable, Hashable {
         public static let handoverOffered = Flags(rawValue: 1 << 2)
         /// The sender, a standby that is preferred and configured to preempt, asks for the role.
         public static let preemptRequested = Flags(rawValue: 1 << 3)
-        static let known: Flags = [.hot, .isolationOK, .handoverOffered, .preemptRequested]
+        /// The sender sends one heartbeat per interval, rotating over its paths.
+        public static let rotating = Flags(rawValue: 1 << 4)
+        /// The sender missed a heartbeat recently and asks for heartbeats on every path.
+        public static let everyPathRequested = Flags(rawValue: 1 << 5)
+        static let known: Flags = [.hot, .isolationOK, .handoverOffered, .preemptRequested, .rotating, .everyPathRequested]
     }
 
     public var kind: Kind
@@ -73,11 +77,14 @@ public struct PairFrame: Sendable, Hashable {
     /// The incarnation of the mate the sender last heard: a handover offer is valid only for
     /// that incarnation of the mate, never for one that restarted since.
     public var mateIncarnation: UInt32
+    /// The paths on which the sender hears this board (bit i: path i), for the rotation.
+    public var pathsUp: UInt8
 
     public init(
         kind: Kind, cluster: UInt32, sender: UInt16, flags: Flags, epoch: UInt64, sequence: UInt64,
         incarnation: UInt32, role: Role, priority: UInt8, path: UInt8, sentAt: Instant,
-        echoSentAt: Instant = .zero, echoHold: Duration = .zero, mateIncarnation: UInt32 = 0
+        echoSentAt: Instant = .zero, echoHold: Duration = .zero, mateIncarnation: UInt32 = 0,
+        pathsUp: UInt8 = 0
     ) {
         self.kind = kind
         self.cluster = cluster
@@ -93,7 +100,11 @@ public struct PairFrame: Sendable, Hashable {
         self.echoSentAt = echoSentAt
         self.echoHold = echoHold
         self.mateIncarnation = mateIncarnation
+        self.pathsUp = pathsUp
     }
+
+    /// Path bits a frame may carry.
+    static let pathBits = UInt8(truncatingIfNeeded: (1 << Limits.linksMax) - 1)
 
     /// Why a frame was rejected by `decode`.
     public enum DecodeError: UInt8, Error, Sendable, Hashable, CaseIterable {
@@ -104,7 +115,7 @@ public struct PairFrame: Sendable, Hashable {
         case unknownKind
         case unknownRole
         case unknownFlags
-        case nonZeroReserved
+        case unknownPaths
     }
 
     /// Encodes into `buffer`, which must hold at least `PairFrame.size` bytes.
@@ -113,6 +124,7 @@ public struct PairFrame: Sendable, Hashable {
     public func encode(into buffer: UnsafeMutableRawBufferPointer) -> Int {
         precondition(buffer.count >= PairFrame.size, "frame buffer too small")
         precondition(Flags.known.isSuperset(of: flags), "unknown flag bits")
+        precondition(pathsUp & ~PairFrame.pathBits == 0, "unknown path bits")
         var writer = ByteWriter(UnsafeMutableRawBufferPointer(rebasing: buffer[0..<PairFrame.size]))
         writer.write(PairFrame.magic)
         writer.write(PairFrame.version)
@@ -126,7 +138,7 @@ public struct PairFrame: Sendable, Hashable {
         writer.write(role.rawValue)
         writer.write(priority)
         writer.write(path)
-        writer.write(UInt8(0))
+        writer.write(pathsUp)
         writer.write(sentAt.nanoseconds)
         writer.write(echoSentAt.nanoseconds)
         writer.write(UInt32(clamping: echoHold.nanoseconds))
@@ -163,7 +175,8 @@ public struct PairFrame: Sendable, Hashable {
         guard let role = Role(rawValue: reader.read()!) else { return .failure(.unknownRole) }
         let priority: UInt8 = reader.read()!
         let path: UInt8 = reader.read()!
-        guard reader.read(UInt8.self) == 0 else { return .failure(.nonZeroReserved) }
+        let pathsUp: UInt8 = reader.read()!
+        guard pathsUp & ~pathBits == 0 else { return .failure(.unknownPaths) }
         let sentAt = Instant(nanoseconds: reader.read()!)
         let echoSentAt = Instant(nanoseconds: reader.read()!)
         let echoHold = Duration(nanoseconds: UInt64(reader.read(UInt32.self)!))
@@ -174,6 +187,6 @@ public struct PairFrame: Sendable, Hashable {
                 kind: kind, cluster: cluster, sender: sender, flags: flags, epoch: epoch,
                 sequence: sequence, incarnation: incarnation, role: role, priority: priority,
                 path: path, sentAt: sentAt, echoSentAt: echoSentAt, echoHold: echoHold,
-                mateIncarnation: mateIncarnation))
+                mateIncarnation: mateIncarnation, pathsUp: pathsUp))
     }
 }

@@ -30,6 +30,8 @@ public struct PairStatus: Sendable, Hashable {
     public var isolationOK: Bool
     public var lastRoleChange: PairCore.RoleChange?
     public var counters: PairCore.Counters
+    /// Whether the heartbeats rotate over the paths (one per interval) at the last step.
+    public var rotating: Bool
 }
 
 extension PairCore {
@@ -48,6 +50,6 @@ extension PairCore {
                     framesRejected: $0.framesRejected)
             },
             addressesHeld: actuation.held == .held, hot: hot, isolationOK: isolationOK,
-            lastRoleChange: lastRoleChange, counters: counters)
+            lastRoleChange: lastRoleChange, counters: counters, rotating: rotationSet(now: lastEventAt) != 0)
     }
 }

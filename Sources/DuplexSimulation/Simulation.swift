@@ -118,6 +118,8 @@ public struct Simulation {
     public func epoch(board index: Int) -> UInt64? { boards[index].isUp ? boards[index].core?.epoch : nil }
     /// Whether the simulated kernel of board `index` has the logical addresses.
     public func holdsAddresses(board index: Int) -> Bool { boards[index].holdsAddresses }
+    /// The pair core's status of board `index`, nil while it is down.
+    public func status(board index: Int) -> PairStatus? { boards[index].isUp ? boards[index].core?.status : nil }
     /// Every record so far (only with `keepsHistory`).
     public var history: [SimulationRecord] { fullHistory }
     /// Operator replies so far: (request, board index, outcome).

@@ -34,7 +34,10 @@ public struct SimulationBounds: Sendable, CustomStringConvertible {
         let configurations = plan.configurations
         let paths = configurations.flatMap(\.paths)
         timeoutMin = paths.map(\.timeout).min()!
-        timeoutMax = paths.map(\.timeout).max()!
+        // A path of a rotating mate stays up for its relaxed timeout.
+        timeoutMax = configurations.flatMap { configuration in
+            configuration.paths.indices.map { configuration.relaxedTimeout(of: $0) }
+        }.max()!
         let fastest = UInt64(max(0, plan.clockDriftPPM.max() ?? 0))
         let slowest = UInt64(max(0, -(plan.clockDriftPPM.min() ?? 0)))
         silenceMax = Duration(nanoseconds: timeoutMin.nanoseconds * 1_000_000 / (1_000_000 + fastest))

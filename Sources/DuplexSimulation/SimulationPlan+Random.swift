@@ -60,6 +60,9 @@ extension SimulationPlan {
                 plan.clockDriftPPM = [Int64(rng.uniform(0...40_000)) - 20_000, Int64(rng.uniform(0...40_000)) - 20_000]
             }
         }
+        // Half the plans rotate their heartbeats (drawn last, so that the rest of a seed's
+        // plan is what it was before the rotation existed).
+        if rng.chance(perMille: 500) { plan.configurations = plan.configurations.map { $0.with(heartbeats: .rotate) } }
         return plan
     }
 

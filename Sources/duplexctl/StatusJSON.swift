@@ -16,7 +16,9 @@ enum StatusJSON {
             ("addresses", .array(report.addresses.map(address))),
             ("last_role_change", .optional(report.lastRoleChange, roleChange)),
             ("counters", .object([("malformed_frames", .integer(report.counters.malformedFrames)),
-                                  ("foreign_frames", .integer(report.counters.foreignFrames))])),
+                                  ("foreign_frames", .integer(report.counters.foreignFrames)),
+                                  ("heartbeat_gaps", .integer(report.counters.heartbeatGaps))])),
+            ("heartbeats_rotating", .bool(report.counters.rotating)),
             ("checkpoints", .optional(report.checkpoints, CheckpointsView.syncJSON)),
         ]).render() + "\n"
     }

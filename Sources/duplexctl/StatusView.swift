@@ -10,7 +10,8 @@ enum StatusView {
         text += line("Mate", mate(report.mate, reachable: report.paths.contains { $0.isUp }))
         text += line("Role change", roleChange(report.lastRoleChange))
         text += line("Counters", "malformed frames \(report.counters.malformedFrames)   "
-            + "foreign frames \(report.counters.foreignFrames)")
+            + "foreign frames \(report.counters.foreignFrames)   heartbeat gaps \(report.counters.heartbeatGaps)")
+        text += line("Heartbeats", report.counters.rotating ? "rotating over the paths" : "on every path")
         if let sync = report.checkpoints { text += line("Checkpoints", checkpoints(sync)) }
         text += "\n" + paths(report.paths)
         text += "\n" + addresses(report.addresses)

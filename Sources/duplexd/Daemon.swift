@@ -149,7 +149,7 @@ func pairConfiguration(_ configuration: Configuration, logger: Logger) -> PairCo
             .init(interval: $0.interval, missedHeartbeatsMax: UInt64($0.missedMax))
         },
         discoveryWindow: configuration.pair.discoveryWindow, preempt: configuration.pair.preempt,
-        handoverTimeout: configuration.pair.handoverTimeout)
+        handoverTimeout: configuration.pair.handoverTimeout, heartbeats: configuration.pair.heartbeats)
 }
 
 /// The incarnation of this start: one more than the previous start's, kept in

@@ -93,6 +93,13 @@ import Testing
         #expect(configuration.links[1].interval == .milliseconds(1) && configuration.links[1].missedMax == 5)
     }
 
+    @Test func heartbeatsRotateUnlessEveryLinkIsAskedFor() throws {
+        let rotating = try Configuration.parse(text: Self.base, file: "t.conf")
+        #expect(rotating.pair.heartbeats == .rotate)
+        let text = Self.base.replacingOccurrences(of: "[pair]\n", with: "[pair]\nheartbeats = every-link\n")
+        #expect(try Configuration.parse(text: text, file: "t.conf").pair.heartbeats == .everyPath)
+    }
+
     @Test func commentsBlankLinesAndCRLFAreAccepted() throws {
         let text = "\u{FEFF}# top\r\n\r\n  [cluster]   # trailing\r\nid = 3 # three\r\n[board]\r\nid=4\r\n\tname = x\t# tab before the comment\r\n"
             + "[link a]\r\ntype = ethernet\r\ninterface = eth0\r\nethertype = 0x88b6\r\ndestination = 02:00:5E:00:53:01\r\n"

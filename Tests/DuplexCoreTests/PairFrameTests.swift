@@ -5,10 +5,10 @@ import Testing
 @Suite struct PairFrameTests {
     static func sample(kind: PairFrame.Kind = .heartbeat) -> PairFrame {
         PairFrame(
-            kind: kind, cluster: 7, sender: 2, flags: [.hot, .isolationOK], epoch: 0x0102_0304_0506_0708,
+            kind: kind, cluster: 7, sender: 2, flags: [.hot, .isolationOK, .rotating], epoch: 0x0102_0304_0506_0708,
             sequence: 42, incarnation: 0xDEAD_BEEF, role: .standby, priority: 100, path: 1,
             sentAt: Instant(nanoseconds: 123_456_789), echoSentAt: Instant(nanoseconds: 99),
-            echoHold: .microseconds(15), mateIncarnation: 0x0102_0304)
+            echoHold: .microseconds(15), mateIncarnation: 0x0102_0304, pathsUp: 0b0101)
     }
 
     func encode(_ frame: PairFrame) -> [UInt8] {
@@ -35,9 +35,11 @@ import Testing
     @Test func layoutIsBigEndianAndFixed() {
         let bytes = encode(Self.sample())
         #expect(bytes[0] == 0x44 && bytes[1] == 0x58)  // "DX"
-        #expect(bytes[2] == 1)  // version
+        #expect(bytes[2] == 2)  // version
         #expect(Array(bytes[4..<8]) == [0, 0, 0, 7])  // cluster
         #expect(Array(bytes[12..<20]) == [1, 2, 3, 4, 5, 6, 7, 8])  // epoch
+        #expect(Array(bytes[10..<12]) == [0, 0x13])  // flags: hot, isolation OK, rotating
+        #expect(bytes[35] == 0b0101)  // paths up: 0 and 2
         #expect(Array(bytes[56..<60]) == [1, 2, 3, 4])  // the mate's incarnation
     }
 
@@ -61,7 +63,7 @@ import Testing
         bad[0] = 0
         #expect(decode(bad) == .badMagic)
         bad = good
-        bad[2] = 2
+        bad[2] = 9
         #expect(decode(bad) == .unsupportedVersion)
         bad = good
         bad[20] ^= 0x01
@@ -86,7 +88,7 @@ import Testing
         #expect(reencode { $0[3] = 99 } == .unknownKind)
         #expect(reencode { $0[32] = 99 } == .unknownRole)
         #expect(reencode { $0[10] = 0x80 } == .unknownFlags)
-        #expect(reencode { $0[35] = 1 } == .nonZeroReserved)
+        #expect(reencode { $0[35] = 0x10 } == .unknownPaths, "a path bit beyond linksMax")
     }
 
     /// Seeded garbage and bit flips never trap and are never accepted with a bad checksum.

@@ -76,13 +76,16 @@ public struct Configuration: Sendable, Hashable {
         /// The watchdog's timeout (whole seconds, rounded up; default 2s): the board resets
         /// when `duplexd` has not fed it for this long. It is fed every quarter of it.
         public var watchdogTimeout: Duration
+        /// `heartbeats = rotate` (default): one heartbeat per interval, rotating over the links
+        /// that share the shortest interval while all is well; `every-link`: one on each link.
+        public var heartbeats: PairConfiguration.Heartbeats
 
         public init(
             interval: Duration = .milliseconds(4), missedMax: Int = 3,
             discoveryWindow: Duration = .milliseconds(300), preempt: Bool = false,
             handoverTimeout: Duration = .milliseconds(250), realtimePriority: Int = 50,
             isolationInterface: String? = nil, watchdogDevice: String? = nil,
-            watchdogTimeout: Duration = .seconds(2)
+            watchdogTimeout: Duration = .seconds(2), heartbeats: PairConfiguration.Heartbeats = .rotate
         ) {
             self.interval = interval
             self.missedMax = missedMax
@@ -93,6 +96,7 @@ public struct Configuration: Sendable, Hashable {
             self.isolationInterface = isolationInterface
             self.watchdogDevice = watchdogDevice
             self.watchdogTimeout = watchdogTimeout
+            self.heartbeats = heartbeats
         }
     }
 

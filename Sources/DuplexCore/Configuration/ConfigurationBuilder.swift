@@ -53,7 +53,7 @@ struct ConfigurationBuilder {
         guard let reader = try reader("pair", required: false) else { return defaults }
         try reader.checkKeys(
             ["interval", "missed-max", "discovery-window", "preempt", "handover-timeout", "realtime-priority",
-             "isolation-interface", "watchdog-device", "watchdog-timeout"], context: "[pair]")
+             "isolation-interface", "watchdog-device", "watchdog-timeout", "heartbeats"], context: "[pair]")
         return Configuration.Pair(
             interval: try reader.value("interval", default: defaults.interval, Self.intervalParser),
             missedMax: try reader.value("missed-max", default: defaults.missedMax, Self.missedMaxParser),
@@ -66,7 +66,10 @@ struct ConfigurationBuilder {
             isolationInterface: try reader.optional("isolation-interface", .interface),
             watchdogDevice: try reader.optional("watchdog-device", .absolutePath(lengthMax: 4095)),
             watchdogTimeout: try reader.value(
-                "watchdog-timeout", default: defaults.watchdogTimeout, .duration(in: .seconds(1) ... .seconds(3600)))
+                "watchdog-timeout", default: defaults.watchdogTimeout, .duration(in: .seconds(1) ... .seconds(3600))),
+            heartbeats: try reader.value(
+                "heartbeats", default: defaults.heartbeats,
+                .choice([("rotate", .rotate), ("every-link", .everyPath)], what: "heartbeat mode"))
         )
     }
 

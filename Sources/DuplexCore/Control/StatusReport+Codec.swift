@@ -20,6 +20,8 @@ extension StatusReport {
         try lastRoleChange?.encode(into: &writer)
         writer.write(counters.malformedFrames)
         writer.write(counters.foreignFrames)
+        writer.write(counters.heartbeatGaps)
+        writer.write(counters.rotating)
         writer.writePresence(checkpoints != nil)
         if let checkpoints { writer.writeBlob(checkpoints.encoded()) }
     }
@@ -43,7 +45,9 @@ extension StatusReport {
             addresses.append(try AddressReport(from: &reader))
         }
         lastRoleChange = try reader.readPresence() ? try RoleChangeReport(from: &reader) : nil
-        counters = Counters(malformedFrames: try reader.read(UInt64.self), foreignFrames: try reader.read(UInt64.self))
+        counters = Counters(
+            malformedFrames: try reader.read(UInt64.self), foreignFrames: try reader.read(UInt64.self),
+            heartbeatGaps: try reader.read(UInt64.self), rotating: try reader.read(Bool.self))
         checkpoints = try reader.readPresence() ? try CheckpointSyncReport(blob: try reader.readBlob()) : nil
     }
 }

@@ -50,10 +50,16 @@ public struct StatusReport: Sendable, Hashable {
         public var malformedFrames: UInt64
         /// Well-formed frames of another cluster.
         public var foreignFrames: UInt64
+        /// Heartbeats of the rotating mate that went missing (each put the pair on every path).
+        public var heartbeatGaps: UInt64
+        /// Whether the heartbeats rotate over the paths now (one per interval).
+        public var rotating: Bool
 
-        public init(malformedFrames: UInt64 = 0, foreignFrames: UInt64 = 0) {
+        public init(malformedFrames: UInt64 = 0, foreignFrames: UInt64 = 0, heartbeatGaps: UInt64 = 0, rotating: Bool = false) {
             self.malformedFrames = malformedFrames
             self.foreignFrames = foreignFrames
+            self.heartbeatGaps = heartbeatGaps
+            self.rotating = rotating
         }
     }
 }

@@ -92,7 +92,9 @@ extension ControlService {
             role: status.role, unitState: status.role.unitState, epoch: status.epoch,
             priority: configuration.board.priority, uptime: now.since(startedAt), mate: mate, paths: paths,
             addresses: addresses, lastRoleChange: change,
-            counters: .init(malformedFrames: status.counters.framesMalformed, foreignFrames: status.counters.framesForeign),
+            counters: .init(
+                malformedFrames: status.counters.framesMalformed, foreignFrames: status.counters.framesForeign,
+                heartbeatGaps: status.counters.heartbeatGaps, rotating: status.rotating),
             checkpoints: checkpoints?.status.report)
     }
 }

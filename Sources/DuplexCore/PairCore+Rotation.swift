@@ -1,0 +1,117 @@
+/// Rotating heartbeats (`PairConfiguration.Heartbeats.rotate`).
+///
+/// While the pair is healthy a board sends one heartbeat per interval, on the paths of its
+/// rotation group in turn, instead of one on every path: a third of the frames with two
+/// dedicated links and the LAN. The mate is still lost after the same silence: a rotating
+/// mate sends a heartbeat every interval on some path, so silence on every path for a path
+/// timeout means the mate is gone, and every path of the group goes down at once. A single
+/// path is declared down only after `relaxedTimeout` (its turn comes once per round).
+///
+/// What keeps it as safe as a heartbeat on every path:
+/// - a path is in the rotation only while it has carrier and is up both ways (this board
+///   hears the mate on it, and the mate's frames say it hears this board on it);
+/// - a heartbeat of the rotating mate that is half an interval late puts this board on every
+///   path and makes its frames ask the mate to do the same (`everyPathRequested`), for
+///   `everyPathHoldIntervals`: a lost frame, a path that died silently or one-way loss turn
+///   the pair back to a heartbeat on every path before a second one can go missing;
+/// - role changes, hand-overs and goodbyes go on every path, and the rotation only runs
+///   between a working active and a standby, never during start-up or a quiesce.
+extension PairCore {
+    /// How long a missing heartbeat keeps both boards on every path, in intervals (1 s at 4 ms).
+    static let everyPathHoldIntervals: UInt64 = 250
+
+    /// The latest frame from the mate on any path that is up.
+    var lastHeardOnAnyPath: Instant? {
+        var latest: Instant?
+        for path in paths where path.up {
+            if let heard = path.lastHeardAt { latest = max(latest ?? heard, heard) }
+        }
+        return latest
+    }
+
+    /// The interval of the rotation group, nil when there is none.
+    var rotationInterval: Duration? {
+        configuration.rotationGroup.first.map { paths[$0].configuration.interval }
+    }
+
+    /// Whether the mate rotated its heartbeats recently enough for its paths to be silent a
+    /// whole round: until the longest relaxed timeout after its last rotating frame.
+    func mateRotates(now: Instant) -> Bool {
+        guard let at = mate.rotatingHeardAt, let first = configuration.rotationGroup.first else { return false }
+        return now.since(at) <= configuration.relaxedTimeout(of: first)
+    }
+
+    /// The silence after which path `index` is down at `now`.
+    func timeout(of index: Int, now: Instant) -> Duration {
+        mateRotates(now: now) ? configuration.relaxedTimeout(of: index) : paths[index].configuration.timeout
+    }
+
+    /// The first instant at which path `index`, last heard at `heard`, is down: its relaxed
+    /// timeout while the mate's rotation lasts, its own timeout once the rotation ended.
+    func expiry(of index: Int, heardAt heard: Instant) -> Instant {
+        let strict = heard + paths[index].configuration.timeout + .nanoseconds(1)
+        guard let at = mate.rotatingHeardAt, let first = configuration.rotationGroup.first else { return strict }
+        let rotationEnds = at + configuration.relaxedTimeout(of: first) + .nanoseconds(1)
+        let relaxed = heard + configuration.relaxedTimeout(of: index) + .nanoseconds(1)
+        return min(relaxed, max(strict, rotationEnds))
+    }
+
+    /// The paths this board's heartbeats rotate over now (bit i: path i), 0 for every path.
+    func rotationSet(now: Instant) -> UInt8 {
+        guard !configuration.rotationGroup.isEmpty, role == .active || role == .standby, quiesce == nil,
+            !everyPathNext, now >= everyPathUntil, mate.known, !mate.departed,
+            !mate.flags.contains(.everyPathRequested)
+        else { return 0 }
+        var set: UInt8 = 0
+        var count = 0
+        for index in configuration.rotationGroup {
+            let path = paths[index]
+            let bit = UInt8(1) << UInt8(index)
+            guard path.up, path.carrierUp, mate.pathsUp & bit != 0 else { continue }
+            set |= bit
+            count += 1
+        }
+        return count >= 2 ? set : 0
+    }
+
+    /// The paths this board hears the mate on (bit i: path i), as its frames report them.
+    var pathsUpBits: UInt8 {
+        var bits: UInt8 = 0
+        for index in paths.indices where paths[index].up { bits |= UInt8(1) << UInt8(index) }
+        return bits
+    }
+
+    /// A heartbeat of the rotating mate more than half an interval late: every path for a while,
+    /// on both boards, starting now.
+    mutating func watchForGaps(now: Instant, into actions: inout PairActions) {
+        guard now >= everyPathUntil, mateRotates(now: now), let interval = rotationInterval,
+            let heard = lastHeardOnAnyPath, now.since(heard) > interval + interval / 2
+        else { return }
+        counters.heartbeatGaps += 1
+        everyPathUntil = now + interval * Self.everyPathHoldIntervals
+        for index in paths.indices { paths[index].nextSendAt = now }
+    }
+
+    /// Every path of the rotation group down when the rotating mate was silent on all of them
+    /// for a path timeout: it sends every interval on one of them, so it is gone.
+    mutating func expireRotatingMate(now: Instant, into actions: inout PairActions) {
+        guard mateRotates(now: now), let first = configuration.rotationGroup.first,
+            let heard = lastHeardOnAnyPath, now.since(heard) > paths[first].configuration.timeout
+        else { return }
+        for index in configuration.rotationGroup where paths[index].up {
+            setPath(index, up: false, reason: .heartbeatsMissed, into: &actions)
+        }
+    }
+
+    /// The next path of `set` after the last one used.
+    mutating func nextRotationPath(in set: UInt8) -> Int {
+        for step in 1...paths.count {
+            let index = (rotationCursor + step) % paths.count
+            if set & (UInt8(1) << UInt8(index)) != 0 {
+                rotationCursor = index
+                return index
+            }
+        }
+        preconditionFailure("an empty rotation set")
+    }
+}
