@@ -19,7 +19,7 @@ struct SenderSession: Sendable {
     /// The sequence that snapshot holds.
     var cutover: UInt64
     /// Updates sent and not acknowledged: sequences `acked + 1 ... store.sequence`.
-    var window: [WindowEntry] = []
+    var window = UpdateWindow()
     var windowBytes = 0
     /// At most the earliest `sentAt` in `window` (meaningful while it is not empty): kept as a
     /// lower bound, so that neither the timers nor the deadline scan the window on every event.

@@ -79,30 +79,18 @@ extension CheckpointService {
     /// Decodes and serves the frames buffered for one client, until none is complete, the
     /// window to the mate is full, or the per-wake bound.
     func serveFrames(_ serial: UInt32) {
-        for _ in 0..<Self.framesPerWakeMax {
-            guard stalled == nil, let client = clients[serial] else { return }
-            let available = client.input.count - client.inputStart
-            let outcome: (SessionHeader, SessionRequest?, ReplicationDecodeError?)?
-            let result = client.input.withUnsafeBytes { raw in
-                Result { () throws(ReplicationDecodeError) in
-                    try Self.nextFrame(UnsafeRawBufferPointer(rebasing: raw[client.inputStart...]))
-                }
-            }
-            do throws(ReplicationDecodeError) {
-                outcome = try result.get()
-            } catch {
-                logger.info("bad checkpoint session frame; connection closed", metadata: ["duplex.error": "\(error)"])
-                return drop(serial)
-            }
-            guard let (header, request, error) = outcome else { break }
-            clients[serial]!.inputStart += header.length
-            assert(clients[serial]!.inputStart <= clients[serial]!.input.count, "within the buffer, \(available)")
-            if let request {
-                handle(request, id: header.request, from: serial)
-            } else {
-                respond(serial, header.request, .failed(SessionError(.badRequest, message: "\(error!)")))
-            }
+        let end: Int
+        let framingError: ReplicationDecodeError?
+        do {
+            // Scoped: no copy of the input is left when `compactInput` changes it.
+            guard let client = clients[serial] else { return }
+            (end, framingError) = serve(client.input, from: client.inputStart, of: serial)
         }
+        if let framingError {
+            logger.info("bad checkpoint session frame; connection closed", metadata: ["duplex.error": "\(framingError)"])
+            return drop(serial)
+        }
+        clients[serial]!.inputStart = end
         compactInput(serial)
         if stalled == nil, let client = clients[serial], client.input.count > client.inputStart,
             (try? Self.hasWholeFrame(client)) == true  // a framing error shows on the next read
@@ -110,6 +98,37 @@ extension CheckpointService {
             // More whole frames than one wake-up serves: go on at the next one.
             resumeLater.insert(serial)
         }
+    }
+
+    /// Serves the whole frames of `input` from `start` (at most `framesPerWakeMax`, none once a
+    /// write stalls), without looking the client up again for each.
+    /// - Returns: where the frames served end, and the framing error that ends the connection.
+    private func serve(
+        _ input: [UInt8], from start: Int, of serial: UInt32
+    ) -> (end: Int, error: ReplicationDecodeError?) {
+        var offset = start
+        var failure: ReplicationDecodeError?
+        input.withUnsafeBytes { raw in
+            for _ in 0..<Self.framesPerWakeMax {
+                guard stalled == nil else { return }
+                let outcome: (SessionHeader, SessionRequest?, ReplicationDecodeError?)?
+                do throws(ReplicationDecodeError) {
+                    outcome = try Self.nextFrame(UnsafeRawBufferPointer(rebasing: raw[offset...]))
+                } catch {
+                    failure = error
+                    return
+                }
+                guard let (header, request, error) = outcome else { return }
+                offset += header.length
+                assert(offset <= raw.count, "within the buffer")
+                if let request {
+                    handle(request, id: header.request, from: serial)
+                } else {
+                    respond(serial, header.request, .failed(SessionError(.badRequest, message: "\(error!)")))
+                }
+            }
+        }
+        return (offset, failure)
     }
 
     /// The next whole frame at the start of `bytes`: its header and the decoded request, or the

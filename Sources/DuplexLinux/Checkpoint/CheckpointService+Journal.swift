@@ -48,8 +48,19 @@ extension CheckpointService {
         do {
             switch action {
             case .apply(let update):
+                // The checkpoint found not persistent (and its journal gone) at its last update
+                // stays so until it is created or removed again: no lookups per update.
+                switch update.operations.first {
+                case .create?, .remove?: transientCheckpoint = nil
+                default: if update.checkpoint == transientCheckpoint { return }
+                }
+                transientCheckpoint = nil
                 try journal.record(update, in: core.store)
+                if core.store.checkpoint(update.checkpoint)?.limits.persistent == false {
+                    transientCheckpoint = update.checkpoint
+                }
             case .replaceReplica:
+                transientCheckpoint = nil
                 try journal.replaceAll(from: core.store)
             default:
                 return

@@ -82,6 +82,9 @@ public final class CheckpointService: @unchecked Sendable {
     var keyOrder: KeyOrder?
     /// The journals of the persistent checkpoints (`[checkpoint] directory`), nil for none.
     let journal: CheckpointJournal?
+    /// A checkpoint that is not persistent and has no journal, as of its last update (see
+    /// `keepJournal`).
+    var transientCheckpoint: String?
 
     static let listenerToken: UInt64 = 1
     static let timerToken: UInt64 = 2
