@@ -1,0 +1,71 @@
+import Duplex
+import DuplexTestSupport
+import Foundation
+import Glibc
+import Testing
+
+/// An operator's `duplexctl resync` of a running standby, between real daemons: the standby
+/// drops its replica's stream and takes a new snapshot while writes go on and a fifth of the
+/// replication datagrams reaching it are lost; it ends hot with every write. The active refuses
+/// the command.
+@Suite(.serialized, .tags(.netns), .enabled(if: isRoot, "needs root for network namespaces"))
+struct CheckpointResyncLabTests {
+    typealias Lab = PairIntegrationTests
+    typealias Impaired = CheckpointImpairmentLabTests
+
+    /// Sections written before the resync (256 B each: about 50 snapshot chunks).
+    static let fillCount = 6_000
+
+    static func value(_ index: Int) -> [UInt8] {
+        (0..<256).map { UInt8(truncatingIfNeeded: index &* 13 &+ $0) }
+    }
+
+    @Test func anOperatorResyncUnderLossWhileWritesContinueEndsHotWithEveryWrite() throws {
+        let lab = try LabFixture(links: 1)
+        defer { lab.remove() }
+        let (active, port) = try Impaired.startPair(lab, name: "resync")
+        for index in 0..<Self.fillCount {
+            try active.write(SectionKey("f/\(index)"), Self.value(index), mode: .async)
+        }
+        #expect(try active.flush().isReplicated, "the fill was not replicated")
+        let before = try Impaired.counters(lab, .b)["snapshots_installed", default: 0]
+        try lab.nft(.b, script: """
+            table netdev impair {
+                chain ingress {
+                    type filter hook ingress device "bp0" priority -500; policy accept;
+                    udp dport \(port) numgen random mod 10 < 2 counter drop
+                }
+            }
+            """)
+        try lab.duplexctl(.b, ["resync"]).checked()
+        // Writes go on during the resync: overwrites of the fill and (at most 1,000) new keys.
+        var written = 0
+        for index in 0..<4_000 {
+            let key = index % 2 == 0 || index >= 2_000 ? "f/\(index)" : "n/\(index)"
+            try active.write(SectionKey(key), Self.value(index + 1), mode: .async)
+            written += 1
+            if index % 500 == 499, try Impaired.counters(lab, .b)["snapshots_installed", default: 0] > before { break }
+        }
+        try lab.waitUntil("B installed a new snapshot") {
+            try Impaired.counters(lab, .b)["snapshots_installed", default: 0] > before
+        }
+        let resent = try Impaired.counters(lab, .a)
+        try lab.nftDelete(.b, family: "netdev", table: "impair")
+        #expect(try active.flush().isReplicated, "the writes during the resync were not replicated")
+        try lab.waitUntil("B reports a hot replica") {
+            try Lab.checkpointStatus(lab, .b)?["hot"] as? Bool == true
+        }
+        let replica = try Duplex.Checkpoint.open(name: active.name, creating: false, socketPath: Lab.checkpointSocket(lab, .b))
+        let expected = try Lab.contents(active)
+        let held = try Lab.contents(replica)
+        #expect(written > 0)
+        #expect(expected.count >= Self.fillCount, "A's store: \(expected.count) sections")
+        #expect(held == expected, "B's replica differs from A's store: \(held.count) of \(expected.count) sections")
+        #expect(resent["snapshots_served", default: 0] >= 2, "A served no second snapshot: \(resent)")
+        #expect(resent["chunks_resent", default: 0] > 0, "no snapshot chunk was lost and sent again: \(resent)")
+        #expect(try active.write("after", [1])?.isReplicated == true)
+        // Only a standby resynchronises.
+        let refused = try lab.duplexctl(.a, ["resync"])
+        #expect(!refused.succeeded, "the active took a resync: \(refused.output)")
+    }
+}
