@@ -115,14 +115,18 @@ struct SnapshotAssembler: Sendable {
         // No copy of the open checkpoint is kept here: it would make the in-place insert below
         // copy every section.
         guard open != nil else { throw .malformed }
-        let limits = open!.checkpoint.limits
-        let lastKey = open!.lastKey
-        let room = open!.sections - open!.checkpoint.sectionCount
         let key = try reader.sectionKey()
         let length = Int(try reader.field(UInt32.self))
         let offset = Int(try reader.field(UInt32.self))
-        let part = try reader.field(bytes: Int(try reader.field(UInt16.self)))
-        guard length <= limits.sectionSizeMax else { throw .overLimit }
+        // Read in place: the bytes are copied once, into the section's own storage.
+        guard let part = reader.readBytes(Int(try reader.field(UInt16.self))) else { throw .truncated }
+        guard length <= open!.checkpoint.limits.sectionSizeMax else { throw .overLimit }
+        guard offset + part.count <= length, part.count > 0 || length == 0 else { throw .malformed }
+        if partial == nil, offset == 0, part.count == length {
+            // The whole value in this record (the common case): no partial buffer.
+            try startSection(key)
+            return try add(key, [UInt8](part))
+        }
         var building: PartialSection
         if let continued = partial {
             guard continued.key == key, continued.length == length, offset == continued.bytes.count else {
@@ -130,27 +134,38 @@ struct SnapshotAssembler: Sendable {
             }
             building = continued
         } else {
-            guard offset == 0, lastKey.map({ $0 < key }) ?? true else { throw .malformed }
-            guard room > 0 else { throw .overLimit }
+            guard offset == 0 else { throw .malformed }
+            try startSection(key)
             building = PartialSection(key: key, length: length, bytes: [])
             building.bytes.reserveCapacity(length)
         }
-        guard offset + part.count <= length, part.count > 0 || length == 0 else { throw .malformed }
         // Released first, so that the value below is not copied on append.
         partial = nil
-        building.bytes += part
+        building.bytes.append(contentsOf: part)
         guard building.bytes.count == length else {
             partial = building
             return
         }
+        try add(key, building.bytes)
+    }
+
+    /// Checks that a new section may start in the open checkpoint: keys ascending, room left.
+    private func startSection(_ key: SectionKey) throws(ReplicationDecodeError) {
+        guard open!.lastKey.map({ $0 < key }) ?? true else { throw .malformed }
+        guard open!.checkpoint.sectionCount < open!.sections else { throw .overLimit }
+    }
+
+    /// Adds a complete section to the open checkpoint, within its limits and the store's.
+    private mutating func add(_ key: SectionKey, _ bytes: [UInt8]) throws(ReplicationDecodeError) {
+        let count = bytes.count
         // Mutated in place: a copy of the open checkpoint would copy its every section.
-        open!.checkpoint.set(key, Section(key: key, bytes: building.bytes))
+        open!.checkpoint.set(key, Section(key: key, bytes: bytes))
         open!.lastKey = key
-        guard open!.checkpoint.size <= limits.sizeMax,
+        guard open!.checkpoint.size <= open!.checkpoint.limits.sizeMax,
             store.size + open!.checkpoint.size <= Limits.checkpointStoreSizeMax
         else { throw .overLimit }
         sectionsReceived += 1
-        bytesReceived += UInt64(Checkpoint.footprint(key: key, count: length))
+        bytesReceived += UInt64(Checkpoint.footprint(key: key, count: count))
     }
 
     /// Adds the open checkpoint to the store once its sections match its header.
