@@ -4,7 +4,8 @@
 /// rotation group in turn, instead of one on every path: a third of the frames with two
 /// dedicated links and the LAN. The mate is still lost after the same silence: a rotating
 /// mate sends a heartbeat every interval on some path, so silence on every path for a path
-/// timeout means the mate is gone, and every path of the group goes down at once. A single
+/// timeout means the mate is gone, and every path of the group goes down at once. (Both boards
+/// must configure the same paths and timing: the group is computed from the own configuration.) A single
 /// path is declared down only after `relaxedTimeout` (its turn comes once per round).
 ///
 /// What keeps it as safe as a heartbeat on every path:
@@ -20,13 +21,24 @@ extension PairCore {
     /// How long a missing heartbeat keeps both boards on every path, in intervals (1 s at 4 ms).
     static let everyPathHoldIntervals: UInt64 = 250
 
-    /// The latest frame from the mate on any path that is up.
-    var lastHeardOnAnyPath: Instant? {
+    /// The latest frame from the mate on a path of the rotation group that is up; nil when
+    /// none is up.
+    var lastHeardOnGroup: Instant? {
         var latest: Instant?
-        for path in paths where path.up {
-            if let heard = path.lastHeardAt { latest = max(latest ?? heard, heard) }
+        for index in configuration.rotationGroup where paths[index].up {
+            if let heard = paths[index].lastHeardAt { latest = max(latest ?? heard, heard) }
         }
         return latest
+    }
+
+    /// When the rotating mate counts as silent on the whole group (see `expireRotatingMate`):
+    /// one path timeout after the latest frame on it, if the mate's rotation still lasts then;
+    /// nil when no path of the group is up (so never a deadline in the past).
+    var rotatingMateDeadline: Instant? {
+        guard let heard = lastHeardOnGroup, let at = mate.rotatingHeardAt, let first = configuration.rotationGroup.first
+        else { return nil }
+        let deadline = heard + paths[first].configuration.timeout + .nanoseconds(1)
+        return deadline <= at + configuration.relaxedTimeout(of: first) ? deadline : nil
     }
 
     /// The interval of the rotation group, nil when there is none.
@@ -85,7 +97,7 @@ extension PairCore {
     /// on both boards, starting now.
     mutating func watchForGaps(now: Instant, into actions: inout PairActions) {
         guard now >= everyPathUntil, mateRotates(now: now), let interval = rotationInterval,
-            let heard = lastHeardOnAnyPath, now.since(heard) > interval + interval / 2
+            let heard = lastHeardOnGroup, now.since(heard) > interval + interval / 2
         else { return }
         counters.heartbeatGaps += 1
         everyPathUntil = now + interval * Self.everyPathHoldIntervals
@@ -96,7 +108,7 @@ extension PairCore {
     /// for a path timeout: it sends every interval on one of them, so it is gone.
     mutating func expireRotatingMate(now: Instant, into actions: inout PairActions) {
         guard mateRotates(now: now), let first = configuration.rotationGroup.first,
-            let heard = lastHeardOnAnyPath, now.since(heard) > paths[first].configuration.timeout
+            let heard = lastHeardOnGroup, now.since(heard) > paths[first].configuration.timeout
         else { return }
         for index in configuration.rotationGroup where paths[index].up {
             setPath(index, up: false, reason: .heartbeatsMissed, into: &actions)

@@ -71,9 +71,7 @@ public struct PairCore: Sendable {
                 deadline = min(deadline, expiry(of: index, heardAt: heard))
             }
         }
-        if let heard = lastHeardOnAnyPath, mate.rotatingHeardAt != nil, let first = configuration.rotationGroup.first {
-            deadline = min(deadline, heard + paths[first].configuration.timeout + .nanoseconds(1))
-        }
+        if let rotating = rotatingMateDeadline { deadline = min(deadline, rotating) }
         if role == .starting { deadline = min(deadline, discoveryEndsAt) }
         if let quiesce, role == .quiesced { deadline = min(deadline, quiesce.deadline) }
         if let retryAt = actuation.retryAt { deadline = min(deadline, retryAt) }

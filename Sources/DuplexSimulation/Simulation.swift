@@ -216,6 +216,8 @@ public struct Simulation {
             boards[index].overdueTicks += 1
             if boards[index].overdueTicks > 3 {
                 fail(.deadlineAdvances, "board\(index + 1) keeps asking for a tick at \(deadline) (local now \(boards[index].localTime(global: now)))")
+            } else {
+                scheduleTick(index, force: true)  // as a real timer would fire again at once
             }
         } else {
             boards[index].overdueTicks = 0

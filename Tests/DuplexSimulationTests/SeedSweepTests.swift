@@ -22,4 +22,13 @@ import Testing
         }
         #expect(failures.isEmpty, "\(failures.count) failing seeds:\n\(failures.joined(separator: "\n\n"))")
     }
+
+    /// Seeds `Tools/vopr/run` once found failing (`standard` profile), kept as regressions:
+    /// a rotating pair whose group paths went down while a slower path stayed up asked for a
+    /// tick in the past, and both boards stalled until the next fault.
+    @Test("seeds found by the VOPR", arguments: [916_776_278_906_430_010, 12_076_341_263_897_176_878] as [UInt64])
+    func regression(_ seed: UInt64) {
+        let outcome = Simulation.run(seed: seed, profile: .standard)
+        #expect(outcome.failure == nil, "\(outcome.failure!)")
+    }
 }
