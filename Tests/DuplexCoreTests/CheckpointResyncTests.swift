@@ -87,6 +87,20 @@ import Testing
         #expect(pair.boards[0].counters.chunksResent > 0)
     }
 
+    @Test func theReplacedReplicaIsHandedOverOnce() {
+        var pair = Self.filled(count: 50, size: 64)
+        _ = pair.boards[1].takeRetiredReplica()  // the empty one of the first snapshot
+        let before = pair.boards[1].store
+        pair.handle(1, .resyncRequested)
+        pair.write(Pair.set("during", [1]), sync: false)
+        pair.settle()
+        #expect(pair.boards[1].isHot)
+        let retired = pair.boards[1].takeRetiredReplica()
+        #expect(retired?.sequence == before.sequence && retired?.sectionCount == 50)
+        #expect(pair.boards[1].takeRetiredReplica() == nil)
+        #expect(pair.replicaMatches)
+    }
+
     @Test func aResyncRequestOffAStandbyIsIgnored() {
         var pair = Pair.hot()
         let actions = pair.handle(0, .resyncRequested)

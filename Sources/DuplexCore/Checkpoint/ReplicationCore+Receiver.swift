@@ -31,6 +31,8 @@ struct ReceiverState: Sendable {
     var hot = false
     /// The mate was unreachable while the replica was live: resync when it comes back.
     var sessionLost = false
+    /// The replica the installed snapshot replaced, until the adapter takes it to release.
+    var retired: CheckpointStore?
 }
 
 extension ReplicationCore {

@@ -22,6 +22,15 @@ extension ReplicationCore {
         assert(receiver.phase == .waiting && !receiver.hot, "a resync starts from nothing")
     }
 
+    /// Takes the replica that the last installed snapshot replaced, if the adapter has not
+    /// taken it yet: releasing a large store takes time (every section is freed), which the
+    /// adapter may spend elsewhere (another thread) or after its answers went out. Dropped with
+    /// the receiver's state otherwise.
+    public mutating func takeRetiredReplica() -> CheckpointStore? {
+        defer { receiver.retired = nil }
+        return receiver.retired
+    }
+
     mutating func requestSnapshot(now: Instant, into actions: inout ReplicationActions) {
         precondition(receiver.phase == .waiting && receiver.snapshot != 0, "a request while waiting")
         receiver.requestedAt = now
@@ -112,6 +121,8 @@ extension ReplicationCore {
     ) {
         precondition(replica.sequence == summary.cutover, "the snapshot is at its cut-over")
         let previous = store.sequence
+        // Kept for the adapter to release off this path (100,000 sections take tens of ms to free).
+        receiver.retired = store
         store = replica
         epoch = activeEpoch
         receiver.assembler = nil

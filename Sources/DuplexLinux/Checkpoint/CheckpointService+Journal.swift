@@ -44,6 +44,7 @@ extension CheckpointService {
     /// checkpoint's journal before the write is answered), or a replica replaced by a snapshot
     /// (every journal rewritten).
     func keepJournal(_ action: ReplicationAction) {
+        if case .replaceReplica = action { retireReplacedReplica() }
         guard let journal else { return }
         do {
             switch action {
