@@ -16,6 +16,8 @@
 DUPLEX_ROOT=${DUPLEX_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 LAB_ROOT=${DUPLEX_LAB_ROOT:-/run/duplex-lab}
 LAB_NODES=(a b c sw)
+# The dedicated links' MTU (a backplane's jumbo frames); the service LAN keeps 1500.
+LAB_LINK_MTU=${LAB_LINK_MTU:-1500}
 LAB_ID_MAX=11          # root-side veth names are v + ID + 2 characters <= 15
 LAB_STOP_POLLS=60      # 60 x 50 ms: how long a process gets between SIGTERM and SIGKILL
 
@@ -164,8 +166,8 @@ _lab_build() {
         _lab_place "v${id}${i}b" "$nsb" "bp$i"
         ip -n "$nsa" addr add "192.0.2.$((4 * i + 1))/30" dev "bp$i"
         ip -n "$nsb" addr add "192.0.2.$((4 * i + 2))/30" dev "bp$i"
-        ip -n "$nsa" link set "bp$i" up
-        ip -n "$nsb" link set "bp$i" up
+        ip -n "$nsa" link set "bp$i" mtu "$LAB_LINK_MTU" up
+        ip -n "$nsb" link set "bp$i" mtu "$LAB_LINK_MTU" up
     done
     local -A v4=([a]=198.51.100.1 [b]=198.51.100.2 [c]=198.51.100.100)
     local -A v6=([a]=2001:db8::1 [b]=2001:db8::2 [c]=2001:db8::100)
