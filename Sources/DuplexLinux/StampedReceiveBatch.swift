@@ -54,6 +54,16 @@ public final class StampedReceiveBatch {
         return count
     }
 
+    /// Takes what `ring` holds, up to `capacity` frames (`PacketReceiveRing.read(into:)`).
+    func read(from ring: UnsafeMutablePointer<CDuplexShims_packet_ring>) -> Int {
+        let taken = CDuplexShims_packet_ring_read(
+            ring, arena.baseAddress, slotSize, Int32(capacity), lengths.baseAddress, stamps.baseAddress,
+            addresses.baseAddress)
+        precondition(taken >= 0, "the ring is set up and the batch within the shim's limits")
+        count = Int(taken)
+        return count
+    }
+
     /// The length packet `index` had (more than `slotSize`: it was truncated).
     func length(_ index: Int) -> Int {
         precondition(index < count, "a packet of the batch")

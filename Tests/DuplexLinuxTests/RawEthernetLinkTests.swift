@@ -146,6 +146,74 @@ struct RawEthernetLinkTests {
         #expect(try receiver.receive(into: batch) == 0)
     }
 
+    /// The pair thread's heartbeat ring: frames in arrival order with their receive times,
+    /// the socket's filter still applied, a frame too long for a slot dropped and counted,
+    /// the ring reused round after round, and a full ring's overflow counted by the kernel.
+    @Test func aReceiveRingHoldsFramesInOrderWithTheirReceiveTimes() throws {
+        let net = try NetnsFixture()
+        defer { net.remove() }
+        let receiver = try withNetworkNamespace(net.b) { try RawEthernetLink(interface: net.interfaceB) }
+        try receiver.selectFrames(payloadByte: 3, equal: true, to: 1)
+        let ring = try PacketReceiveRing(socket: receiver.fileDescriptor, frames: 64)
+        let sender = try withNetworkNamespace(net.a) { try RawEthernetLink(interface: net.interfaceA) }
+        let batch = StampedReceiveBatch(slotSize: 256, capacity: 8)
+        #expect(ring.read(into: batch) == 0)
+        var frame = [UInt8](repeating: 0, count: 600)
+        var sequence: UInt16 = 0
+        func send(_ count: Int, type: UInt8 = 1, size: Int = 20) throws {
+            for _ in 0..<count {
+                sequence &+= 1
+                var payload = [UInt8](repeating: 0, count: size)
+                payload[0] = 0x44
+                payload[3] = type
+                payload[4] = UInt8(sequence >> 8)
+                payload[5] = UInt8(sequence & 0xFF)
+                let sent = try payload.withUnsafeBytes { bytes in
+                    try frame.withUnsafeMutableBytes { try sender.send(payload: bytes, to: receiver.interface.mac, frameBuffer: $0) }
+                }
+                #expect(sent)
+            }
+        }
+        func receive(_ expected: Int) -> [(sequence: UInt16, stamp: UInt64)] {
+            var seen: [(sequence: UInt16, stamp: UInt64)] = []
+            for _ in 0..<200 where seen.count + Int(receiver.truncatedFrameCount) < expected {
+                let count = ring.read(into: batch)
+                for index in 0..<count {
+                    guard let payload = receiver.payload(in: batch, at: index) else { continue }
+                    seen.append((UInt16(payload[4]) << 8 | UInt16(payload[5]), batch.receivedAt(index)))
+                }
+                if count == 0 { _ = waitReadable(receiver.fileDescriptor) }
+            }
+            return seen
+        }
+        let before = realtimeNanoseconds()
+        try send(5)
+        try send(5, type: 2)  // filtered out before the ring
+        try send(1, size: 400)  // longer than a slot: cut by the ring, dropped by the link
+        try send(5)
+        let after = realtimeNanoseconds()
+        let first = receive(11)
+        #expect(first.map(\.sequence) == Array(1...5) + Array(12...16))
+        #expect(receiver.truncatedFrameCount == 1)
+        #expect(first.allSatisfy { $0.stamp >= before && $0.stamp <= after }, "kernel receive times")
+        #expect(zip(first, first.dropFirst()).allSatisfy { $0.stamp <= $1.stamp })
+        // Round after round the slots are handed back and reused.
+        for _ in 0..<3 {
+            let start = sequence &+ 1
+            try send(50)
+            #expect(receive(50 + 1).map(\.sequence) == Array(start...(start + 49)))
+        }
+        // Unread, the ring fills: the kernel drops the rest and counts them.
+        _ = try ring.takeDrops()
+        let start = sequence &+ 1
+        try send(100)
+        #expect(waitReadable(receiver.fileDescriptor))
+        let kept = receive(64 + 1)
+        #expect(kept.map(\.sequence) == Array(start...(start + 63)))
+        #expect(try ring.takeDrops() == 36)
+        #expect(ring.read(into: batch) == 0)
+    }
+
     @Test func framesBypassTheQdisc() throws {
         let net = try NetnsFixture()
         defer { net.remove() }
@@ -171,4 +239,11 @@ struct RawEthernetLinkTests {
         }
         #expect(error == .operationNotSupportedByDevice)  // ENODEV
     }
+}
+
+/// CLOCK_REALTIME now in ns (what the kernel stamps received frames with).
+private func realtimeNanoseconds() -> UInt64 {
+    var now = timespec()
+    clock_gettime(CLOCK_REALTIME, &now)
+    return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
 }

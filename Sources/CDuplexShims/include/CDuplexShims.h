@@ -130,6 +130,32 @@ static const int CDuplexShims_ADDRESS_SLOT_SIZE = 128;
 int CDuplexShims_receive_stamped_batch(int fd, void *arena, size_t slot_size, int count, uint32_t *lengths,
                                        uint64_t *stamps, void *addresses);
 
+/// A memory-mapped receive ring of a packet socket (`PACKET_RX_RING`, `TPACKET_V2`): frames
+/// land in shared memory, so finding them costs no system call. Owned by one thread.
+typedef struct {
+    void *map;
+    size_t map_size;
+    unsigned frame_size;
+    unsigned frame_count;
+    unsigned next;
+} CDuplexShims_packet_ring;
+/// Sets `fd` (an AF_PACKET socket) to `TPACKET_V2`, gives it a receive ring of `frame_count`
+/// slots of `frame_size` bytes (a multiple of 16 dividing 4096; `frame_count` a multiple of
+/// 4096 / `frame_size`) and maps it into `ring`. Returns 0, or -1 with errno (EINVAL for bad
+/// sizes; the socket then keeps its plain receive queue).
+int CDuplexShims_packet_ring_open(int fd, unsigned frame_size, unsigned frame_count, CDuplexShims_packet_ring *ring);
+/// Takes up to `count` (<= 16) frames from the ring in arrival order, into the same arrays as
+/// CDuplexShims_receive_stamped_batch: bytes from the Ethernet header on, the frame's length
+/// (`slot_size + 1` when the ring or the slot cut it), its kernel receive time (CLOCK_REALTIME
+/// ns) and its `sockaddr_ll`; each slot goes back to the kernel at once. Returns the count taken.
+int CDuplexShims_packet_ring_read(CDuplexShims_packet_ring *ring, void *arena, size_t slot_size, int count,
+                                  uint32_t *lengths, uint64_t *stamps, void *addresses);
+/// Frames the kernel dropped since the last call because the ring was full (`PACKET_STATISTICS`),
+/// or -1 with errno.
+long long CDuplexShims_packet_ring_drops(int fd);
+/// Unmaps the ring (the socket must be closed after or with it).
+void CDuplexShims_packet_ring_close(CDuplexShims_packet_ring *ring);
+
 // MARK: interfaces
 
 /// Interface flag bits (<linux/if.h>, defined by value; see the note at the top).

@@ -68,6 +68,8 @@ public final class PairService: @unchecked Sendable {
     private let paths: [PathIO]
     /// Per path: the socket that receives the frames other than heartbeats (dedicated links).
     private let urgentLinks: [RawEthernetLink?]
+    /// Per path: the receive ring of a dedicated link's heartbeat socket (nil: read the socket).
+    private let heartbeatRings: [PacketReceiveRing?]
     /// The heartbeats of one drain, handled in arrival order (capacity reserved at start).
     private var batch: [ReceivedHeartbeat] = []
     /// One path's pending heartbeats, read with one system call.
@@ -164,6 +166,7 @@ public final class PairService: @unchecked Sendable {
         try epoll.add(commandSignal.fileDescriptor, token: Self.commandToken)
         try epoll.add(actuatorResultSignal.fileDescriptor, token: Self.resultToken)
         urgentLinks = try paths.map(Self.splitUrgentFrames)
+        heartbeatRings = paths.map(Self.heartbeatRing)
         for (index, urgent) in urgentLinks.enumerated() {
             guard let urgent else { continue }
             try epoll.add(urgent.fileDescriptor, token: Self.pathTokenBase + UInt64(index))
@@ -187,6 +190,20 @@ public final class PairService: @unchecked Sendable {
             try link.enableTimestamps()
             return nil
         }
+    }
+
+    /// A receive ring for a dedicated link's heartbeats, so that a wake-up finds them without
+    /// a system call; nil (the socket is read instead) for the LAN or if the kernel refuses.
+    private static func heartbeatRing(_ path: PathIO) -> PacketReceiveRing? {
+        guard case .ethernet(let link, _) = path,
+            let ring = try? PacketReceiveRing(socket: link.fileDescriptor)  // refused: recvmmsg still works
+        else { return nil }
+        // Frames queued before the ring existed stay in the socket's queue: drop them.
+        let stale = StampedReceiveBatch(slotSize: 256, capacity: 16)
+        for _ in 0..<64 {
+            guard let count = try? link.receive(into: stale), count > 0 else { break }  // an error: nothing left to drop
+        }
+        return ring
     }
 
     deinit {
@@ -340,7 +357,12 @@ public final class PairService: @unchecked Sendable {
             let count: Int
             do throws(Errno) {
                 switch paths[index] {
-                case .ethernet(let link, _): count = try link.receive(into: received)
+                case .ethernet(let link, _):
+                    if let ring = heartbeatRings[index] {
+                        count = ring.read(into: received)
+                    } else {
+                        count = try link.receive(into: received)
+                    }
                 case .udp(let link, _): count = try link.receive(into: received)
                 }
             } catch {
