@@ -156,9 +156,12 @@ _lab_build() {
     done
     local nsa nsb nsw
     nsa=$(lab_ns_name "$id" a); nsb=$(lab_ns_name "$id" b); nsw=$(lab_ns_name "$id" sw)
-    # The switch forwards frames only: no IPv6 stack on its ports, no STP delay, no snooping.
+    # The switch forwards frames only: no IPv6 stack on its ports, no STP delay, no snooping,
+    # and no host firewall on bridged frames (a hardware switch has none; with br_netfilter
+    # loaded the bridge would run every frame through iptables, on the sender's CPU).
     ip netns exec "$nsw" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-    ip -n "$nsw" link add br0 type bridge stp_state 0 forward_delay 0 mcast_snooping 0
+    ip -n "$nsw" link add br0 type bridge stp_state 0 forward_delay 0 mcast_snooping 0 \
+        nf_call_iptables 0 nf_call_ip6tables 0 nf_call_arptables 0
     ip -n "$nsw" link set br0 up
     for ((i = 0; i < links; i++)); do
         ip link add "v${id}${i}a" type veth peer name "v${id}${i}b"
