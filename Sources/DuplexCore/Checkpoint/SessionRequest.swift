@@ -127,9 +127,12 @@ public enum SessionRequest: Sendable, Hashable {
     }
 
     /// Decodes the payload of a request frame. Never traps on untrusted bytes.
+    /// - Parameter knownName: a checkpoint name decoded before: a write to a checkpoint of
+    ///   this name gets this string, without validating and building another (a process
+    ///   mostly writes to one checkpoint).
     /// - Throws: `ReplicationDecodeError`: `unknownKind` for a type that is not a request,
     ///   `unknownOperation` for a write with an operation other than write and delete.
-    public init(type: SessionMessageType, payload: UnsafeRawBufferPointer) throws(ReplicationDecodeError) {
+    public init(type: SessionMessageType, payload: UnsafeRawBufferPointer, knownName: String? = nil) throws(ReplicationDecodeError) {
         var reader = ByteReader(payload)
         switch type {
         case .open:
@@ -137,7 +140,7 @@ public enum SessionRequest: Sendable, Hashable {
             self = .open(name: try reader.checkpointName(), limits: try reader.checkpointLimits(), create: create)
         case .write:
             let sync = try reader.flag()
-            let name = try reader.checkpointName()
+            let name = try Self.checkpointName(&reader, known: knownName)
             let count = Int(try reader.field(UInt16.self))
             guard count >= 1, count <= Limits.checkpointOperationsMax else { throw .overLimit }
             var operations: [CheckpointUpdate.Operation] = []
@@ -160,6 +163,17 @@ public enum SessionRequest: Sendable, Hashable {
             throw .unknownKind
         }
         guard reader.remaining == 0 else { throw .malformed }
+    }
+
+    /// The name at the reader: `known` when its bytes are the same, else a validated new one.
+    private static func checkpointName(_ reader: inout ByteReader, known: String?) throws(ReplicationDecodeError) -> String {
+        guard let known else { return try reader.checkpointName() }
+        var peek = reader
+        guard let count = peek.read(UInt8.self), let bytes = peek.readBytes(Int(count)),
+            known.utf8.count == bytes.count, known.utf8.elementsEqual(bytes)
+        else { return try reader.checkpointName() }
+        reader = peek
+        return known
     }
 
     private static func decodeOperation(_ reader: inout ByteReader) throws(ReplicationDecodeError) -> CheckpointUpdate.Operation {

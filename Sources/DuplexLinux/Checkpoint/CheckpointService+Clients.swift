@@ -113,7 +113,7 @@ extension CheckpointService {
                 guard stalled == nil else { return }
                 let outcome: (SessionHeader, SessionRequest?, ReplicationDecodeError?)?
                 do throws(ReplicationDecodeError) {
-                    outcome = try Self.nextFrame(UnsafeRawBufferPointer(rebasing: raw[offset...]))
+                    outcome = try Self.nextFrame(UnsafeRawBufferPointer(rebasing: raw[offset...]), knownName: lastName)
                 } catch {
                     failure = error
                     return
@@ -122,6 +122,7 @@ extension CheckpointService {
                 offset += header.length
                 assert(offset <= raw.count, "within the buffer")
                 if let request {
+                    if case .write(let name, _, _) = request { lastName = name }
                     handle(request, id: header.request, from: serial)
                 } else {
                     respond(serial, header.request, .failed(SessionError(.badRequest, message: "\(error!)")))
@@ -135,12 +136,12 @@ extension CheckpointService {
     /// decoding error of a frame whose boundary is intact (answered, the connection kept).
     /// - Throws: a framing error (the connection must close).
     static func nextFrame(
-        _ bytes: UnsafeRawBufferPointer
+        _ bytes: UnsafeRawBufferPointer, knownName: String? = nil
     ) throws(ReplicationDecodeError) -> (SessionHeader, SessionRequest?, ReplicationDecodeError?)? {
         guard let header = try SessionHeader.parse(bytes), bytes.count >= header.length else { return nil }
         let payload = UnsafeRawBufferPointer(rebasing: bytes[SessionHeader.size..<header.length])
         do throws(ReplicationDecodeError) {
-            return (header, try SessionRequest(type: header.type, payload: payload), nil)
+            return (header, try SessionRequest(type: header.type, payload: payload, knownName: knownName), nil)
         } catch {
             return (header, nil, error)
         }

@@ -85,6 +85,8 @@ public final class CheckpointService: @unchecked Sendable {
     /// A checkpoint that is not persistent and has no journal, as of its last update (see
     /// `keepJournal`).
     var transientCheckpoint: String?
+    /// The checkpoint name of the last write request decoded (see `SessionRequest.init`).
+    var lastName: String?
 
     static let listenerToken: UInt64 = 1
     static let timerToken: UInt64 = 2
