@@ -101,6 +101,36 @@ import Testing
         #expect(pair.replicaMatches)
     }
 
+    @Test func snapshotSectionsComeInAnyOrderButEachOnce() throws {
+        var store = CheckpointStore()
+        try store.create("c", limits: .maximal)
+        for index in 0..<500 { try store.write("c", SectionKey("k\(index)"), Self.value(index, size: 100)) }
+        try store.write("c", "a", [1, 2, 3])
+        try store.write("c", "b", [4, 5, 6])
+        var writer = SnapshotWriter(snapshot: 5, store: store)
+        var chunks: [SnapshotChunk] = []
+        while let chunk = writer.nextChunk() { chunks.append(chunk) }
+        var assembler = SnapshotAssembler(snapshot: 5, epoch: 1)
+        for chunk in chunks { try assembler.accept(chunk) }
+        #expect(try assembler.finish(writer.summary) == store)
+        // Two records of one key ("b" turned into "a") in a one-chunk snapshot of a and b.
+        var small = CheckpointStore()
+        try small.create("c", limits: .maximal)
+        try small.write("c", "a", [1, 2, 3])
+        try small.write("c", "b", [4, 5, 6])
+        var smallWriter = SnapshotWriter(snapshot: 6, store: small)
+        let cut = smallWriter.nextChunk()
+        var chunk = try #require(cut)
+        let record = 1 + 2 + 1 + 4 + 4 + 2 + 3
+        let second = chunk.bytes.count - record
+        let first = second - record
+        let keys = [chunk.bytes[first + 3], chunk.bytes[second + 3]]
+        #expect(Set(keys) == [UInt8(ascii: "a"), UInt8(ascii: "b")])
+        chunk.bytes[second + 3] = chunk.bytes[first + 3]
+        var duplicated = SnapshotAssembler(snapshot: 6, epoch: 1)
+        #expect(throws: ReplicationDecodeError.malformed) { try duplicated.accept(chunk) }
+    }
+
     @Test func aResyncRequestOffAStandbyIsIgnored() {
         var pair = Pair.hot()
         let actions = pair.handle(0, .resyncRequested)
