@@ -104,6 +104,7 @@ extension PairCore {
         precondition(paths[index].up != up, "path state change without a change")
         paths[index].up = up
         if !up { paths[index].rtt = nil }
+        if !up, configuration.rotationGroup.contains(index) { groupChanged() }
         actions.append(.trace(.pathChanged(path: index, up: up, reason: reason)))
         let upCount = paths.filter(\.up).count
         if !up, upCount > 0 {

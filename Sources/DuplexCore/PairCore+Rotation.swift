@@ -31,11 +31,28 @@ extension PairCore {
         return latest
     }
 
+    /// The latest frame on the group for the rotating mate's silence: never before a path of
+    /// the group went down (`groupPathLostAt`); nil when no path of the group is up.
+    var groupSilenceSince: Instant? {
+        lastHeardOnGroup.map { max($0, groupPathLostAt) }
+    }
+
+    /// A path of the rotation group went down (in the current step): the mate may still be
+    /// sending a turn of its rotation on it, so its silence on the group counts from now, and
+    /// both boards send on every path for a while.
+    mutating func groupChanged() {
+        groupPathLostAt = lastEventAt
+        guard let interval = rotationInterval, mateRotates(now: lastEventAt) || rotationSet(now: lastEventAt) != 0
+        else { return }
+        everyPathUntil = max(everyPathUntil, lastEventAt + interval * Self.everyPathHoldIntervals)
+        for index in paths.indices { paths[index].nextSendAt = min(paths[index].nextSendAt, lastEventAt) }
+    }
+
     /// When the rotating mate counts as silent on the whole group (see `expireRotatingMate`):
     /// one path timeout after the latest frame on it, if the mate's rotation still lasts then;
     /// nil when no path of the group is up (so never a deadline in the past).
     var rotatingMateDeadline: Instant? {
-        guard let heard = lastHeardOnGroup, let at = mate.rotatingHeardAt, let first = configuration.rotationGroup.first
+        guard let heard = groupSilenceSince, let at = mate.rotatingHeardAt, let first = configuration.rotationGroup.first
         else { return nil }
         let deadline = heard + paths[first].configuration.timeout + .nanoseconds(1)
         return deadline <= at + configuration.relaxedTimeout(of: first) ? deadline : nil
@@ -108,7 +125,7 @@ extension PairCore {
     /// for a path timeout: it sends every interval on one of them, so it is gone.
     mutating func expireRotatingMate(now: Instant, into actions: inout PairActions) {
         guard mateRotates(now: now), let first = configuration.rotationGroup.first,
-            let heard = lastHeardOnGroup, now.since(heard) > paths[first].configuration.timeout
+            let heard = groupSilenceSince, now.since(heard) > paths[first].configuration.timeout
         else { return }
         for index in configuration.rotationGroup where paths[index].up {
             setPath(index, up: false, reason: .heartbeatsMissed, into: &actions)

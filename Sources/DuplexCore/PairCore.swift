@@ -30,6 +30,9 @@ public struct PairCore: Sendable {
     var everyPathNext = false
     /// The path of the last rotating heartbeat.
     var rotationCursor = 0
+    /// When a path of the rotation group last went down: the rotating mate's silence on the
+    /// group counts from then at the earliest (it still sent on that path until it noticed).
+    var groupPathLostAt: Instant = .zero
     /// Set once `.stop` was returned: the core then only answers with nothing.
     public internal(set) var stopped = false
     public internal(set) var lastRoleChange: RoleChange?

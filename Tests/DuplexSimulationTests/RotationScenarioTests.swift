@@ -99,6 +99,27 @@ import Testing
         #expect(simulation.history.roleChanges(board: 1).map(\.to) == [.standby], "no takeover")
     }
 
+    /// Both dedicated links cut at once, while the mate still rotates onto them for a while
+    /// (its carrier events come late): the LAN alone must carry the mate's liveness, and the
+    /// silence counts from the cut, not from the mate's last turn on the LAN.
+    @Test func bothDedicatedLinksCutIsNoTakeoverEvenWithLateCarrierEvents() throws {
+        for seed: UInt64 in 1...20 {
+            var plan = Self.plan()
+            plan = SimulationPlan(seed: seed, paths: 3, healAt: .seconds(3))
+            plan.slowActuationPerMille = 0
+            plan.configurations = plan.configurations.map { $0.with(heartbeats: .rotate) }
+            plan.carrierEventDelay = .microseconds(50) ... .milliseconds(12)
+            plan.tickLateness = .zero ... .microseconds(2_500)  // a loaded board wakes late
+            let at = Duration.seconds(1) + .microseconds(seed * 397)  // a different turn of the rotation each time
+            plan.add(.linkDown(path: 0, lasting: .milliseconds(800)), at: at)
+            plan.add(.linkDown(path: 1, lasting: .milliseconds(800)), at: at)
+            var simulation = Simulation(plan: plan, keepsHistory: true)
+            let outcome = simulation.run()
+            #expect(outcome.failure == nil, "seed \(seed): \(outcome.failure!)")
+            #expect(simulation.history.roleChanges(board: 1).map(\.to) == [.standby], "seed \(seed): no takeover")
+        }
+    }
+
     @Test func randomLossOnEveryPathMakesNoFalseTakeover() throws {
         var plan = Self.plan(healAt: .seconds(4))
         for path in 0..<3 {

@@ -25,8 +25,12 @@ import Testing
 
     /// Seeds `Tools/vopr/run` once found failing (`standard` profile), kept as regressions:
     /// a rotating pair whose group paths went down while a slower path stayed up asked for a
-    /// tick in the past, and both boards stalled until the next fault.
-    @Test("seeds found by the VOPR", arguments: [916_776_278_906_430_010, 12_076_341_263_897_176_878] as [UInt64])
+    /// tick in the past, and both boards stalled until the next fault; a standby whose other
+    /// path lost carrier counted the rotating mate's silence from its last turn on the
+    /// remaining (clogged) path, and took over from a live active.
+    @Test("seeds found by the VOPR", arguments: [
+        916_776_278_906_430_010, 12_076_341_263_897_176_878, 10_553_114_718_199_529_225,
+    ] as [UInt64])
     func regression(_ seed: UInt64) {
         let outcome = Simulation.run(seed: seed, profile: .standard)
         #expect(outcome.failure == nil, "\(outcome.failure!)")
