@@ -2,13 +2,21 @@ import Glibc
 
 extension CheckpointConnection {
     /// The reader thread: takes the read role whenever something needs reading that no
-    /// blocked caller reads for (see `readerThreadWanted`), until the session ends; then
-    /// fails what waits and closes the socket.
+    /// blocked caller reads for (see `readerThreadWanted`), until `close()`; then fails what
+    /// waits and closes the socket. A broken connection keeps its descriptor open until then,
+    /// so that `close()` never shuts down a descriptor number another connection reuses.
     func readLoop() {
         lock.lock()
         while true {
-            if (closing || broken != nil) && !reading { break }
-            guard !reading, readerThreadWanted else {
+            if closing && !reading { break }
+            if broken != nil, !reading, !waiters.isEmpty {
+                // A send failed: fail what still waits (nobody reads a broken connection).
+                lock.unlock()
+                fail(reason: "send failed")
+                lock.lock()
+                continue
+            }
+            guard !reading, readerThreadWanted, broken == nil else {
                 lock.waitReader()
                 continue
             }

@@ -68,9 +68,9 @@ final class CheckpointConnection: @unchecked Sendable {
         receiveBuffer.deallocate()
     }
 
-    /// The reader thread has something to read for: continuations to resume, failures of
+    /// The reader thread has something to do: continuations to resume, failures of
     /// asynchronous writes that may still come, or the end of the session. Under `lock`.
-    var readerThreadWanted: Bool { continuations > 0 || lastAsync > settled || closing || broken != nil }
+    var readerThreadWanted: Bool { continuations > 0 || lastAsync > settled || closing }
 
     /// Connects and starts the reader thread.
     static func connect(path: String, timeout: Duration, checkpoint: String) throws(CheckpointClientError) -> CheckpointConnection {
@@ -169,6 +169,7 @@ final class CheckpointConnection: @unchecked Sendable {
                     .connectionLost, checkpoint: checkpoint, message: "the connection to duplexd at \(path) broke (send)",
                     errno: errno)
                 broken = broken ?? error
+                lock.signalReader()  // it fails what else waits
                 throw error
             }
         }

@@ -105,6 +105,37 @@ struct CheckpointConnectionTests {
         #expect(try checkpoint.write("k/000", [1])?.sequence ?? 0 > 0)
     }
 
+    /// A connection the daemon closed fails its calls with `connectionLost`; dropping it
+    /// later leaves alone a connection opened since (which may have its descriptor number if
+    /// the broken one had closed its own early).
+    @Test func aBrokenConnectionFailsAndItsCloseSparesLaterConnections() throws {
+        var first: Duplex.Checkpoint?
+        do {
+            let fixture = try CheckpointServiceFixture(policy: .degrade)
+            first = try fixture.open("gone")
+            try first!.write("k", [1])
+            // An asynchronous write keeps the reader thread reading: it sees the end.
+            try first!.write("k", [2], mode: .async)
+            try first!.write("k", [3], mode: .async)
+            fixture.stop()
+        }  // the service is gone: its client sockets are closed
+        expectError(.connectionLost) { () throws(CheckpointClientError) in
+            for _ in 0..<3 { try first!.flush() }
+        }
+        // Not a timing check: time for a reader thread that would close its descriptor early
+        // to do so, so that the connections below could get its number.
+        usleep(50_000)
+        let fixture = try CheckpointServiceFixture(policy: .degrade)
+        defer { fixture.stop() }
+        // Enough connections that one of them gets any descriptor number freed above.
+        let later = try (0..<12).map { _ throws(CheckpointClientError) in try fixture.open("kept") }
+        first = nil
+        for (index, checkpoint) in later.enumerated() {
+            #expect(try checkpoint.write("k", [UInt8(index)]) != nil)
+        }
+        #expect(try later[0].read("k") == [11])
+    }
+
     /// Checkpoints opened, used and dropped one after the other: each connection ends (its
     /// reader thread, idle since the blocked callers read their own answers, sees the close).
     @Test func closingWhileIdleEndsTheReaderThread() throws {
