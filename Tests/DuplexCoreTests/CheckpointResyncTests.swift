@@ -101,7 +101,7 @@ import Testing
         #expect(pair.replicaMatches)
     }
 
-    @Test func snapshotSectionsComeInAnyOrderButEachOnce() throws {
+    @Test func aSnapshotRoundTripsAndRefusesAKeyTwice() throws {
         var store = CheckpointStore()
         try store.create("c", limits: .maximal)
         for index in 0..<500 { try store.write("c", SectionKey("k\(index)"), Self.value(index, size: 100)) }

@@ -27,6 +27,7 @@ struct SnapshotAssembler: Sendable {
         var checkpoint: Checkpoint
         var sections: Int
         var checksum: UInt32
+        var lastKey: SectionKey?
     }
 
     /// A section whose value spans chunks.
@@ -123,7 +124,7 @@ struct SnapshotAssembler: Sendable {
         guard offset + part.count <= length, part.count > 0 || length == 0 else { throw .malformed }
         if partial == nil, offset == 0, part.count == length {
             // The whole value in this record (the common case): no partial buffer.
-            try roomForSection()
+            try startSection(key)
             return try add(key, [UInt8](part))
         }
         var building: PartialSection
@@ -134,7 +135,7 @@ struct SnapshotAssembler: Sendable {
             building = continued
         } else {
             guard offset == 0 else { throw .malformed }
-            try roomForSection()
+            try startSection(key)
             building = PartialSection(key: key, length: length, bytes: [])
             building.bytes.reserveCapacity(length)
         }
@@ -148,19 +149,18 @@ struct SnapshotAssembler: Sendable {
         try add(key, building.bytes)
     }
 
-    /// Checks that a new section may start in the open checkpoint: room left.
-    private func roomForSection() throws(ReplicationDecodeError) {
+    /// Checks that a new section may start in the open checkpoint: keys ascending, room left.
+    private func startSection(_ key: SectionKey) throws(ReplicationDecodeError) {
+        guard open!.lastKey.map({ $0 < key }) ?? true else { throw .malformed }
         guard open!.checkpoint.sectionCount < open!.sections else { throw .overLimit }
     }
 
     /// Adds a complete section to the open checkpoint, within its limits and the store's.
     private mutating func add(_ key: SectionKey, _ bytes: [UInt8]) throws(ReplicationDecodeError) {
         let count = bytes.count
-        let sections = open!.checkpoint.sectionCount
         // Mutated in place: a copy of the open checkpoint would copy its every section.
         open!.checkpoint.set(key, Section(key: key, bytes: bytes))
-        // Keys come in any order, each once: a repeat replaced a section instead of adding one.
-        guard open!.checkpoint.sectionCount == sections + 1 else { throw .malformed }
+        open!.lastKey = key
         guard open!.checkpoint.size <= open!.checkpoint.limits.sizeMax,
             store.size + open!.checkpoint.size <= Limits.checkpointStoreSizeMax
         else { throw .overLimit }

@@ -1,16 +1,15 @@
-/// Cuts a frozen copy of the store into chunks, checkpoints in name order, one chunk at a time.
-/// The copy is every section of each checkpoint in its table's order (not sorted: the standby
-/// builds a table, not a list, and sorting 100,000 keys took about 30 ms before the first
-/// chunk), sharing each value's storage with the live store (copy on write), so taking it
-/// copies no value, and writes that keep coming do not change it.
+/// Cuts a frozen copy of the store into chunks, in name and key order, one chunk at a time.
+/// The copy is every section in order (sorted once, sharing each value's storage with the live
+/// store, copy on write), so taking it costs one sort and no value is copied, and
+/// writes that keep coming do not change it.
 struct SnapshotWriter: Sendable {
     private(set) var summary: SnapshotSummary
     /// The checkpoints' header records in name order. Not the checkpoints themselves: holding
     /// their section tables would make the next write to each copy its whole table.
     private let checkpoints: [Header]
-    /// Each checkpoint's sections in its table's order: the chunks read them by index instead
-    /// of looking each one up by key.
-    private let entries: [[Dictionary<SectionKey, Section>.Element]]
+    /// Each checkpoint's sections in key order, sorted once: the chunks read them by index
+    /// instead of looking each one up by key.
+    private let entries: [[(key: SectionKey, section: Section)]]
     private var cursor = Cursor()
     private(set) var nextIndex: UInt32 = 0
 
@@ -27,7 +26,7 @@ struct SnapshotWriter: Sendable {
         precondition(snapshot != 0, "snapshot identifiers start at 1")
         let sorted = store.checkpoints.values.sorted { $0.name < $1.name }
         checkpoints = sorted.map(Header.init)
-        entries = sorted.map { Array($0.sections) }
+        entries = sorted.map { Self.inKeyOrder($0.sections) }
         let provisional = SnapshotSummary(
             snapshot: snapshot, cutover: store.sequence, checkpoints: UInt32(store.count),
             sections: UInt64(store.sectionCount), bytes: UInt64(store.size), checksum: store.checksum, chunks: 0)
@@ -51,7 +50,7 @@ struct SnapshotWriter: Sendable {
 
     var isFinished: Bool { nextIndex == summary.chunks }
 
-    /// The sections in key order (for readers that page through a checkpoint). Sorted as (first eight bytes as a big-endian word, index)
+    /// The sections in key order. Sorted as (first eight bytes as a big-endian word, index)
     /// pairs, the full keys compared only when those words are equal: the sort moves plain
     /// integers (no reference counting) and most comparisons are one integer comparison.
     static func inKeyOrder(_ sections: [SectionKey: Section]) -> [(key: SectionKey, section: Section)] {
@@ -137,7 +136,7 @@ struct SnapshotWriter: Sendable {
                 continue
             }
             let key = entries[cursor.checkpoint][cursor.key].key
-            let value = entries[cursor.checkpoint][cursor.key].value.bytes
+            let value = entries[cursor.checkpoint][cursor.key].section.bytes
             let left = value.count - cursor.offset
             let room = capacity - sink.count - SnapshotChunk.sectionHeaderSize(key: key)
             guard room >= 0, left == 0 || room >= min(left, SnapshotChunk.partMin) else { return }
