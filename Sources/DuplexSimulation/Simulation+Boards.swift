@@ -152,6 +152,9 @@ extension Simulation {
         switch event {
         case .carrierChanged(let path, let up):
             boards[index].carrierView[path] = up
+            // The core holds a path that lost its carrier down until a heartbeat arrives on it
+            // after the carrier is back: frames from before the loss are not news of it.
+            if !up { boards[index].freshAt[path] = 0 }
         case .isolationChanged(let ok):
             boards[index].isolationToldOK = ok
         case .addressesClaimed, .addressesReleased:

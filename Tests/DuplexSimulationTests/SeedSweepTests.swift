@@ -27,9 +27,13 @@ import Testing
     /// a rotating pair whose group paths went down while a slower path stayed up asked for a
     /// tick in the past, and both boards stalled until the next fault; a standby whose other
     /// path lost carrier counted the rotating mate's silence from its last turn on the
-    /// remaining (clogged) path, and took over from a live active.
+    /// remaining (clogged) path, and took over from a live active. The last four failed the
+    /// checker, not the protocol: it counted a path whose carrier had just come back as live
+    /// on the strength of frames from before the carrier loss.
     @Test("seeds found by the VOPR", arguments: [
         916_776_278_906_430_010, 12_076_341_263_897_176_878, 10_553_114_718_199_529_225,
+        13_199_605_029_171_790_763, 13_385_999_592_885_612_540, 13_279_421_618_299_362_916,
+        17_523_799_474_402_169_184,
     ] as [UInt64])
     func regression(_ seed: UInt64) {
         let outcome = Simulation.run(seed: seed, profile: .standard)

@@ -14,6 +14,8 @@ struct Options {
     var quiet = false
     var noReleaseFailures = false
     var noClogs = false
+    /// Forces every plan's heartbeat mode (nil: the plan's own, half of them rotating).
+    var heartbeats: PairConfiguration.Heartbeats?
 }
 
 func usage() -> Never {
@@ -22,6 +24,7 @@ func usage() -> Never {
         usage: duplex-vopr --seconds N [--profile quick|standard] [--no-release-failures] [--no-clogs]
                duplex-vopr --seed S [--profile quick|standard] [--no-release-failures] [--no-clogs] [--quiet]
                duplex-vopr --first S --count N [--profile quick|standard] [--no-release-failures] [--no-clogs]
+        --heartbeats rotate|every-path: every plan in that heartbeat mode (default: the plan's own)
         """)
     exit(2)
 }
@@ -48,6 +51,12 @@ func parse(_ arguments: [String]) -> Options {
         case "--quiet": options.quiet = true
         case "--no-release-failures": options.noReleaseFailures = true
         case "--no-clogs": options.noClogs = true
+        case "--heartbeats":
+            switch value() {
+            case "rotate": options.heartbeats = .rotate
+            case "every-path": options.heartbeats = .everyPath
+            default: usage()
+            }
         case "--profile":
             options.profileName = value()
             switch options.profileName {
@@ -74,11 +83,21 @@ func monotonicSeconds() -> Double {
 func replayCommand(_ seed: UInt64, _ options: Options) -> String {
     "duplex-vopr --seed \(seed)" + (options.profileName == "standard" ? "" : " --profile \(options.profileName)")
         + (options.noReleaseFailures ? " --no-release-failures" : "") + (options.noClogs ? " --no-clogs" : "")
+        + (options.heartbeats.map { $0 == .rotate ? " --heartbeats rotate" : " --heartbeats every-path" } ?? "")
+}
+
+/// The seed's plan, in the forced heartbeat mode if any.
+func plan(_ seed: UInt64, _ options: Options) -> SimulationPlan {
+    var plan = SimulationPlan.random(seed: seed, profile: options.profile)
+    if let heartbeats = options.heartbeats {
+        plan.configurations = plan.configurations.map { $0.with(heartbeats: heartbeats) }
+    }
+    return plan
 }
 
 /// Replays one seed, printing every record.
 func replay(_ seed: UInt64, _ options: Options) -> Int32 {
-    let plan = SimulationPlan.random(seed: seed, profile: options.profile)
+    let plan = plan(seed, options)
     var simulation = Simulation(plan: plan, observer: options.quiet ? nil : { print($0) })
     print("seed \(seed): \(plan.pathCount) paths, heal at \(plan.healAt), \(plan.faults.count) scheduled faults, buggify \(plan.buggifyPerMille)‰; \(simulation.bounds)")
     let outcome = simulation.run()
@@ -115,7 +134,8 @@ func explore(_ options: Options) -> Int32 {
             break
         }
         let seed = options.first.map { $0 &+ ran } ?? seeds.next()
-        let outcome = Simulation.run(seed: seed, profile: options.profile)
+        var simulation = Simulation(plan: plan(seed, options))
+        let outcome = simulation.run()
         ran += 1
         simulated += outcome.duration.nanoseconds
         settleMax = max(settleMax, outcome.statistics.settledAfterHeal ?? .zero)
