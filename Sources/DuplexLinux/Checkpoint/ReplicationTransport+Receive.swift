@@ -76,7 +76,8 @@ extension ReplicationTransport {
         let datagram = UnsafeRawBufferPointer(start: receiveArena + index * capacity, count: length)
         var offset = 0
         // Each step takes at least a message header and CRC (20 bytes), or ends the datagram.
-        for _ in 0...(capacity / 20) where offset < length {
+        for _ in 0...(capacity / 20) {
+            guard offset < length else { break }  // `where` would only skip: thousands of empty turns per datagram
             let rest = UnsafeRawBufferPointer(rebasing: datagram[offset...])
             let size = rest.count >= 8 ? ReplicationMessage.length(prefix: UnsafeRawBufferPointer(rebasing: rest[0..<8])) : nil
             // Without a plausible length the rest is decoded whole, for the decoder's verdict.
