@@ -24,6 +24,9 @@ struct ReceiverState: Sendable {
     /// The highest sequence received from the active.
     var highestSeen: UInt64 = 0
     var ackDueAt: Instant?
+    /// When the last acknowledgement went out: a live replica acknowledges at least every
+    /// `snapshotRequestInterval`, so that an active that dropped its stream can refuse it.
+    var ackSentAt: Instant?
     var appliedSinceAck = 0
     var nackedFrom: UInt64 = 0
     var nackedAt: Instant?
@@ -189,6 +192,7 @@ extension ReplicationCore {
         let ackEpoch = receiver.phase == .syncing ? receiver.assembler!.epoch : epoch
         actions.append(.send(ReplicationMessage(epoch: ackEpoch, .ack(currentAck()))))
         receiver.ackDueAt = nil
+        receiver.ackSentAt = lastEventAt
         receiver.appliedSinceAck = 0
         counters.acksSent += 1
     }
@@ -219,7 +223,11 @@ extension ReplicationCore {
             }
             if let due = receiver.ackDueAt, due <= now { sendAck(into: &actions) }
         case .live:
-            if let due = receiver.ackDueAt, due <= now { sendAck(into: &actions) }
+            if let due = receiver.ackDueAt, due <= now {
+                sendAck(into: &actions)
+            } else if mateReachable, keepaliveDue <= now {
+                sendAck(into: &actions)
+            }
             if let at = receiver.nackedAt, at + configuration.nackInterval <= now {
                 nackGap(now: now, into: &actions)
             }
@@ -238,8 +246,33 @@ extension ReplicationCore {
             if !receiver.backlog.isEmpty, let at = receiver.nackedAt {
                 deadline = min(deadline, at + configuration.nackInterval)
             }
+            if mateReachable { deadline = min(deadline, keepaliveDue) }
         }
         return deadline
+    }
+
+    /// Live: when an idle replica acknowledges again (its keepalive); now if it never did.
+    private var keepaliveDue: Instant {
+        receiver.ackSentAt.map { $0 + configuration.snapshotRequestInterval } ?? lastEventAt
+    }
+
+    /// The active says it holds no stream for `snapshot` at `messageEpoch`: if that is this
+    /// replica's stream, it is gone (the active dropped it on a mate loss this board never
+    /// saw, or moved to a new epoch) and nothing more will come on it: resynchronise.
+    mutating func streamRefused(
+        _ snapshot: UInt64, epoch messageEpoch: UInt64, now: Instant, into actions: inout ReplicationActions
+    ) {
+        let streamEpoch: UInt64? =
+            switch receiver.phase {
+            case .waiting: nil  // already asking for a snapshot
+            case .syncing: receiver.assembler!.epoch
+            case .live: epoch
+            }
+        guard snapshot == receiver.snapshot, let streamEpoch, messageEpoch == streamEpoch else {
+            counters.staleDropped += 1
+            return
+        }
+        startResync(.streamRefused, now: now, into: &actions)
     }
 
     /// Sends `.readinessChanged` when the hot flag the pair protocol knows changes.

@@ -95,7 +95,12 @@ extension ReplicationCore {
         mateReachable = reachable
         switch mode {
         case .sender, .draining:
-            if !reachable { dropSession(into: &actions) }
+            if !reachable {
+                dropSession(into: &actions)
+            } else if sender.session == nil, let dropped = sender.dropped {
+                // The standby may have kept the dropped stream (the loss was seen here only).
+                sendRefusal(dropped, into: &actions)
+            }
         case .receiver:
             if reachable {
                 if receiver.sessionLost { startResync(.mateReturned, now: now, into: &actions) }

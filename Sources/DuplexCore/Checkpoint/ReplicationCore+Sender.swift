@@ -11,6 +11,18 @@ struct SenderState: Sendable {
     /// The highest sequence the mate's installed replica applied since then (kept when a
     /// stream is dropped): what a lost role would leave unconfirmed is above it.
     var mateApplied: UInt64 = 0
+    /// The last stream dropped in this role: refused again when the mate is back, in case the
+    /// standby kept it (it never saw the mate lost).
+    var dropped: StreamID?
+    /// The last refusal sent in answer to a message, and when (they are paced).
+    var refused: StreamID?
+    var refusedAt: Instant = .zero
+}
+
+/// A standby's stream: the snapshot its replica comes from, and the active's epoch.
+struct StreamID: Sendable, Hashable {
+    var snapshot: UInt64
+    var epoch: UInt64
 }
 
 struct SenderSession: Sendable {
@@ -117,9 +129,13 @@ extension ReplicationCore {
     mutating func ackReceived(
         _ ack: ReplicationAck, epoch messageEpoch: UInt64, now: Instant, into actions: inout ReplicationActions
     ) {
-        guard sender.session != nil, messageEpoch == epoch, ack.snapshot == sender.session!.snapshot else {
+        guard sender.session != nil, messageEpoch == epoch, ack.snapshot == sender.session!.snapshot,
+            // An installed replica behind the cut-over comes from an earlier stream of that
+            // snapshot (a late repeat of its request started this one).
+            !ack.installed || ack.applied >= sender.session!.cutover
+        else {
             counters.staleDropped += 1
-            return
+            return refuseStream(StreamID(snapshot: ack.snapshot, epoch: messageEpoch), now: now, into: &actions)
         }
         guard ack.received <= store.sequence, ack.applied <= ack.received else {
             return actions.append(.trace(.bogusAck(received: ack.received, sequence: store.sequence)))
@@ -178,7 +194,7 @@ extension ReplicationCore {
     ) {
         guard sender.session != nil, messageEpoch == epoch, snapshot == sender.session!.snapshot else {
             counters.staleDropped += 1
-            return
+            return refuseStream(StreamID(snapshot: snapshot, epoch: messageEpoch), now: now, into: &actions)
         }
         counters.nacksReceived += 1
         let acked = sender.session!.acked
@@ -252,6 +268,13 @@ extension ReplicationCore {
         }
         sender.pending = []
         let hadSession = sender.session != nil
+        if let session = sender.session, mode == .sender || mode == .draining {
+            // The standby may not see the mate lost (or the epoch change): tell it at once; it
+            // resynchronises. Told again when the mate is back, and in answer to its messages.
+            let stream = StreamID(snapshot: session.snapshot, epoch: epoch)
+            sender.dropped = stream
+            sendRefusal(stream, into: &actions)
+        }
         sender.session = nil
         if sender.windowWasFull {
             sender.windowWasFull = false
@@ -260,5 +283,25 @@ extension ReplicationCore {
         if hadSession || unconfirmed > 0 {
             actions.append(.trace(.mateLost(unconfirmed: unconfirmed)))
         }
+    }
+}
+
+extension ReplicationCore {
+    /// Answers a standby's message for a stream this active does not hold: the standby
+    /// resynchronises. At most one answer per stream per `retransmitTimeout` (a burst of stale
+    /// acknowledgements gets one); the standby's acknowledgements repeat, so a lost one is
+    /// answered again.
+    mutating func refuseStream(_ stream: StreamID, now: Instant, into actions: inout ReplicationActions) {
+        // 0: a standby that has no snapshot identifier yet has no stream to refuse.
+        guard stream.snapshot != 0 else { return }
+        if sender.refused == stream, sender.refusedAt + configuration.retransmitTimeout > now { return }
+        sender.refused = stream
+        sender.refusedAt = now
+        sendRefusal(stream, into: &actions)
+    }
+
+    func sendRefusal(_ stream: StreamID, into actions: inout ReplicationActions) {
+        actions.append(.trace(.streamRefused(snapshot: stream.snapshot, epoch: stream.epoch)))
+        actions.append(.send(ReplicationMessage(epoch: stream.epoch, .streamRefused(snapshot: stream.snapshot))))
     }
 }

@@ -132,6 +132,8 @@ public struct ReplicationCore: Sendable {
             chunkReceived(chunk, epoch: message.epoch, now: now, into: &actions)
         case (.receiver, .snapshotDone(let summary)):
             snapshotDone(summary, epoch: message.epoch, now: now, into: &actions)
+        case (.receiver, .streamRefused(let snapshot)):
+            streamRefused(snapshot, epoch: message.epoch, now: now, into: &actions)
         case (.sender, .update), (.sender, .snapshotChunk), (.sender, .snapshotDone):
             // Another active streams to us: a dual-active moment the pair protocol resolves.
             counters.staleDropped += 1

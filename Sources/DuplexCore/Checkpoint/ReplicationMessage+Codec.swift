@@ -4,7 +4,7 @@
 /// | ---: | ---: | --- |
 /// | 0 | 2 | magic `0x4452` ("DR") |
 /// | 2 | 1 | version (1) |
-/// | 3 | 1 | kind: update 1, ack 2, nack 3, snapshot request 4, chunk 5, snapshot done 6 |
+/// | 3 | 1 | kind: update 1, ack 2, nack 3, snapshot request 4, chunk 5, snapshot done 6, stream refused 7 |
 /// | 4 | 4 | length of the whole message, CRC included (so a stream can be cut into messages) |
 /// | 8 | 8 | epoch |
 /// | 16 | | body |
@@ -15,14 +15,17 @@
 /// flags (bit 0 installed, bit 1 hot); nack: UInt64 snapshot, from, through; snapshot request:
 /// UInt64 snapshot, replica sequence; chunk: UInt64 snapshot, UInt32 index, total, UInt16
 /// length, bytes; snapshot done: UInt64 snapshot, cut-over, UInt32 checkpoints, UInt64
-/// sections, bytes, UInt32 checksum, chunks.
+/// sections, bytes, UInt32 checksum, chunks; stream refused: UInt64 snapshot (not 0).
+///
+/// Kind 7 was added within version 1: a build without it counts it as `unknownKind` and drops
+/// it, which leaves that build as it was (its standby relies on its own mate-loss detection).
 extension ReplicationMessage {
     public static let magic: UInt16 = 0x4452
     public static let version: UInt8 = 1
     static let headerSize = 16
 
     enum Kind: UInt8 {
-        case update = 1, ack, nack, snapshotRequest, snapshotChunk, snapshotDone
+        case update = 1, ack, nack, snapshotRequest, snapshotChunk, snapshotDone, streamRefused
     }
 
     var kind: Kind {
@@ -33,6 +36,7 @@ extension ReplicationMessage {
         case .snapshotRequest: .snapshotRequest
         case .snapshotChunk: .snapshotChunk
         case .snapshotDone: .snapshotDone
+        case .streamRefused: .streamRefused
         }
     }
 
@@ -46,6 +50,7 @@ extension ReplicationMessage {
         case .snapshotRequest: body = 16
         case .snapshotChunk(let chunk): body = 8 + 4 + 4 + 2 + chunk.bytes.count
         case .snapshotDone: body = 8 + 8 + 4 + 8 + 8 + 4 + 4
+        case .streamRefused: body = 8
         }
         return Self.headerSize + body + 4
     }
@@ -112,6 +117,8 @@ extension ReplicationMessage {
             writer.write(summary.bytes)
             writer.write(summary.checksum)
             writer.write(summary.chunks)
+        case .streamRefused(let snapshot):
+            writer.write(snapshot)
         }
     }
 

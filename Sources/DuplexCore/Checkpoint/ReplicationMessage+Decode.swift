@@ -64,6 +64,10 @@ extension ReplicationMessage {
                 chunks: try reader.field())
             guard summary.snapshot != 0, summary.chunks >= 1 else { throw .malformed }
             return .snapshotDone(summary)
+        case .streamRefused:
+            let snapshot = try reader.field(UInt64.self)
+            guard snapshot != 0 else { throw .malformed }
+            return .streamRefused(snapshot: snapshot)
         }
     }
 

@@ -21,6 +21,10 @@ public struct ReplicationMessage: Sendable, Hashable {
         case snapshotChunk(SnapshotChunk)
         /// Active → standby: every chunk was acknowledged; what the snapshot holds.
         case snapshotDone(SnapshotSummary)
+        /// Active → standby: the active holds no stream for snapshot `snapshot` at the message's
+        /// epoch (it dropped it on a mate loss only it saw, or started a new epoch): a standby
+        /// whose replica follows that stream resynchronises. The epoch is the refused stream's.
+        case streamRefused(snapshot: UInt64)
     }
 
     public init(epoch: UInt64, _ body: Body) {

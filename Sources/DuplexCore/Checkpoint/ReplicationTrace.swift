@@ -33,6 +33,10 @@ public enum ReplicationTrace: Sendable, Hashable {
     case tookOver(sequence: UInt64, epoch: UInt64)
     /// Active: the mate is gone; `unconfirmed` waiting requests were completed as such.
     case mateLost(unconfirmed: Int)
+    /// Active: told the standby that it holds no stream for the standby's `snapshot` at
+    /// `epoch` (dropped on a mate loss only this board saw, or before a new epoch): the
+    /// standby resynchronises.
+    case streamRefused(snapshot: UInt64, epoch: UInt64)
     /// A message arrived that this role does not take (for example an update at an active:
     /// both boards think they are active).
     case unexpectedMessage(role: Role, epoch: UInt64)
@@ -60,4 +64,7 @@ public enum ResyncReason: UInt8, Sendable, Hashable, CaseIterable {
     case snapshotRejected
     /// An operator asked for it (`duplexctl resync`).
     case operatorRequested
+    /// The active holds no stream for the replica's snapshot any more
+    /// (`ReplicationMessage.Body.streamRefused`): it dropped it while this board still saw it.
+    case streamRefused
 }
