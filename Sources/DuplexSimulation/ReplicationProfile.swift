@@ -19,6 +19,11 @@ public struct ReplicationProfile: Sendable, Hashable {
     public var delay: ClosedRange<Duration> = .microseconds(30)...(.milliseconds(2))
     /// Crash episodes: the active dies and the standby takes over, or the standby restarts.
     public var crashes = true
+    /// One-sided reachability blips while `duration` lasts (at most this many, 0 for none):
+    /// one board's core is told that the mate was lost and, a moment later, back, while the
+    /// other never hears of it (its pair thread never missed the mate); sometimes instead the
+    /// active alone moves to a new epoch (a dual-active resolution it won).
+    public var blipsMax = 3
     /// Sections written on the active before the standby joins (bulk resync).
     public var preloadSections = 0
     public var syncPolicy: ReplicationConfiguration.SyncPolicy = .fail
@@ -33,6 +38,7 @@ public struct ReplicationProfile: Sendable, Hashable {
         var profile = ReplicationProfile()
         profile.preloadSections = 1_500
         profile.crashes = false
+        profile.blipsMax = 0
         profile.duration = .milliseconds(400)
         return profile
     }
@@ -90,6 +96,10 @@ public struct ReplicationOutcome: Sendable, Hashable {
     /// Takeovers from a standby that was not hot (recorded as `stateLost`).
     public var lossyTakeovers = 0
     public var standbyRestarts = 0
+    /// One-sided reachability blips and lone epoch changes played.
+    public var blips = 0
+    /// Resynchronisations a standby started because the active refused its stream.
+    public var refusedStreamResyncs = 0
     /// Updates a standby received while a snapshot was arriving (held, then applied after the
     /// snapshot's cut-over).
     public var updatesDuringSnapshot = 0

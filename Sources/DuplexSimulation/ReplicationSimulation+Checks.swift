@@ -141,7 +141,8 @@ extension ReplicationSimulation {
 
     /// The standby is hot and equal to the active, and nothing waits.
     func converged() -> Bool {
-        guard episodes.isEmpty, crashed == nil, let active = activeIndex, let standby = standbyIndex else { return false }
+        guard episodes.isEmpty, blips.isEmpty, crashed == nil, let active = activeIndex, let standby = standbyIndex
+        else { return false }
         let a = boards[active].core
         let s = boards[standby].core
         return s.isHot && a.mateIsHot && s.store.sequence == a.store.sequence && a.pendingCount == 0

@@ -23,6 +23,8 @@ public struct ReplicationSimulation: Sendable {
     var nextRequest: UInt64 = 1
     var nextWriteAt: Instant
     var episodes: [Episode] = []
+    /// One-sided faults still to play, earliest first.
+    var blips: [Blip] = []
     var outcome = ReplicationOutcome()
     var records = ReplicationRecords(capacity: 64)
     /// The board that crashed in the current episode, and whether it was the active.
@@ -69,6 +71,21 @@ public struct ReplicationSimulation: Sendable {
         enum Step: Sendable { case crash(active: Bool), detect, restart }
     }
 
+    /// A one-sided fault: only one board's core hears of it.
+    struct Blip: Sendable {
+        var at: Instant
+        var step: Step
+        enum Step: Sendable {
+            /// The board (the active if `active`, else the standby) sees the mate lost, and
+            /// back after `gap`.
+            case lost(active: Bool, gap: Duration)
+            /// That board sees the mate back.
+            case back(board: Int, incarnation: UInt32)
+            /// The active alone moves to a new epoch.
+            case newEpoch
+        }
+    }
+
     public init(seed: UInt64, profile: ReplicationProfile) {
         self.seed = seed
         self.profile = profile
@@ -78,6 +95,7 @@ public struct ReplicationSimulation: Sendable {
         nextWriteAt = now
         boards = [makeBoard(), makeBoard()]
         episodes = planEpisodes(&root)
+        blips = planBlips(&root)
     }
 
     /// Runs one seed to the end and reports the first failure, if any.
@@ -141,6 +159,7 @@ public struct ReplicationSimulation: Sendable {
         }
         if writing, nextWriteAt < next { (next, what) = (nextWriteAt, 4) }
         if let episode = episodes.first, episode.at < next { (next, what) = (episode.at, 5) }
+        if let blip = blips.first, blip.at < next { (next, what) = (blip.at, 6) }
         // A core may ask for a deadline already past: it runs now.
         advance(to: max(next, now))
         switch what {
@@ -148,6 +167,7 @@ public struct ReplicationSimulation: Sendable {
         case 2, 3: handle(what - 2, .tick)
         case 4: writeOnActive()
         case 5: runEpisode()
+        case 6: runBlip()
         default: break
         }
         checkReplicas()

@@ -1,5 +1,6 @@
 import DuplexCore
 import DuplexSimulation
+import Foundation
 import Testing
 
 /// Checkpoint replication under a lossy, duplicating, corrupting and reordering channel, with
@@ -38,6 +39,46 @@ import Testing
         #expect(outcomes.map(\.takeovers).reduce(0, +) > 0)
         #expect(outcomes.map(\.standbyRestarts).reduce(0, +) > 0)
         #expect(outcomes.map(\.lost).reduce(0, +) > 0 && outcomes.map(\.corrupted).reduce(0, +) > 0)
+        #expect(outcomes.map(\.blips).reduce(0, +) > 0)
+        #expect(outcomes.map(\.refusedStreamResyncs).reduce(0, +) > 0)
+    }
+
+    /// One-sided faults only, many of them: one board alone sees the mate lost and back, or
+    /// the active alone moves to a new epoch. The standby is hot again soon after they stop,
+    /// and no write completed as replicated is missing from it.
+    @Test("one-sided reachability blips converge", arguments: 0..<4 as Range<UInt64>)
+    func oneSidedBlips(_ batch: UInt64) {
+        let (failures, outcomes) = Self.run(batch: 100 + batch) { seed in
+            var profile = Self.profile(seed: seed)
+            profile.crashes = false
+            profile.blipsMax = 8
+            return profile
+        }
+        #expect(failures.isEmpty, "\(failures.count) failing seeds:\n\(failures.joined(separator: "\n\n"))")
+        #expect(outcomes.map(\.blips).reduce(0, +) > Int(Self.batchSize))
+        #expect(outcomes.map(\.refusedStreamResyncs).reduce(0, +) > 0)
+        #expect(outcomes.map(\.replicated).reduce(0, +) > 0)
+        let slowest = outcomes.map(\.convergedAfter).max() ?? .zero
+        #expect(slowest < .seconds(1), "converged within \(slowest) of the last fault")
+    }
+
+    /// Seeds beyond the fixed ones, on demand: `DUPLEX_REPLICATION_SEEDS=N` runs N seeds from
+    /// 1,000,000 on, every other one with many one-sided blips and no crashes.
+    static let extraSeeds = ProcessInfo.processInfo.environment["DUPLEX_REPLICATION_SEEDS"].flatMap { UInt64($0) } ?? 0
+
+    @Test(.enabled(if: extraSeeds > 0)) func extraSeedsOnDemand() {
+        var failures: [String] = []
+        for seed in 1_000_000..<(1_000_000 + Self.extraSeeds) {
+            var profile = Self.profile(seed: seed)
+            if seed % 4 >= 2 {
+                profile.crashes = false
+                profile.blipsMax = 8
+            }
+            if let failure = ReplicationSimulation.run(seed: seed, profile: profile).failure {
+                failures.append(failures.isEmpty ? "\(failure)" : "seed \(seed): \(failure.invariant) at \(failure.time)")
+            }
+        }
+        #expect(failures.isEmpty, "\(failures.count) failing seeds:\n\(failures.joined(separator: "\n\n"))")
     }
 
     @Test func aSeedReplaysExactly() {
@@ -63,6 +104,7 @@ import Testing
         profile.duplicatePerMille = 0
         profile.corruptPerMille = 0
         profile.crashes = false
+        profile.blipsMax = 0
         let outcome = ReplicationSimulation.run(seed: 1, profile: profile)
         #expect(outcome.failure == nil)
         #expect(outcome.unconfirmed == 0)
