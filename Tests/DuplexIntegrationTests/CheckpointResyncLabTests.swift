@@ -49,12 +49,14 @@ struct CheckpointResyncLabTests {
         try lab.waitUntil("B installed a new snapshot") {
             try Impaired.counters(lab, .b)["snapshots_installed", default: 0] > before
         }
-        let resent = try Impaired.counters(lab, .a)
         try lab.nftDelete(.b, family: "netdev", table: "impair")
         #expect(try active.flush().isReplicated, "the writes during the resync were not replicated")
         try lab.waitUntil("B reports a hot replica") {
             try Lab.checkpointStatus(lab, .b)?["hot"] as? Bool == true
         }
+        // A counts a snapshot as served when B's install acknowledgement reaches it: read its
+        // counters once B is hot, not as soon as B installed.
+        let resent = try Impaired.counters(lab, .a)
         let replica = try Duplex.Checkpoint.open(name: active.name, creating: false, socketPath: Lab.checkpointSocket(lab, .b))
         let expected = try Lab.contents(active)
         let held = try Lab.contents(replica)
