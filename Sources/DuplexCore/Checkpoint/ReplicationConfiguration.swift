@@ -23,7 +23,9 @@ public struct ReplicationConfiguration: Sendable, Hashable {
     public var resendHoldoff: Duration = .microseconds(500)
     /// A standby repeats a negative ack for a gap that persists this long.
     public var nackInterval: Duration = .milliseconds(2)
-    /// A standby repeats its snapshot request until the first chunk comes, at this interval.
+    /// A standby repeats its snapshot request until the first chunk comes, at this interval;
+    /// a live standby also acknowledges at least this often while the mate is reachable, so
+    /// that an active which dropped its stream can refuse it again if a refusal was lost.
     public var snapshotRequestInterval: Duration = .milliseconds(200)
     /// A standby gives up a snapshot that made no progress for this long and asks for another.
     public var snapshotStallTimeout: Duration = .seconds(2)
