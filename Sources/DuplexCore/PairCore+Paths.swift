@@ -106,7 +106,8 @@ extension PairCore {
         if !up { paths[index].rtt = nil }
         if !up, configuration.rotationGroup.contains(index) { groupChanged() }
         actions.append(.trace(.pathChanged(path: index, up: up, reason: reason)))
-        let upCount = paths.filter(\.up).count
+        var upCount = 0  // counted in place: a filter would allocate on the pair thread
+        for path in paths where path.up { upCount += 1 }
         if !up, upCount > 0 {
             // An alarm when a path is lost while others remain, not while paths come up.
             degraded = true
