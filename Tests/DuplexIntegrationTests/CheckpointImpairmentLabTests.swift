@@ -99,7 +99,7 @@ struct CheckpointImpairmentLabTests {
     }
 
     @Test func lossOnTheDedicatedLinkIsRepairedByRetransmission() throws {
-        let lab = try LabFixture(links: 1)
+        let lab = try LabFixture(links: 1, missedMax: LabFixture.floodMissedMax)
         defer { lab.remove() }
         let (active, port) = try Self.startPair(lab, name: "lossy")
         // A fifth of the replication datagrams that reach B are dropped, on bp0's ingress.
@@ -159,7 +159,7 @@ struct CheckpointImpairmentLabTests {
     }
 
     @Test func duplicatedAndReorderedDatagramsAreDroppedOnceAndRepaired() throws {
-        let lab = try LabFixture(links: 1)
+        let lab = try LabFixture(links: 1, missedMax: LabFixture.floodMissedMax)
         defer { lab.remove() }
         let (active, port) = try Self.startPair(lab, name: "shuffled")
         try Self.holdBackSome(lab, port: port)

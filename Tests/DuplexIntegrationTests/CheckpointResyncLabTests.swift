@@ -21,7 +21,7 @@ struct CheckpointResyncLabTests {
     }
 
     @Test func anOperatorResyncUnderLossWhileWritesContinueEndsHotWithEveryWrite() throws {
-        let lab = try LabFixture(links: 1)
+        let lab = try LabFixture(links: 1, missedMax: LabFixture.floodMissedMax)
         defer { lab.remove() }
         let (active, port) = try Impaired.startPair(lab, name: "resync")
         for index in 0..<Self.fillCount {
