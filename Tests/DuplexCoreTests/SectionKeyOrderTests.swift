@@ -4,21 +4,9 @@ import Testing
 
 /// The word-at-a-time key order and the one-call hash against their definitions.
 @Suite struct SectionKeyOrderTests {
-    /// A deterministic generator (SplitMix64), so that a failure replays.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// Keys of 0...40 bytes from a small alphabet, so that long common prefixes are frequent.
     static func keys(count: Int, seed: UInt64) -> [SectionKey] {
-        var random = SplitMix(state: seed)
+        var random = TestRandom(seed: seed)  // SplitMix64: a failure replays
         return (0..<count).map { _ in
             let length = Int.random(in: 0...40, using: &random)
             return SectionKey((0..<length).map { _ in UInt8.random(in: 0...2, using: &random) * 0x7F })
