@@ -83,7 +83,10 @@ let package = Package(
             name: "duplex-counter", dependencies: ["Duplex"],
             path: "Tools/examples/counter/Sources", swiftSettings: strict),
         // Helpers shared by the test targets (starting daemons as init would).
-        .target(name: "DuplexTestSupport", path: "Tests/DuplexTestSupport", swiftSettings: strict),
+        .target(
+            name: "DuplexTestSupport", dependencies: ["CDuplexShims"], path: "Tests/DuplexTestSupport",
+            swiftSettings: strict
+        ),
         .testTarget(name: "DuplexCoreTests", dependencies: ["DuplexCore"], swiftSettings: strict),
         .testTarget(
             name: "DuplexSimulationTests",

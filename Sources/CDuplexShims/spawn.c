@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <spawn.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -102,4 +103,8 @@ int CDuplexShims_kill_group(pid_t group, int signal) {
 
 int CDuplexShims_pipe(int fds[2]) {
     return pipe2(fds, O_CLOEXEC);
+}
+
+int CDuplexShims_spawn_actions_close_from(void *actions, int from) {
+    return posix_spawn_file_actions_addclosefrom_np((posix_spawn_file_actions_t *)actions, from);
 }

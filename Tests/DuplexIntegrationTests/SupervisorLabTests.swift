@@ -32,8 +32,7 @@ struct SupervisorLabTests {
     /// A `/bin/sh` script in the lab directory.
     static func script(_ lab: LabFixture, _ name: String, _ body: String) throws -> String {
         let path = "\(lab.value("DIR"))/\(name)"
-        try ("#!/bin/sh\n" + body + "\n").write(toFile: path, atomically: true, encoding: .utf8)
-        chmod(path, 0o755)
+        try writeExecutable(path, "#!/bin/sh\n" + body + "\n")
         return path
     }
 

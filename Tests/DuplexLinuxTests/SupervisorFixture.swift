@@ -1,5 +1,6 @@
 import DuplexCore
 import DuplexLinux
+import DuplexTestSupport
 import Foundation
 import Glibc
 import Logging
@@ -92,8 +93,7 @@ final class SupervisorFixture {
     @discardableResult
     func script(_ name: String, _ body: String) throws -> String {
         let file = path(name)
-        try ("#!/bin/sh\n" + body + "\n").write(toFile: file, atomically: true, encoding: .utf8)
-        chmod(file, 0o755)
+        try writeExecutable(file, "#!/bin/sh\n" + body + "\n")
         return file
     }
 

@@ -195,6 +195,26 @@ struct SupervisorServiceTests {
         #expect(error?.metadata["duplex.step"] == "execve")
     }
 
+    @Test func aComponentInheritsNoDescriptorOfTheSupervisor() throws {
+        let fixture = try SupervisorFixture()
+        defer { fixture.stop() }
+        // Open for writing and not close-on-exec, as a file being written by another thread is:
+        // a component that kept it would make every execve of that file fail (ETXTBSY).
+        let held = fixture.path("held")
+        let fd = open(held, O_WRONLY | O_CREAT, 0o644)
+        try #require(fd >= 3)
+        defer { close(fd) }
+        let report = fixture.path("report")
+        let script = try fixture.script("probe", """
+            if [ -e /proc/$$/fd/\(fd) ]; then readlink /proc/$$/fd/\(fd) > \(report).tmp; else echo closed > \(report).tmp; fi
+            mv \(report).tmp \(report)
+            exec sleep 600
+            """)
+        try fixture.start([Component(name: "probe", command: script)])
+        fixture.waitUntil("the probe reported") { !fixture.read("report").isEmpty }
+        #expect(!fixture.read("report").contains(held), "descriptor \(fd): \(fixture.read("report"))")
+    }
+
     @Test func preflightNamesTheLineOfAMissingExecutable() throws {
         let text = """
             [cluster]

@@ -1,4 +1,5 @@
 public import Glibc
+import CDuplexShims
 
 /// A background process started with `posix_spawn` with an empty signal mask and default
 /// signal dispositions. (Foundation's `Process` passes on the mask of the spawning thread,
@@ -7,7 +8,7 @@ public import Glibc
 ///
 /// The process is a child of the test process; `isRunning` and `waitForExit` reap it.
 public final class SpawnedProcess {
-    public let pid: pid_t
+    public let pid: Glibc.pid_t
     public let command: String
     /// The exit status once reaped: the exit code, or 128 + the signal that ended it.
     public private(set) var exitStatus: Int32?
@@ -28,6 +29,9 @@ public final class SpawnedProcess {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // Nothing else of the test process: a file another test is writing at this moment would
+        // stay open for writing in a long-lived daemon (and could never be executed).
+        CDuplexShims_spawn_actions_close_from(&actions, 3)
         var empty = sigset_t()
         sigemptyset(&empty)
         var all = sigset_t()

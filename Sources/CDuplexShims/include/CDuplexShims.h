@@ -278,6 +278,11 @@ static const int CDuplexShims_SPAWN_STEP_EXEC = 7;
 /// with errno; then `*failed_step` is the child step that failed (0: vfork itself) and the
 /// child has been reaped.
 pid_t CDuplexShims_spawn(const CDuplexShims_SpawnRequest *request, int *failed_step);
+
+/// `posix_spawn_file_actions_addclosefrom_np(actions, from)` (glibc >= 2.34), which Glibc does
+/// not import: the spawned program gets no descriptor from `from` up. `actions` is a
+/// `posix_spawn_file_actions_t *`. Returns 0 or an errno value.
+int CDuplexShims_spawn_actions_close_from(void *actions, int from);
 /// `waitid(P_PIDFD, pidfd, WEXITED | WNOHANG)`: 1 and the child's `si_code` (CLD_EXITED,
 /// CLD_KILLED, CLD_DUMPED) and `si_status` once it ended and is reaped, 0 while it runs,
 /// -1 with errno.
