@@ -45,6 +45,12 @@ public struct PairConfiguration: Sendable, Hashable {
     /// The paths heartbeats rotate over (`rotate`): those with the shortest interval and the
     /// missed count of the first of them. Empty with `everyPath` or fewer than two such paths.
     public let rotationGroup: [Int]
+    /// While heartbeats rotate and the mate is a working active, a standby sends its heartbeats
+    /// this far apart instead of every interval, and wakes only for its own deadlines (it keeps
+    /// judging the active at the interval). The active then allows the standby's paths the
+    /// longer silences of `quietTimeout` and `quietRelaxedTimeout(of:)`. Nil, or not longer than
+    /// the rotation's interval: a standby sends at the interval. Both boards must agree.
+    public let standbyInterval: Duration?
     /// Claims attempted before the board declares itself failed.
     public var actuationAttemptsMax: Int
     /// Pause between two actuation attempts.
@@ -54,7 +60,8 @@ public struct PairConfiguration: Sendable, Hashable {
         cluster: UInt32, board: UInt16, priority: UInt8 = 100, incarnation: UInt32,
         paths: [Path], discoveryWindow: Duration = .milliseconds(300), preempt: Bool = false,
         handoverTimeout: Duration = .milliseconds(250), actuationAttemptsMax: Int = 3,
-        actuationRetryDelay: Duration = .milliseconds(20), heartbeats: Heartbeats = .everyPath
+        actuationRetryDelay: Duration = .milliseconds(20), heartbeats: Heartbeats = .everyPath,
+        standbyInterval: Duration? = nil
     ) {
         precondition(!paths.isEmpty && paths.count <= Limits.linksMax, "1...linksMax paths")
         precondition(board != 0, "board id 0 is reserved")
@@ -74,7 +81,13 @@ public struct PairConfiguration: Sendable, Hashable {
         self.actuationAttemptsMax = actuationAttemptsMax
         self.actuationRetryDelay = actuationRetryDelay
         self.heartbeats = heartbeats
-        self.rotationGroup = heartbeats == .rotate ? Self.group(of: paths) : []
+        let rotationGroup = heartbeats == .rotate ? Self.group(of: paths) : []
+        self.rotationGroup = rotationGroup
+        if let standbyInterval, let first = rotationGroup.first, standbyInterval > paths[first].interval {
+            self.standbyInterval = standbyInterval
+        } else {
+            self.standbyInterval = nil
+        }
     }
 
     /// The same configuration with another heartbeat mode.
@@ -83,7 +96,16 @@ public struct PairConfiguration: Sendable, Hashable {
             cluster: cluster, board: board, priority: priority, incarnation: incarnation, paths: paths,
             discoveryWindow: discoveryWindow, preempt: preempt, handoverTimeout: handoverTimeout,
             actuationAttemptsMax: actuationAttemptsMax, actuationRetryDelay: actuationRetryDelay,
-            heartbeats: heartbeats)
+            heartbeats: heartbeats, standbyInterval: standbyInterval)
+    }
+
+    /// The same configuration with another standby interval (nil: the standby sends at the interval).
+    public func with(standbyInterval: Duration?) -> PairConfiguration {
+        PairConfiguration(
+            cluster: cluster, board: board, priority: priority, incarnation: incarnation, paths: paths,
+            discoveryWindow: discoveryWindow, preempt: preempt, handoverTimeout: handoverTimeout,
+            actuationAttemptsMax: actuationAttemptsMax, actuationRetryDelay: actuationRetryDelay,
+            heartbeats: heartbeats, standbyInterval: standbyInterval)
     }
 
     private static func group(of paths: [Path]) -> [Int] {
@@ -100,6 +122,32 @@ public struct PairConfiguration: Sendable, Hashable {
         let path = paths[index]
         guard rotationGroup.contains(index) else { return path.timeout }
         return path.interval * (path.missedHeartbeatsMax * UInt64(rotationGroup.count)) + path.interval / 2
+    }
+
+    /// The silence of a quiet standby on the whole rotation group after which it is gone: its
+    /// `missedHeartbeatsMax` standby intervals plus half of one. Nil without a standby interval.
+    public var quietTimeout: Duration? {
+        guard let standbyInterval, let first = rotationGroup.first else { return nil }
+        return standbyInterval * paths[first].missedHeartbeatsMax + standbyInterval / 2
+    }
+
+    /// The silence after which path `index` of the group is down while the mate is a quiet
+    /// standby: `missedHeartbeatsMax` rounds of the group at the standby interval, plus half of
+    /// one; `relaxedTimeout(of:)` without a standby interval or outside the group.
+    public func quietRelaxedTimeout(of index: Int) -> Duration {
+        guard let standbyInterval, rotationGroup.contains(index) else { return relaxedTimeout(of: index) }
+        let path = paths[index]
+        return standbyInterval * (path.missedHeartbeatsMax * UInt64(rotationGroup.count)) + standbyInterval / 2
+    }
+
+    /// How late a step may come after the deadline the core asked for before it counts as a
+    /// stall of this board: the shortest path timeout less the shortest interval (10 ms at 4 ms
+    /// and 3 missed), so that a board stepping every interval notices the same stalls as by
+    /// the gap between its steps.
+    public var stallLateness: Duration {
+        var shortest = Duration(nanoseconds: .max)
+        for path in paths { shortest = min(shortest, path.interval) }  // no allocation: hot path
+        return stallThreshold - shortest
     }
 
     /// The shortest path timeout: an event gap longer than this means the board itself stalled.

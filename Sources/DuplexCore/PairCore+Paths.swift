@@ -72,6 +72,7 @@ extension PairCore {
         mate.offeredTo = frame.mateIncarnation
         mate.pathsUp = frame.pathsUp
         if frame.flags.contains(.rotating) { mate.rotatingHeardAt = now }
+        if frame.flags.contains(.quiet) { mate.quietHeardAt = now }
         mate.lastHeardAt = now
         if frame.role == .active, frame.epoch > epoch, role != .active {
             epoch = frame.epoch  // a standby follows the active's epoch; it never goes back
@@ -120,24 +121,37 @@ extension PairCore {
 
     /// Sends the heartbeats that are due: on every path at its interval, or, while the
     /// heartbeats rotate, one per interval on the rotation's paths in turn (and the paths
-    /// outside the rotation at their own interval).
-    mutating func sendDueHeartbeats(now: Instant, into actions: inout PairActions) {
+    /// outside the rotation at their own interval). A quiet standby sends one per standby
+    /// interval, or earlier, from half of it on, when its timer woke it anyway (`woken`), so
+    /// that its own heartbeats ride on the wake-ups for its deadlines.
+    mutating func sendDueHeartbeats(now: Instant, woken: Bool, into actions: inout PairActions) {
         let rotation = rotationSet(now: now)
         everyPathNext = false
         let rotating = rotation != 0
+        let quiet = sendsQuietly(rotation: rotation)
+        if sentQuietly, !quiet {
+            // Back to the interval at once (the mate asked for every path, or the roles changed).
+            for index in paths.indices { paths[index].nextSendAt = min(paths[index].nextSendAt, now) }
+        }
         if rotating, let interval = rotationInterval {
+            let period = quiet ? configuration.standbyInterval ?? interval : interval
             var beat = Instant(nanoseconds: .max)
             for index in paths.indices where rotation & (UInt8(1) << UInt8(index)) != 0 {
                 beat = min(beat, paths[index].nextSendAt)
             }
-            if beat <= now {
+            let early = quiet && woken && now.since(lastBeatAt) >= period / 2
+            if beat <= now || early {
                 let index = nextRotationPath(in: rotation)
-                actions.append(.send(makeFrame(.heartbeat, path: index, now: now, rotating: true), path: index))
-                let next = beat + interval
+                actions.append(.send(makeFrame(.heartbeat, path: index, now: now, rotating: true, quiet: quiet), path: index))
+                sentQuietly = quiet
+                lastBeatAt = now
+                let next = (beat <= now ? beat : now) + period
                 for member in paths.indices where rotation & (UInt8(1) << UInt8(member)) != 0 {
-                    paths[member].nextSendAt = next > now ? next : now + interval
+                    paths[member].nextSendAt = next > now ? next : now + period
                 }
             }
+        } else {
+            sentQuietly = false
         }
         for index in paths.indices where rotation & (UInt8(1) << UInt8(index)) == 0 && paths[index].nextSendAt <= now {
             actions.append(.send(makeFrame(.heartbeat, path: index, now: now, rotating: rotating), path: index))
@@ -156,7 +170,9 @@ extension PairCore {
         }
     }
 
-    mutating func makeFrame(_ kind: PairFrame.Kind, path: Int, now: Instant, rotating: Bool = false) -> PairFrame {
+    mutating func makeFrame(
+        _ kind: PairFrame.Kind, path: Int, now: Instant, rotating: Bool = false, quiet: Bool = false
+    ) -> PairFrame {
         sequence += 1
         counters.framesSent += 1
         paths[path].framesSent += 1
@@ -170,6 +186,7 @@ extension PairCore {
         }
         if wantsPreemption { flags.insert(.preemptRequested) }
         if rotating { flags.insert(.rotating) }
+        if quiet { flags.insert(.quiet) }
         if now < everyPathUntil { flags.insert(.everyPathRequested) }
         let state = paths[path]
         let hold = state.mateSentAt == .zero ? Duration.zero : now.since(state.mateReceivedAt)

@@ -49,13 +49,34 @@ extension PairCore {
     }
 
     /// When the rotating mate counts as silent on the whole group (see `expireRotatingMate`):
-    /// one path timeout after the latest frame on it, if the mate's rotation still lasts then;
-    /// nil when no path of the group is up (so never a deadline in the past).
+    /// one path timeout after the latest frame on it (`quietTimeout` while the mate is a quiet
+    /// standby), if the mate's rotation still lasts then; nil when no path of the group is up
+    /// (so never a deadline in the past).
     var rotatingMateDeadline: Instant? {
-        guard let heard = groupSilenceSince, let at = mate.rotatingHeardAt, let first = configuration.rotationGroup.first
-        else { return nil }
-        let deadline = heard + paths[first].configuration.timeout + .nanoseconds(1)
+        guard let heard = groupSilenceSince, let first = configuration.rotationGroup.first else { return nil }
+        var earliest = Instant.zero  // the group rule that applies from then on
+        if let quietAt = mate.quietHeardAt, let quietTimeout = configuration.quietTimeout {
+            let quietEnds = quietAt + configuration.quietRelaxedTimeout(of: first)
+            let deadline = heard + quietTimeout + .nanoseconds(1)
+            if deadline <= quietEnds { return deadline }
+            earliest = quietEnds + .nanoseconds(1)
+        }
+        guard let at = mate.rotatingHeardAt else { return nil }
+        let deadline = max(heard + paths[first].configuration.timeout + .nanoseconds(1), earliest)
         return deadline <= at + configuration.relaxedTimeout(of: first) ? deadline : nil
+    }
+
+    /// Whether the mate's frames said recently enough that it is a quiet standby for its paths
+    /// to be silent a whole quiet round.
+    func mateQuiet(now: Instant) -> Bool {
+        guard let at = mate.quietHeardAt, let first = configuration.rotationGroup.first else { return false }
+        return now.since(at) <= configuration.quietRelaxedTimeout(of: first)
+    }
+
+    /// Whether this board's heartbeats go out as a quiet standby's: a standby whose mate is a
+    /// working active, while the heartbeats rotate over `set`.
+    func sendsQuietly(rotation set: UInt8) -> Bool {
+        configuration.standbyInterval != nil && set != 0 && role == .standby && mate.role == .active
     }
 
     /// The interval of the rotation group, nil when there is none.
@@ -65,24 +86,32 @@ extension PairCore {
 
     /// Whether the mate rotated its heartbeats recently enough for its paths to be silent a
     /// whole round: until the longest relaxed timeout after its last rotating frame.
+    /// A quiet standby rotates too, for as long as it counts as quiet.
     func mateRotates(now: Instant) -> Bool {
+        if mateQuiet(now: now) { return true }
         guard let at = mate.rotatingHeardAt, let first = configuration.rotationGroup.first else { return false }
         return now.since(at) <= configuration.relaxedTimeout(of: first)
     }
 
     /// The silence after which path `index` is down at `now`.
     func timeout(of index: Int, now: Instant) -> Duration {
-        mateRotates(now: now) ? configuration.relaxedTimeout(of: index) : paths[index].configuration.timeout
+        if mateQuiet(now: now) { return configuration.quietRelaxedTimeout(of: index) }
+        return mateRotates(now: now) ? configuration.relaxedTimeout(of: index) : paths[index].configuration.timeout
     }
 
     /// The first instant at which path `index`, last heard at `heard`, is down: its relaxed
     /// timeout while the mate's rotation lasts, its own timeout once the rotation ended.
+    /// (Before that, while the mate is a quiet standby, its quiet relaxed timeout.)
     func expiry(of index: Int, heardAt heard: Instant) -> Instant {
         let strict = heard + paths[index].configuration.timeout + .nanoseconds(1)
         guard let at = mate.rotatingHeardAt, let first = configuration.rotationGroup.first else { return strict }
         let rotationEnds = at + configuration.relaxedTimeout(of: first) + .nanoseconds(1)
         let relaxed = heard + configuration.relaxedTimeout(of: index) + .nanoseconds(1)
-        return min(relaxed, max(strict, rotationEnds))
+        let rotating = min(relaxed, max(strict, rotationEnds))
+        guard let quietAt = mate.quietHeardAt, configuration.standbyInterval != nil else { return rotating }
+        let quietEnds = quietAt + configuration.quietRelaxedTimeout(of: first) + .nanoseconds(1)
+        let quiet = heard + configuration.quietRelaxedTimeout(of: index) + .nanoseconds(1)
+        return min(quiet, max(rotating, quietEnds))
     }
 
     /// The paths this board's heartbeats rotate over now (bit i: path i), 0 for every path.
@@ -112,10 +141,13 @@ extension PairCore {
 
     /// A heartbeat of the rotating mate more than half an interval late: every path for a while,
     /// on both boards, starting now.
+    /// (A quiet standby's heartbeats: half a standby interval late.)
     mutating func watchForGaps(now: Instant, into actions: inout PairActions) {
         guard now >= everyPathUntil, mateRotates(now: now), let interval = rotationInterval,
-            let heard = lastHeardOnGroup, now.since(heard) > interval + interval / 2
+            let heard = lastHeardOnGroup
         else { return }
+        let expected = mateQuiet(now: now) ? (configuration.standbyInterval ?? interval) : interval
+        guard now.since(heard) > expected + expected / 2 else { return }
         counters.heartbeatGaps += 1
         everyPathUntil = now + interval * Self.everyPathHoldIntervals
         for index in paths.indices { paths[index].nextSendAt = now }
@@ -123,10 +155,18 @@ extension PairCore {
 
     /// Every path of the rotation group down when the rotating mate was silent on all of them
     /// for a path timeout: it sends every interval on one of them, so it is gone.
+    /// A quiet standby sends within its standby interval: silent for `quietTimeout`, it is gone.
     mutating func expireRotatingMate(now: Instant, into actions: inout PairActions) {
-        guard mateRotates(now: now), let first = configuration.rotationGroup.first,
-            let heard = groupSilenceSince, now.since(heard) > paths[first].configuration.timeout
-        else { return }
+        guard let first = configuration.rotationGroup.first, let heard = groupSilenceSince else { return }
+        let timeout: Duration
+        if mateQuiet(now: now), let quietTimeout = configuration.quietTimeout {
+            timeout = quietTimeout
+        } else if mateRotates(now: now) {
+            timeout = paths[first].configuration.timeout
+        } else {
+            return
+        }
+        guard now.since(heard) > timeout else { return }
         for index in configuration.rotationGroup where paths[index].up {
             setPath(index, up: false, reason: .heartbeatsMissed, into: &actions)
         }

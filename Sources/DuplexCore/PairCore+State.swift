@@ -39,6 +39,8 @@ extension PairCore {
         var pathsUp: UInt8 = 0
         /// When a frame of the mate's last said that it rotates its heartbeats.
         var rotatingHeardAt: Instant?
+        /// When a frame of the mate's last said that it is a quiet standby.
+        var quietHeardAt: Instant?
     }
 
     enum Holding: Sendable {

@@ -33,6 +33,13 @@ public struct PairCore: Sendable {
     /// When a path of the rotation group last went down: the rotating mate's silence on the
     /// group counts from then at the earliest (it still sent on that path until it noticed).
     var groupPathLostAt: Instant = .zero
+    /// The deadline asked for after the previous step: a step much later than it means this
+    /// board did not run (see `noticeStall`).
+    var wantedAt = Instant(nanoseconds: .max)
+    /// Whether the last rotating heartbeat went out as a quiet standby's.
+    var sentQuietly = false
+    /// When the last rotating heartbeat went out.
+    var lastBeatAt: Instant = .zero
     /// Set once `.stop` was returned: the core then only answers with nothing.
     public internal(set) var stopped = false
     public internal(set) var lastRoleChange: RoleChange?
@@ -96,6 +103,8 @@ public struct PairCore: Sendable {
         } else {
             noticeStall(now: now, into: &actions)
         }
+        // Before the event: a frame read late (from a receive ring) still shows the gap before it.
+        watchForGaps(now: now, into: &actions)
         lastEventAt = now
         apply(event, now: now, into: &actions)
         watchForGaps(now: now, into: &actions)
@@ -105,8 +114,9 @@ public struct PairCore: Sendable {
             guard !stopped, arbitrate(now: now, into: &actions) else { break }
         }
         driveActuation(now: now, into: &actions)
-        if !stopped { sendDueHeartbeats(now: now, into: &actions) }
+        if !stopped { sendDueHeartbeats(now: now, woken: event == .tick, into: &actions) }
         mateWasReachable = mateReachable
+        wantedAt = nextDeadline
         assertInvariants()
         return actions
     }
@@ -151,12 +161,15 @@ public struct PairCore: Sendable {
         }
     }
 
-    /// A gap between events longer than the shortest path timeout means this board was not
-    /// running (frozen, preempted, or its clock stepped): silence during the gap says nothing
-    /// about the mate, so every path gets a fresh timeout instead of being declared down.
+    /// A step that comes later than `stallLateness` after the deadline the core asked for means
+    /// this board was not running (frozen, preempted, or its clock stepped): silence meanwhile
+    /// says nothing about the mate, so every path gets a fresh timeout instead of being
+    /// declared down. (Measured from the deadline, not from the previous step: a quiet standby
+    /// legitimately sleeps longer than a path timeout between steps.)
     private mutating func noticeStall(now: Instant, into actions: inout PairActions) {
+        guard now > wantedAt else { return }
         let gap = now.since(lastEventAt)
-        guard gap > configuration.stallThreshold else { return }
+        guard now.since(wantedAt) > configuration.stallLateness else { return }
         counters.stalls += 1
         actions.append(.trace(.stallDetected(gap)))
         for index in paths.indices where paths[index].up {

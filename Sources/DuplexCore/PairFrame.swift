@@ -1,12 +1,12 @@
 /// A frame of the pair protocol, as carried in the payload of a raw Ethernet frame on a
 /// dedicated link or of a UDP datagram on the service LAN.
 ///
-/// Wire format, version 2, big-endian, 64 bytes for every type:
+/// Wire format, version 3, big-endian, 64 bytes for every type:
 ///
 /// | offset | size | field |
 /// | ---: | ---: | --- |
 /// | 0 | 2 | magic `0x4458` ("DX") |
-/// | 2 | 1 | version (1) |
+/// | 2 | 1 | version (3) |
 /// | 3 | 1 | type (`PairFrame.Kind`) |
 /// | 4 | 4 | cluster id |
 /// | 8 | 2 | sender board id |
@@ -25,7 +25,7 @@
 /// | 60 | 4 | CRC-32C (Castagnoli) of bytes 0..<60 |
 public struct PairFrame: Sendable, Hashable {
     public static let magic: UInt16 = 0x4458
-    public static let version: UInt8 = 2
+    public static let version: UInt8 = 3
     public static let size = 64
     /// Where the type byte is: kernel filters split frames by it.
     public static let kindOffset = 3
@@ -58,7 +58,12 @@ public struct PairFrame: Sendable, Hashable {
         public static let rotating = Flags(rawValue: 1 << 4)
         /// The sender missed a heartbeat recently and asks for heartbeats on every path.
         public static let everyPathRequested = Flags(rawValue: 1 << 5)
-        static let known: Flags = [.hot, .isolationOK, .handoverOffered, .preemptRequested, .rotating, .everyPathRequested]
+        /// A standby's heartbeat: it sends the next one within its standby interval, not the
+        /// interval (see `PairConfiguration.standbyInterval`).
+        public static let quiet = Flags(rawValue: 1 << 6)
+        static let known: Flags = [
+            .hot, .isolationOK, .handoverOffered, .preemptRequested, .rotating, .everyPathRequested, .quiet,
+        ]
     }
 
     public var kind: Kind

@@ -32,6 +32,8 @@ public struct PairStatus: Sendable, Hashable {
     public var counters: PairCore.Counters
     /// Whether the heartbeats rotate over the paths (one per interval) at the last step.
     public var rotating: Bool
+    /// Whether this board, a standby, sent its last heartbeat at the standby interval.
+    public var quiet: Bool
 }
 
 extension PairCore {
@@ -50,6 +52,7 @@ extension PairCore {
                     framesRejected: $0.framesRejected)
             },
             addressesHeld: actuation.held == .held, hot: hot, isolationOK: isolationOK,
-            lastRoleChange: lastRoleChange, counters: counters, rotating: rotationSet(now: lastEventAt) != 0)
+            lastRoleChange: lastRoleChange, counters: counters, rotating: rotationSet(now: lastEventAt) != 0,
+            quiet: sentQuietly)
     }
 }

@@ -42,6 +42,8 @@ struct SimulatedBoard {
     var freshIncarnation: [UInt32]
     var freshSequence: [UInt64]
     var freshAt: [UInt64]
+    /// Whether the newest heartbeat this board sent was a quiet standby's.
+    var sentQuiet = false
     /// The mate's newest incarnation heard (0: none yet), and whether it said goodbye.
     var mateIncarnation: UInt32 = 0
     var mateDeparted = false

@@ -105,6 +105,7 @@ extension Simulation {
     mutating func perform(_ action: PairAction, board index: Int) {
         switch action {
         case .send(let frame, let path):
+            if frame.kind == .heartbeat { boards[index].sentQuiet = frame.flags.contains(.quiet) }
             send(frame, from: index, path: path)
         case .claimAddresses:
             actuate(index, claim: true)

@@ -59,12 +59,21 @@ extension Simulation {
 
     /// Whether some path of the board has its carrier up (as the core was told) and carried
     /// a fresh frame from the mate within the shortest timeout.
+    /// (While the mate's newest heartbeat was a quiet standby's, within its quiet timeout.)
     func hasLivePath(_ board: SimulatedBoard) -> Bool {
-        let timeout = bounds.silenceMax.nanoseconds
+        let timeout = silence(heardBy: board.index, perPath: false).nanoseconds
         for path in board.carrierView.indices where board.carrierView[path] {
             if now <= board.freshAt[path] + timeout { return true }
         }
         return false
+    }
+
+    /// The longest silence that board `index` tolerates from its mate without any fault: on
+    /// every path together, or on one path (`perPath`) while the mate's heartbeats rotate.
+    func silence(heardBy index: Int, perPath: Bool) -> Duration {
+        guard boards[1 - index].sentQuiet, let quiet = bounds.quietSilenceMax, let path = bounds.quietPathSilenceMax
+        else { return bounds.silenceMax }
+        return perPath ? path : quiet
     }
 
     /// (a) Both boards may hold the addresses only during a disruption and for
@@ -124,9 +133,12 @@ extension Simulation {
             now >= boards[index].lastFaultAt + quiet, now >= boards[mate].lastFaultAt + quiet
         else { return }
         let recent = now > bounds.silenceMax.nanoseconds ? now - bounds.silenceMax.nanoseconds : 0
+        // The active hears a quiet standby on one path only once per quiet round.
+        let mateSilence = silence(heardBy: mate, perPath: true).nanoseconds
+        let mateRecent = now > mateSilence ? now - mateSilence : 0
         let cleanPath = (0..<plan.pathCount).first { path in
             network.isClean(path: path, now: now, quiet: bounds.quiet)
-                && boards[index].freshAt[path] >= recent && boards[mate].freshAt[path] >= recent
+                && boards[index].freshAt[path] >= recent && boards[mate].freshAt[path] >= mateRecent
         }
         guard let cleanPath else { return }
         fail(.noFalseTakeover,

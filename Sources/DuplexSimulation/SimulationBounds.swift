@@ -8,6 +8,12 @@ public struct SimulationBounds: Sendable, CustomStringConvertible {
     /// The longest silence on a path (in global time) that no board treats as a timeout:
     /// `timeoutMin` shortened by the fastest clock's drift.
     public var silenceMax: Duration
+    /// `silenceMax` for a board whose mate sends as a quiet standby: the quiet timeout on the
+    /// whole rotation group, shortened the same way (nil without a standby interval).
+    public var quietSilenceMax: Duration?
+    /// The longest silence of a quiet standby on one path that the active tolerates, shortened
+    /// the same way (nil without a standby interval).
+    public var quietPathSilenceMax: Duration?
     public var intervalMax: Duration
     /// The longest an actuator call can take (a slow call).
     public var actuationMax: Duration
@@ -34,14 +40,21 @@ public struct SimulationBounds: Sendable, CustomStringConvertible {
         let configurations = plan.configurations
         let paths = configurations.flatMap(\.paths)
         timeoutMin = paths.map(\.timeout).min()!
-        // A path of a rotating mate stays up for its relaxed timeout.
+        // A path of a rotating mate stays up for its relaxed timeout, of a quiet standby longer.
         timeoutMax = configurations.flatMap { configuration in
-            configuration.paths.indices.map { configuration.relaxedTimeout(of: $0) }
+            configuration.paths.indices.map { configuration.quietRelaxedTimeout(of: $0) }
         }.max()!
         let fastest = UInt64(max(0, plan.clockDriftPPM.max() ?? 0))
         let slowest = UInt64(max(0, -(plan.clockDriftPPM.min() ?? 0)))
         silenceMax = Duration(nanoseconds: timeoutMin.nanoseconds * 1_000_000 / (1_000_000 + fastest))
-        intervalMax = paths.map(\.interval).max()!
+        func shortened(_ duration: Duration) -> Duration {
+            Duration(nanoseconds: duration.nanoseconds * 1_000_000 / (1_000_000 + fastest))
+        }
+        quietSilenceMax = configurations.compactMap(\.quietTimeout).min().map(shortened)
+        quietPathSilenceMax = configurations.compactMap { configuration in
+            configuration.rotationGroup.first.flatMap { configuration.standbyInterval == nil ? nil : configuration.quietRelaxedTimeout(of: $0) }
+        }.min().map(shortened)
+        intervalMax = max(paths.map(\.interval).max()!, configurations.compactMap(\.standbyInterval).max() ?? .zero)
         let actuationMax = max(plan.actuationDelay.upperBound, plan.slowActuationDelay.upperBound)
         self.actuationMax = actuationMax
         actuationRecovery = configurations.map { configuration in

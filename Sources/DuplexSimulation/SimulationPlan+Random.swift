@@ -62,7 +62,14 @@ extension SimulationPlan {
         }
         // Half the plans rotate their heartbeats (drawn last, so that the rest of a seed's
         // plan is what it was before the rotation existed).
-        if rng.chance(perMille: 500) { plan.configurations = plan.configurations.map { $0.with(heartbeats: .rotate) } }
+        if rng.chance(perMille: 500) {
+            plan.configurations = plan.configurations.map { $0.with(heartbeats: .rotate) }
+            // Half of those have a quiet standby, 2 to 6 intervals between its heartbeats.
+            if rng.chance(perMille: 500), let shortest = plan.configurations[0].paths.map(\.interval).min() {
+                let standby = shortest * UInt64(rng.uniform(2...6))
+                plan.configurations = plan.configurations.map { $0.with(standbyInterval: standby) }
+            }
+        }
         return plan
     }
 

@@ -19,6 +19,7 @@ enum StatusJSON {
                                   ("foreign_frames", .integer(report.counters.foreignFrames)),
                                   ("heartbeat_gaps", .integer(report.counters.heartbeatGaps))])),
             ("heartbeats_rotating", .bool(report.counters.rotating)),
+            ("heartbeats_quiet", .bool(report.counters.quiet)),
             ("checkpoints", .optional(report.checkpoints, CheckpointsView.syncJSON)),
         ]).render() + "\n"
     }

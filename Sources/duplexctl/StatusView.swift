@@ -11,7 +11,8 @@ enum StatusView {
         text += line("Role change", roleChange(report.lastRoleChange))
         text += line("Counters", "malformed frames \(report.counters.malformedFrames)   "
             + "foreign frames \(report.counters.foreignFrames)   heartbeat gaps \(report.counters.heartbeatGaps)")
-        text += line("Heartbeats", report.counters.rotating ? "rotating over the paths" : "on every path")
+        text += line("Heartbeats", report.counters.rotating
+            ? "rotating over the paths" + (report.counters.quiet ? ", at the standby interval" : "") : "on every path")
         if let sync = report.checkpoints { text += line("Checkpoints", checkpoints(sync)) }
         text += "\n" + paths(report.paths)
         text += "\n" + addresses(report.addresses)

@@ -149,7 +149,8 @@ func pairConfiguration(_ configuration: Configuration, logger: Logger) -> PairCo
             .init(interval: $0.interval, missedHeartbeatsMax: UInt64($0.missedMax))
         },
         discoveryWindow: configuration.pair.discoveryWindow, preempt: configuration.pair.preempt,
-        handoverTimeout: configuration.pair.handoverTimeout, heartbeats: configuration.pair.heartbeats)
+        handoverTimeout: configuration.pair.handoverTimeout, heartbeats: configuration.pair.heartbeats,
+        standbyInterval: configuration.pair.standbyInterval ?? (configuration.links.map(\.interval).min() ?? configuration.pair.interval) * 4)
 }
 
 /// The incarnation of this start: one more than the previous start's, kept in

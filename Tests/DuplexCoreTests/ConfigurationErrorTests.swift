@@ -77,6 +77,8 @@ struct ConfigurationErrorCase: CustomTestStringConvertible, Sendable {
         .init(name: "heartbeat mode", target: "[pair]\n", replacement: "[pair]\nheartbeats = sometimes\n",
               code: .invalidValue, line: 10, section: "pair", key: "heartbeats",
               message: "\"sometimes\" is not heartbeat mode (use rotate or every-link)"),
+        .init(name: "standby interval too long", target: "[pair]\n", replacement: "[pair]\nstandby-interval = 2s\n",
+              code: .invalidValue, line: 10, section: "pair", key: "standby-interval", message: "out of range (100us...1s)"),
         .init(name: "bad boolean", target: "[pair]\n", replacement: "[pair]\npreempt = maybe\n",
               code: .invalidValue, line: 10, section: "pair", key: "preempt", message: "not a boolean"),
         .init(name: "realtime priority", target: "[pair]\n", replacement: "[pair]\nrealtime-priority = 100\n",

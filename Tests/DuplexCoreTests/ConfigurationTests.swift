@@ -17,7 +17,7 @@ import Testing
         let configuration = try Self.sample("board-a.conf")
         #expect(configuration.clusterID == 7)
         #expect(configuration.board == Configuration.Board(id: 1, name: "A", priority: 200))
-        #expect(configuration.pair == Configuration.Pair(isolationInterface: "lan0"))
+        #expect(configuration.pair == Configuration.Pair(isolationInterface: "lan0", standbyInterval: .milliseconds(16)))
         #expect(configuration.links.map(\.name) == ["bp0", "bp1", "lan"])
         #expect(configuration.links[0].transport == .ethernet(.init(interface: "bp0")))
         #expect(configuration.links[1].interval == .milliseconds(4))
@@ -98,6 +98,12 @@ import Testing
         #expect(rotating.pair.heartbeats == .rotate)
         let text = Self.base.replacingOccurrences(of: "[pair]\n", with: "[pair]\nheartbeats = every-link\n")
         #expect(try Configuration.parse(text: text, file: "t.conf").pair.heartbeats == .everyPath)
+    }
+
+    @Test func theStandbyIntervalIsOptional() throws {
+        #expect(try Configuration.parse(text: Self.base, file: "t.conf").pair.standbyInterval == nil)
+        let text = Self.base.replacingOccurrences(of: "[pair]\n", with: "[pair]\nstandby-interval = 20ms\n")
+        #expect(try Configuration.parse(text: text, file: "t.conf").pair.standbyInterval == .milliseconds(20))
     }
 
     @Test func commentsBlankLinesAndCRLFAreAccepted() throws {

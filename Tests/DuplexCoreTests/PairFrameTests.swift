@@ -35,7 +35,7 @@ import Testing
     @Test func layoutIsBigEndianAndFixed() {
         let bytes = encode(Self.sample())
         #expect(bytes[0] == 0x44 && bytes[1] == 0x58)  // "DX"
-        #expect(bytes[2] == 2)  // version
+        #expect(bytes[2] == 3)  // version
         #expect(Array(bytes[4..<8]) == [0, 0, 0, 7])  // cluster
         #expect(Array(bytes[12..<20]) == [1, 2, 3, 4, 5, 6, 7, 8])  // epoch
         #expect(Array(bytes[10..<12]) == [0, 0x13])  // flags: hot, isolation OK, rotating

@@ -27,13 +27,24 @@ struct PairHarness {
     var claimEpochs: [[UInt64]] = [[], []]
     var announces = [0, 0]
     var started = [false, false]
+    /// Per board: heartbeats wait in a receive ring until the board's timer wakes it, then go
+    /// to the core each at its arrival time, as `PairService` reads them (handovers and
+    /// goodbyes still wake it at once).
+    var ringed = [false, false]
+    var rings: [[(at: Instant, event: PairEvent)]] = [[], []]
+    /// Timer wake-ups per board.
+    var ticks = [0, 0]
 
-    init(paths: Int = 2, priorities: (UInt8, UInt8) = (200, 100), preempt: Bool = false) {
+    init(
+        paths: Int = 2, priorities: (UInt8, UInt8) = (200, 100), preempt: Bool = false,
+        heartbeats: PairConfiguration.Heartbeats = .everyPath, standbyInterval: Duration? = nil
+    ) {
         let pathConfig = [PairConfiguration.Path](repeating: .init(), count: paths)
-        cores = [
-            PairCore(configuration: .init(cluster: 7, board: 1, priority: priorities.0, incarnation: 11, paths: pathConfig, preempt: preempt)),
-            PairCore(configuration: .init(cluster: 7, board: 2, priority: priorities.1, incarnation: 22, paths: pathConfig, preempt: preempt)),
-        ]
+        cores = [(UInt16(1), priorities.0, UInt32(11)), (2, priorities.1, 22)].map { board, priority, incarnation in
+            PairCore(configuration: .init(
+                cluster: 7, board: board, priority: priority, incarnation: incarnation, paths: pathConfig,
+                preempt: preempt, heartbeats: heartbeats, standbyInterval: standbyInterval))
+        }
         pathCut = Array(repeating: false, count: paths)
     }
 
@@ -50,13 +61,13 @@ struct PairHarness {
         pending.append(Pending(at: now + delay, order: order, board: board, event: event))
     }
 
-    private mutating func deliver(_ board: Int, _ event: PairEvent) {
+    private mutating func deliver(_ board: Int, _ event: PairEvent, at: Instant? = nil) {
         guard !frozen[board], !stopped[board] else { return }
         // An unstarted board has no sockets open: what is sent to it is lost.
         guard event == .started || cores[board].lastRoleChange != nil || cores[board].role != .starting
             || started[board] else { return }
         if event == .started { started[board] = true }
-        let actions = cores[board].handle(event, now: now)
+        let actions = cores[board].handle(event, now: at ?? now)
         for action in actions { perform(action, board: board) }
     }
 
@@ -110,13 +121,27 @@ struct PairHarness {
                     pending.append(Pending(at: end + .nanoseconds(1), order: item.order, board: item.board, event: item.event))
                     continue
                 }
+                if ringed[item.board], case .frameReceived(let frame, _) = item.event, frame.kind == .heartbeat {
+                    rings[item.board].append((item.at, item.event))
+                    continue
+                }
+                drainRing(item.board)
                 deliver(item.board, item.event)
             } else if let tickBoard {
                 now = max(now, tickAt)
+                drainRing(tickBoard)
+                ticks[tickBoard] += 1
                 deliver(tickBoard, .tick)
             }
         }
         preconditionFailure("harness did not converge")
+    }
+
+    /// Hands the board's ringed heartbeats to its core, each at its arrival time.
+    private mutating func drainRing(_ board: Int) {
+        let ring = rings[board]
+        rings[board].removeAll()
+        for (at, event) in ring { deliver(board, event, at: at) }
     }
 
     func roleChanges(_ board: Int) -> [(Role, Role, RoleChangeReason)] {

@@ -79,13 +79,18 @@ public struct Configuration: Sendable, Hashable {
         /// `heartbeats = rotate` (default): one heartbeat per interval, rotating over the links
         /// that share the shortest interval while all is well; `every-link`: one on each link.
         public var heartbeats: PairConfiguration.Heartbeats
+        /// `standby-interval`: how far apart a standby sends its heartbeats while they rotate and
+        /// the active is working. nil: four times the rotation's interval. Not longer than that
+        /// interval: the standby sends at the interval.
+        public var standbyInterval: Duration?
 
         public init(
             interval: Duration = .milliseconds(4), missedMax: Int = 3,
             discoveryWindow: Duration = .milliseconds(300), preempt: Bool = false,
             handoverTimeout: Duration = .milliseconds(250), realtimePriority: Int = 50,
             isolationInterface: String? = nil, watchdogDevice: String? = nil,
-            watchdogTimeout: Duration = .seconds(2), heartbeats: PairConfiguration.Heartbeats = .rotate
+            watchdogTimeout: Duration = .seconds(2), heartbeats: PairConfiguration.Heartbeats = .rotate,
+            standbyInterval: Duration? = nil
         ) {
             self.interval = interval
             self.missedMax = missedMax
@@ -97,6 +102,7 @@ public struct Configuration: Sendable, Hashable {
             self.watchdogDevice = watchdogDevice
             self.watchdogTimeout = watchdogTimeout
             self.heartbeats = heartbeats
+            self.standbyInterval = standbyInterval
         }
     }
 

@@ -53,7 +53,8 @@ struct ConfigurationBuilder {
         guard let reader = try reader("pair", required: false) else { return defaults }
         try reader.checkKeys(
             ["interval", "missed-max", "discovery-window", "preempt", "handover-timeout", "realtime-priority",
-             "isolation-interface", "watchdog-device", "watchdog-timeout", "heartbeats"], context: "[pair]")
+             "isolation-interface", "watchdog-device", "watchdog-timeout", "heartbeats",
+             "standby-interval"], context: "[pair]")
         return Configuration.Pair(
             interval: try reader.value("interval", default: defaults.interval, Self.intervalParser),
             missedMax: try reader.value("missed-max", default: defaults.missedMax, Self.missedMaxParser),
@@ -69,7 +70,8 @@ struct ConfigurationBuilder {
                 "watchdog-timeout", default: defaults.watchdogTimeout, .duration(in: .seconds(1) ... .seconds(3600))),
             heartbeats: try reader.value(
                 "heartbeats", default: defaults.heartbeats,
-                .choice([("rotate", .rotate), ("every-link", .everyPath)], what: "heartbeat mode"))
+                .choice([("rotate", .rotate), ("every-link", .everyPath)], what: "heartbeat mode")),
+            standbyInterval: try reader.optional("standby-interval", .duration(in: .microseconds(100) ... .seconds(1)))
         )
     }
 

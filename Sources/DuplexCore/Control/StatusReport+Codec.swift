@@ -22,6 +22,7 @@ extension StatusReport {
         writer.write(counters.foreignFrames)
         writer.write(counters.heartbeatGaps)
         writer.write(counters.rotating)
+        writer.write(counters.quiet)
         writer.writePresence(checkpoints != nil)
         if let checkpoints { writer.writeBlob(checkpoints.encoded()) }
     }
@@ -47,7 +48,8 @@ extension StatusReport {
         lastRoleChange = try reader.readPresence() ? try RoleChangeReport(from: &reader) : nil
         counters = Counters(
             malformedFrames: try reader.read(UInt64.self), foreignFrames: try reader.read(UInt64.self),
-            heartbeatGaps: try reader.read(UInt64.self), rotating: try reader.read(Bool.self))
+            heartbeatGaps: try reader.read(UInt64.self), rotating: try reader.read(Bool.self),
+            quiet: try reader.read(Bool.self))
         checkpoints = try reader.readPresence() ? try CheckpointSyncReport(blob: try reader.readBlob()) : nil
     }
 }

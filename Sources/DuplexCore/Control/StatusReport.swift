@@ -54,12 +54,18 @@ public struct StatusReport: Sendable, Hashable {
         public var heartbeatGaps: UInt64
         /// Whether the heartbeats rotate over the paths now (one per interval).
         public var rotating: Bool
+        /// Whether this board, a standby, sends its heartbeats at the standby interval now.
+        public var quiet: Bool
 
-        public init(malformedFrames: UInt64 = 0, foreignFrames: UInt64 = 0, heartbeatGaps: UInt64 = 0, rotating: Bool = false) {
+        public init(
+            malformedFrames: UInt64 = 0, foreignFrames: UInt64 = 0, heartbeatGaps: UInt64 = 0, rotating: Bool = false,
+            quiet: Bool = false
+        ) {
             self.malformedFrames = malformedFrames
             self.foreignFrames = foreignFrames
             self.heartbeatGaps = heartbeatGaps
             self.rotating = rotating
+            self.quiet = quiet
         }
     }
 }

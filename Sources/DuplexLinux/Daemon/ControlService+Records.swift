@@ -94,7 +94,8 @@ extension ControlService {
             addresses: addresses, lastRoleChange: change,
             counters: .init(
                 malformedFrames: status.counters.framesMalformed, foreignFrames: status.counters.framesForeign,
-                heartbeatGaps: status.counters.heartbeatGaps, rotating: status.rotating),
+                heartbeatGaps: status.counters.heartbeatGaps, rotating: status.rotating,
+                quiet: status.quiet),
             checkpoints: checkpoints?.status.report)
     }
 }

@@ -16,6 +16,8 @@ struct Options {
     var noClogs = false
     /// Forces every plan's heartbeat mode (nil: the plan's own, half of them rotating).
     var heartbeats: PairConfiguration.Heartbeats?
+    /// Forces every plan's standby: quiet (four intervals) or at the interval (nil: the plan's own).
+    var quietStandby: Bool?
 }
 
 func usage() -> Never {
@@ -25,6 +27,8 @@ func usage() -> Never {
                duplex-vopr --seed S [--profile quick|standard] [--no-release-failures] [--no-clogs] [--quiet]
                duplex-vopr --first S --count N [--profile quick|standard] [--no-release-failures] [--no-clogs]
         --heartbeats rotate|every-path: every plan in that heartbeat mode (default: the plan's own)
+        --standby quiet|interval: every plan's standby sends every four intervals while the
+                  heartbeats rotate, or at the interval (default: the plan's own)
         """)
     exit(2)
 }
@@ -57,6 +61,12 @@ func parse(_ arguments: [String]) -> Options {
             case "every-path": options.heartbeats = .everyPath
             default: usage()
             }
+        case "--standby":
+            switch value() {
+            case "quiet": options.quietStandby = true
+            case "interval": options.quietStandby = false
+            default: usage()
+            }
         case "--profile":
             options.profileName = value()
             switch options.profileName {
@@ -84,6 +94,7 @@ func replayCommand(_ seed: UInt64, _ options: Options) -> String {
     "duplex-vopr --seed \(seed)" + (options.profileName == "standard" ? "" : " --profile \(options.profileName)")
         + (options.noReleaseFailures ? " --no-release-failures" : "") + (options.noClogs ? " --no-clogs" : "")
         + (options.heartbeats.map { $0 == .rotate ? " --heartbeats rotate" : " --heartbeats every-path" } ?? "")
+        + (options.quietStandby.map { $0 ? " --standby quiet" : " --standby interval" } ?? "")
 }
 
 /// The seed's plan, in the forced heartbeat mode if any.
@@ -91,6 +102,9 @@ func plan(_ seed: UInt64, _ options: Options) -> SimulationPlan {
     var plan = SimulationPlan.random(seed: seed, profile: options.profile)
     if let heartbeats = options.heartbeats {
         plan.configurations = plan.configurations.map { $0.with(heartbeats: heartbeats) }
+    }
+    if let quiet = options.quietStandby, let shortest = plan.configurations[0].paths.map(\.interval).min() {
+        plan.configurations = plan.configurations.map { $0.with(standbyInterval: quiet ? shortest * 4 : nil) }
     }
     return plan
 }
