@@ -22,10 +22,14 @@ public enum Limits {
     public static let controlMessageSizeMax = 64 * 1024
     /// Concurrent control-socket clients.
     public static let controlClientsMax = 16
-    /// Checkpoint replication chunk (bulk resync). 32 KiB: a quarter of the messages and
-    /// acknowledgements of 8 KiB chunks (100 MB resync in the lab: 245 -> 196 ms once the
-    /// snapshot flows); still one UDP datagram, cut into IP fragments on the link.
+    /// Checkpoint replication chunk (bulk resync), at most. The daemon sizes its chunks to
+    /// one datagram of the dedicated link's MTU (`ReplicationConfiguration.chunkSizeMax`):
+    /// IP fragments of larger ones, lost, filled the standby's reassembly memory and stalled
+    /// snapshots for good under loss.
     public static let checkpointChunkSizeMax = 32 * 1024
+    /// Checkpoint replication chunk, at least: room for a section record with the longest
+    /// key and `SnapshotChunk.partMin` bytes of its value after a begin and a checkpoint record.
+    public static let checkpointChunkSizeMin = 1024
     /// Lines in one configuration file.
     public static let configurationLinesMax = 4096
     /// Supervised components (`[component NAME]` sections) per board.
@@ -73,8 +77,10 @@ public enum Limits {
     public static let replicationPendingMax = 1024
     /// Updates retransmitted in one step.
     public static let replicationResendBatchMax = 64
-    /// Snapshot chunks sent and not yet acknowledged.
-    public static let snapshotChunksInFlightMax = 16
+    /// Snapshot chunks sent and not yet acknowledged (and held out of order by the standby).
+    public static let snapshotChunksInFlightMax = 512
+    /// Bytes of those chunks: 16 chunks of the largest size.
+    public static let snapshotBytesInFlightMax = 512 * 1024
     /// Actions one call to `ReplicationCore.handle` may return.
     public static let replicationActionsMax = 8192
 }

@@ -27,11 +27,41 @@ public struct ReplicationProfile: Sendable, Hashable {
     /// Sections written on the active before the standby joins (bulk resync).
     public var preloadSections = 0
     public var syncPolicy: ReplicationConfiguration.SyncPolicy = .fail
+    /// The dedicated link's MTU (bytes of an IPv4 packet), or nil for a channel that carries
+    /// messages of any size whole. A message whose UDP datagram is larger travels as IP
+    /// fragments: when it is lost, its other fragments still arrive (a loss by UDP port, as in
+    /// the lab, drops only the first fragment; on a wire any one lost leaves the others) and
+    /// stay in the receiver's reassembly memory for `reassemblyTimeout`; while that memory is
+    /// over `reassemblyMemoryMax`, no fragmented datagram is reassembled (Linux: `ipfrag_time`
+    /// 30 s, `ipfrag_high_thresh` 4 MiB).
+    public var linkMTU: Int?
+    public var reassemblyMemoryMax = 4 * 1024 * 1024
+    public var reassemblyTimeout: Duration = .seconds(30)
+    /// With `linkMTU`: snapshot chunks sized to one datagram of the link, as duplexd sizes
+    /// them; false for the largest chunks (cut into fragments).
+    public var chunksFitMTU = true
+    /// Operator resyncs of the standby (`duplexctl resync`) at random times while the faults
+    /// last: at least one and at most this many (0: none).
+    public var resyncsMax = 0
 
     public init() {}
 
     /// Short runs for the fixed-seed suite in a debug build.
     public static let quick = ReplicationProfile()
+
+    /// The lab's operator resync under loss: a standby with a replica of many sections is told
+    /// to resync (up to eight times in three seconds) while writes go on and a fifth of the
+    /// replication datagrams are lost, over a link of MTU 1,500.
+    public static var resyncUnderLoss: ReplicationProfile {
+        var profile = ReplicationProfile.bulk
+        profile.duration = .seconds(3)
+        profile.lossPerMille = 200
+        profile.duplicatePerMille = 0
+        profile.corruptPerMille = 0
+        profile.linkMTU = 1_500
+        profile.resyncsMax = 8
+        return profile
+    }
 
     /// A standby joins a store of many sections, some larger than a chunk, while writes go on.
     public static var bulk: ReplicationProfile {
@@ -103,6 +133,10 @@ public struct ReplicationOutcome: Sendable, Hashable {
     /// Updates a standby received while a snapshot was arriving (held, then applied after the
     /// snapshot's cut-over).
     public var updatesDuringSnapshot = 0
+    /// Operator resyncs of the standby played.
+    public var operatorResyncs = 0
+    /// Fragmented datagrams dropped because the receiver's reassembly memory was full.
+    public var reassemblyDrops = 0
     public var events = 0
     /// Simulated time from the end of the faults to convergence.
     public var convergedAfter: Duration = .zero

@@ -3,16 +3,19 @@ import DuplexCore
 extension ReplicationSimulation {
     /// Up to `profile.blipsMax` one-sided faults at random times of the faulty part of the
     /// run: most make one board alone see the mate lost and back (the active more often: that
-    /// is the loss the standby cannot notice), some move the active alone to a new epoch.
+    /// is the loss the standby cannot notice), some move the active alone to a new epoch. Then
+    /// 1 to `profile.resyncsMax` operator resyncs of the standby, if any.
     mutating func planBlips(_ random: inout SplitMix64) -> [Blip] {
-        guard profile.blipsMax > 0 else { return [] }
         var planned: [Blip] = []
-        for _ in 0..<random.uniform(0...profile.blipsMax) {
+        for _ in 0..<(profile.blipsMax > 0 ? random.uniform(0...profile.blipsMax) : 0) {
             // Early enough that the mate is back before the faults stop.
             let at = start + random.uniform(.zero...(profile.duration * 85 / 100))
             let roll = random.uniform(0...9)
             let gap = random.uniform(.microseconds(200)...(.milliseconds(20)))
             planned.append(Blip(at: at, step: roll < 8 ? .lost(active: roll < 6, gap: gap) : .newEpoch))
+        }
+        for _ in 0..<(profile.resyncsMax > 0 ? random.uniform(1...profile.resyncsMax) : 0) {
+            planned.append(Blip(at: start + random.uniform(.zero...(profile.duration * 85 / 100)), step: .resync))
         }
         planned.sort { $0.at < $1.at }
         return planned
@@ -37,6 +40,11 @@ extension ReplicationSimulation {
             else { return }
             record(board, .note("BLIP: mate back"))
             handle(board, .mateReachable(true))
+        case .resync:
+            guard crashed == nil, let standby = standbyIndex else { return }
+            outcome.operatorResyncs += 1
+            record(standby, .note("OPERATOR RESYNC"))
+            handle(standby, .resyncRequested)
         case .newEpoch:
             guard crashed == nil, let active = activeIndex else { return }
             outcome.blips += 1

@@ -14,6 +14,7 @@ public struct ReplicationSimulation: Sendable {
     var boards: [ReplicaBoard] = []
     var epoch: UInt64 = 1
     var flights: [Flight] = []
+    var heldFragments: [HeldFragments] = []
     var serial: UInt64 = 0
     /// The updates of the current line of history, by sequence (index + 1).
     var history: [CheckpointUpdate] = []
@@ -36,8 +37,10 @@ public struct ReplicationSimulation: Sendable {
     /// Bounds of a run: events processed, messages in flight.
     static let eventsMax = 2_000_000
     static let flightsMax = 20_000
-    /// Events the cores may ask for at one instant (a resend batch at a time).
-    static let sameInstantMax = 4 * Limits.replicationWindowMax / Limits.replicationResendBatchMax + 64
+    /// Events the cores may ask for at one instant (a resend batch at a time, and the chunks in
+    /// flight, which arrive at once once the faults stop and every message takes the same delay).
+    static let sameInstantMax =
+        4 * Limits.replicationWindowMax / Limits.replicationResendBatchMax + 2 * Limits.snapshotChunksInFlightMax + 64
 
     struct ReplicaBoard: Sendable {
         var core: ReplicationCore
@@ -56,6 +59,18 @@ public struct ReplicationSimulation: Sendable {
         var serial: UInt64
         var to: Int
         var bytes: [UInt8]
+        /// The IP fragments the datagram was cut into (1: none).
+        var fragments = 1
+        /// Only the fragments after a lost first one: they take reassembly memory, and
+        /// deliver nothing.
+        var tailOnly = false
+    }
+
+    /// Fragments a board's kernel holds for datagrams that will never be complete.
+    struct HeldFragments: Sendable {
+        var board: Int
+        var bytes: Int
+        var until: Instant
     }
 
     struct Request: Sendable {
@@ -83,6 +98,8 @@ public struct ReplicationSimulation: Sendable {
             case back(board: Int, incarnation: UInt32)
             /// The active alone moves to a new epoch.
             case newEpoch
+            /// The operator tells the standby to resync (`duplexctl resync`).
+            case resync
         }
     }
 
@@ -109,6 +126,9 @@ public struct ReplicationSimulation: Sendable {
         let incarnation = UInt32(truncatingIfNeeded: workload.next())
         var configuration = ReplicationConfiguration(incarnation: incarnation, syncPolicy: profile.syncPolicy)
         configuration.windowMax = 256
+        if let mtu = profile.linkMTU, profile.chunksFitMTU {
+            configuration.chunkSizeMax = ReplicationConfiguration.chunkSize(fitting: mtu - Self.ipv4UDPHeaderSize)
+        }
         return ReplicaBoard(core: ReplicationCore(configuration: configuration), startedAt: now, incarnation: incarnation)
     }
 

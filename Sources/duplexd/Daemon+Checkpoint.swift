@@ -15,6 +15,8 @@ func startCheckpointService(
     replication.syncPolicy = configuration.checkpoint.syncPolicy
     let paths = ReplicationTransport.Path.paths(of: configuration)
     let transport = paths.isEmpty ? nil : try ReplicationTransport(paths: paths)
+    // Snapshot chunks that fit one datagram of the links: never IP fragments (see chunkSizeMax).
+    if let transport { replication.chunkSizeMax = ReplicationConfiguration.chunkSize(fitting: transport.datagramPayloadMax) }
     let journal: CheckpointJournal?
     do {
         journal = try CheckpointJournal(directory: configuration.checkpoint.directory)
@@ -47,7 +49,7 @@ func startCheckpointService(
     let barrier = transport == nil || timeout == .zero ? nil : try CheckpointBarrier(service: service, timeout: timeout, logger: logger)
     logger.notice("checkpoint service started", metadata: [
         "duplex.socket": "\(configuration.checkpoint.socketPath)", "duplex.syncPolicy": "\(configuration.checkpoint.syncPolicy)",
-        "duplex.replicationPaths": "\(paths.map(\.description))", "duplex.takeoverBarrier": "\(barrier?.timeout.description ?? "none")",
+        "duplex.replicationPaths": "\(paths.map(\.description))", "duplex.chunkSize": "\(replication.chunkSizeMax)", "duplex.takeoverBarrier": "\(barrier?.timeout.description ?? "none")",
     ])
     return (service, thread, barrier)
 }

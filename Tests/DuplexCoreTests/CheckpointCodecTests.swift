@@ -9,6 +9,9 @@ import Testing
         ReplicationMessage(
             epoch: 4,
             .ack(ReplicationAck(snapshot: 1 << 32 | 5, received: 90, applied: 80, chunks: 7, installed: true, hot: false))),
+        ReplicationMessage(
+            epoch: 4,
+            .ack(ReplicationAck(snapshot: 9, received: 90, applied: 0, chunks: 7, installed: false, hot: false, gap: true))),
         ReplicationMessage(epoch: 4, .nack(snapshot: 6, from: 10, through: 12)),
         ReplicationMessage(epoch: 0, .snapshotRequest(snapshot: 6, replicaSequence: 44)),
         ReplicationMessage(

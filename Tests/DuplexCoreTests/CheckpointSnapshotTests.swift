@@ -3,18 +3,36 @@ import Testing
 @testable import DuplexCore
 
 @Suite struct CheckpointSnapshotTests {
-    func roundTrip(_ store: CheckpointStore, snapshot: UInt64 = 9) throws -> (CheckpointStore, [SnapshotChunk]) {
-        var writer = SnapshotWriter(snapshot: snapshot, store: store)
+    func roundTrip(
+        _ store: CheckpointStore, snapshot: UInt64 = 9, chunkSize: Int = Limits.checkpointChunkSizeMax
+    ) throws -> (CheckpointStore, [SnapshotChunk]) {
+        var writer = SnapshotWriter(snapshot: snapshot, store: store, chunkSize: chunkSize)
         var chunks: [SnapshotChunk] = []
         while let chunk = writer.nextChunk() { chunks.append(chunk) }
         #expect(chunks.count == Int(writer.summary.chunks))
         var assembler = SnapshotAssembler(snapshot: snapshot, epoch: 1)
         for chunk in chunks {
-            #expect(chunk.bytes.count <= Limits.checkpointChunkSizeMax)
+            #expect(chunk.bytes.count <= chunkSize)
             #expect(chunk.total == writer.summary.chunks)
             try assembler.accept(chunk)
         }
         return (try assembler.finish(writer.summary), chunks)
+    }
+
+    /// The smallest chunks still carry the longest names and keys, and values cut into parts.
+    @Test func theSmallestChunksRoundTrip() throws {
+        var store = CheckpointStore()
+        let name = String(repeating: "n", count: Limits.checkpointNameSizeMax)
+        try store.create(name, limits: .maximal)
+        try store.create("b", limits: .maximal)
+        for index in 0..<20 {
+            let key = SectionKey(String(repeating: "k", count: Limits.sectionKeySizeMax - 2) + "\(index % 10)\(index / 10)")
+            try store.write(name, key, Array(repeating: UInt8(index), count: index * 700))
+            try store.write("b", SectionKey("s\(index)"), [UInt8(index)])
+        }
+        let (copy, chunks) = try roundTrip(store, chunkSize: Limits.checkpointChunkSizeMin)
+        #expect(copy == store)
+        #expect(chunks.count > store.size / Limits.checkpointChunkSizeMin)
     }
 
     @Test func emptyStoreIsOneChunk() throws {

@@ -20,12 +20,14 @@ struct CheckpointResyncLabTests {
         (0..<256).map { UInt8(truncatingIfNeeded: index &* 13 &+ $0) }
     }
 
-    /// Disabled: it found a bug not fixed yet. In one of five loaded runs of the whole suite,
-    /// under this loss, the standby asked for a further snapshot (after one had started three
-    /// seconds earlier); the active started it (`snapshotStarted` in its log), but the standby
-    /// never saw a chunk of it and repeated its request every 200 ms until the test gave up.
-    /// Re-enable once that is reproduced in the replication simulation and fixed.
-    @Test(.disabled("a snapshot restarted under loss can stall for good: known bug, see the comment"))
+    /// It found a stall: in one of five loaded runs the standby asked for a further snapshot, the
+    /// active started it, and no chunk of it ever reached the standby. The chunks were 32 KiB
+    /// datagrams, 23 IP fragments at MTU 1,500; the loss (by UDP port, so of first fragments)
+    /// left the others of each lost chunk in B's reassembly memory for 30 s, and once that was
+    /// full (4 MiB) the kernel reassembled no chunk at all. Chunks now fit one datagram of the
+    /// link (`ReplicationConfiguration.chunkSizeMax`); the replication simulation reproduces
+    /// the stall (`ReplicationProfile.resyncUnderLoss`).
+    @Test
     func anOperatorResyncUnderLossWhileWritesContinueEndsHotWithEveryWrite() throws {
         let lab = try LabFixture(links: 1, missedMax: LabFixture.floodMissedMax)
         defer { lab.remove() }

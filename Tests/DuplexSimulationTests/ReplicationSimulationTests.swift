@@ -98,6 +98,33 @@ import Testing
         #expect(outcome.updatesDuringSnapshot > 0, "writes went on during the snapshot")
     }
 
+    /// The lab's operator resync under a fifth of the datagrams lost, over MTU 1,500, while
+    /// writes go on (`CheckpointResyncLabTests`): with chunks of one datagram each (as duplexd
+    /// sizes them) every seed converges, and no datagram is refused for want of reassembly
+    /// memory.
+    @Test("an operator resync under loss converges", arguments: 0..<4 as Range<UInt64>)
+    func operatorResyncUnderLoss(_ seed: UInt64) {
+        let outcome = ReplicationSimulation.run(seed: 20_000 + seed, profile: .resyncUnderLoss)
+        #expect(outcome.failure == nil, "\(outcome.failure.map { "\($0)" } ?? "")")
+        #expect(outcome.operatorResyncs >= 1)
+        #expect(outcome.snapshotsInstalled >= 1)
+        #expect(outcome.reassemblyDrops == 0)
+    }
+
+    /// The stall found in the lab, reproduced: 32 KiB chunks over MTU 1,500 are 23 IP
+    /// fragments; each chunk lost leaves 22 of them in the standby's reassembly memory for
+    /// 30 s, and once that memory is full no chunk gets through: the standby waits for its
+    /// snapshot for good, asking again every 200 ms. Seed 20,001 (and 20,002, 20,004, 20,005)
+    /// did so; with chunks that fit a datagram (the test above) it converges.
+    @Test func chunksCutIntoFragmentsStallAResyncUnderLoss() {
+        var profile = ReplicationProfile.resyncUnderLoss
+        profile.chunksFitMTU = false
+        let outcome = ReplicationSimulation.run(seed: 20_001, profile: profile)
+        #expect(outcome.failure?.invariant == .converges, "\(outcome.failure.map { "\($0)" } ?? "converged")")
+        #expect(outcome.failure?.detail.contains("standby waiting") == true)
+        #expect(outcome.reassemblyDrops > 0)
+    }
+
     @Test func aCleanChannelConvergesAtOnce() {
         var profile = ReplicationProfile.quick
         profile.lossPerMille = 0
@@ -111,3 +138,4 @@ import Testing
         #expect(outcome.convergedAfter < .milliseconds(50))
     }
 }
+

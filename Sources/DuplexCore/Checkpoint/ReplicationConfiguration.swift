@@ -29,6 +29,12 @@ public struct ReplicationConfiguration: Sendable, Hashable {
     public var snapshotRequestInterval: Duration = .milliseconds(200)
     /// A standby gives up a snapshot that made no progress for this long and asks for another.
     public var snapshotStallTimeout: Duration = .seconds(2)
+    /// Bytes of records in one snapshot chunk (`Limits.checkpointChunkSizeMin` ...
+    /// `Limits.checkpointChunkSizeMax`). The daemon sets it with `chunkSize(fitting:)` so
+    /// that a chunk message fits one datagram of the dedicated link: the IP fragments of a
+    /// larger one that are left when one of them is lost stay in the standby's reassembly
+    /// memory (30 s on Linux), and once that is full no fragmented datagram gets through.
+    public var chunkSizeMax = Limits.checkpointChunkSizeMax
     /// Updates in flight to the mate (at most `Limits.replicationWindowMax`).
     public var windowMax = Limits.replicationWindowMax
     /// Encoded bytes in flight to the mate (at most `Limits.replicationWindowSizeMax`).
@@ -46,5 +52,18 @@ public struct ReplicationConfiguration: Sendable, Hashable {
             && ackEvery >= 1 && ackEvery <= Limits.replicationWindowMax
             && retransmitTimeout > .zero && nackInterval > .zero && snapshotRequestInterval > .zero
             && snapshotStallTimeout > .zero
+            && chunkSizeMax >= Limits.checkpointChunkSizeMin && chunkSizeMax <= Limits.checkpointChunkSizeMax
+    }
+
+    /// Snapshot chunks sent and not acknowledged, at most: `Limits.snapshotBytesInFlightMax`
+    /// of chunks of `chunkSizeMax` (16 of the largest).
+    public var chunksInFlightMax: Int {
+        min(Limits.snapshotChunksInFlightMax, max(1, Limits.snapshotBytesInFlightMax / chunkSizeMax))
+    }
+
+    /// The chunk size whose messages fit a datagram payload of `payloadMax` bytes (a link's
+    /// MTU less the IP and UDP headers), within the chunk size bounds.
+    public static func chunkSize(fitting payloadMax: Int) -> Int {
+        min(Limits.checkpointChunkSizeMax, max(Limits.checkpointChunkSizeMin, payloadMax - SnapshotChunk.messageOverhead))
     }
 }

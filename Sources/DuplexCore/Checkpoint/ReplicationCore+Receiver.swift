@@ -11,6 +11,11 @@ struct ReceiverState: Sendable {
 
     var phase: Phase = .waiting
     var assembler: SnapshotAssembler?
+    /// Chunks of the snapshot being received that came after a missing one, by index (at most
+    /// `Limits.snapshotChunksInFlightMax` ahead, `Limits.snapshotBytesInFlightMax` bytes):
+    /// taken once the missing one arrives, so that a loss costs that chunk only.
+    var earlyChunks: [UInt32: SnapshotChunk] = [:]
+    var earlyChunkBytes = 0
     /// The snapshot asked for, being received, or installed.
     var snapshot: UInt64 = 0
     /// What the installed snapshot held.
@@ -180,7 +185,7 @@ extension ReplicationCore {
             }
             return ReplicationAck(
                 snapshot: receiver.snapshot, received: assembler.header == nil ? 0 : received, applied: 0,
-                chunks: assembler.nextIndex, installed: false, hot: false)
+                chunks: assembler.nextIndex, installed: false, hot: false, gap: !receiver.earlyChunks.isEmpty)
         case .live:
             return ReplicationAck(
                 snapshot: receiver.snapshot, received: store.sequence, applied: store.sequence,

@@ -68,18 +68,52 @@ extension ReplicationCore {
             return sendAck(into: &actions)
         }
         if chunk.index == receiver.assembler!.nextIndex {
-            do {
-                try receiver.assembler!.accept(chunk)
-            } catch {
-                actions.append(.trace(.snapshotRejected(snapshot: chunk.snapshot, error)))
-                return startResync(.snapshotRejected, now: now, into: &actions)
+            guard accept(chunk, now: now, into: &actions) else { return }
+            // The chunks held after it, in order (each at most once: the loop is bounded).
+            for _ in 0..<Limits.snapshotChunksInFlightMax {
+                guard let next = receiver.earlyChunks.removeValue(forKey: receiver.assembler!.nextIndex) else { break }
+                receiver.earlyChunkBytes -= next.bytes.count
+                guard accept(next, now: now, into: &actions) else { return }
             }
-            receiver.progressAt = now
         } else {
-            counters.duplicatesDropped += 1
+            holdEarly(chunk)
         }
-        // Chunks are paced by these acknowledgements: send one for every chunk.
+        // Chunks are paced by these acknowledgements: send one for every chunk (it reports a
+        // gap while chunks are held after a missing one).
         sendAck(into: &actions)
+    }
+
+    /// Gives the next chunk to the assembler; a chunk it refuses makes the snapshot useless.
+    /// - Returns: whether it took it (otherwise the standby resynchronises).
+    private mutating func accept(_ chunk: SnapshotChunk, now: Instant, into actions: inout ReplicationActions) -> Bool {
+        do {
+            try receiver.assembler!.accept(chunk)
+        } catch {
+            actions.append(.trace(.snapshotRejected(snapshot: chunk.snapshot, error)))
+            startResync(.snapshotRejected, now: now, into: &actions)
+            return false
+        }
+        receiver.progressAt = now
+        return true
+    }
+
+    /// Keeps a chunk that came after a missing one, within the bounds; drops a repeat.
+    private mutating func holdEarly(_ chunk: SnapshotChunk) {
+        let next = receiver.assembler!.nextIndex
+        guard chunk.index > next, receiver.earlyChunks[chunk.index] == nil else {
+            counters.duplicatesDropped += 1
+            return
+        }
+        guard chunk.index - next <= UInt32(Limits.snapshotChunksInFlightMax),
+            receiver.earlyChunks.count < Limits.snapshotChunksInFlightMax,
+            receiver.earlyChunkBytes + chunk.bytes.count <= Limits.snapshotBytesInFlightMax
+        else {
+            // Beyond what the active has in flight: it sends it again.
+            counters.staleDropped += 1
+            return
+        }
+        receiver.earlyChunks[chunk.index] = chunk
+        receiver.earlyChunkBytes += chunk.bytes.count
     }
 
     mutating func snapshotDone(
@@ -126,6 +160,8 @@ extension ReplicationCore {
         store = replica
         epoch = activeEpoch
         receiver.assembler = nil
+        receiver.earlyChunks = [:]
+        receiver.earlyChunkBytes = 0
         receiver.phase = .live
         receiver.installed = summary
         receiver.sessionLost = false

@@ -141,6 +141,7 @@ extension ReplicationCore {
             return actions.append(.trace(.bogusAck(received: ack.received, sequence: store.sequence)))
         }
         chunksAcknowledged(ack.chunks, now: now)
+        if ack.gap { chunkGapReported(at: ack.chunks, now: now, into: &actions) }
         if ack.received > sender.session!.acked {
             release(through: ack.received)
         }

@@ -8,6 +8,9 @@ struct SnapshotServing: Sendable {
     var sentAt: Instant
     /// When the summary was last sent, once every chunk was acknowledged.
     var doneSentAt: Instant?
+    /// When the first chunk in flight was last sent again because the standby reported it
+    /// missing (nil: not since it became the first).
+    var headResentAt: Instant?
 }
 
 extension ReplicationCore {
@@ -15,7 +18,7 @@ extension ReplicationCore {
     mutating func snapshotRequested(_ snapshot: UInt64, now: Instant, into actions: inout ReplicationActions) {
         // A repeat of the current request: its chunks are on their way.
         guard sender.session?.snapshot != snapshot else { return }
-        let writer = SnapshotWriter(snapshot: snapshot, store: store)
+        let writer = SnapshotWriter(snapshot: snapshot, store: store, chunkSize: configuration.chunkSizeMax)
         let summary = writer.summary
         sender.session = SenderSession(
             snapshot: snapshot, cutover: store.sequence, acked: store.sequence,
@@ -37,17 +40,33 @@ extension ReplicationCore {
         sender.session!.serving!.inFlight.removeFirst(count)
         sender.session!.serving!.acked = chunks
         sender.session!.serving!.sentAt = now
+        sender.session!.serving!.headResentAt = nil
         assert(
             sender.session!.serving!.inFlight.first.map { $0.index == chunks } ?? true,
             "the chunks in flight start after the acknowledged ones")
     }
 
-    /// Sends chunks up to `Limits.snapshotChunksInFlightMax` in flight, all of them again after a
-    /// timeout, and the summary once every chunk was acknowledged.
+    /// The standby holds chunks after the first one in flight, which it is missing (lost):
+    /// sends that one again now, at most once per `resendHoldoff` (the standby reports the
+    /// gap with every chunk that arrives after it), instead of every chunk in flight after
+    /// `retransmitTimeout`. With chunks the size of a datagram a loss costs a round trip.
+    mutating func chunkGapReported(at index: UInt32, now: Instant, into actions: inout ReplicationActions) {
+        guard let serving = sender.session?.serving, serving.acked == index, let head = serving.inFlight.first,
+            serving.headResentAt.map({ $0 + configuration.resendHoldoff <= now }) ?? true
+        else { return }
+        assert(head.index == index, "the first chunk in flight is the first not acknowledged")
+        sender.session!.serving!.headResentAt = now
+        counters.chunksResent += 1
+        actions.append(.send(ReplicationMessage(epoch: epoch, .snapshotChunk(head))))
+    }
+
+    /// Sends chunks up to `configuration.chunksInFlightMax` in flight, all of them again after
+    /// a timeout, and the summary once every chunk was acknowledged.
     mutating func pumpSnapshot(now: Instant, into actions: inout ReplicationActions) {
         guard sender.session?.serving != nil else { return }
-        for _ in 0..<Limits.snapshotChunksInFlightMax {
-            guard sender.session!.serving!.inFlight.count < Limits.snapshotChunksInFlightMax,
+        let inFlightMax = configuration.chunksInFlightMax
+        for _ in 0..<inFlightMax {
+            guard sender.session!.serving!.inFlight.count < inFlightMax,
                 let chunk = sender.session!.serving!.writer.nextChunk()
             else { break }
             if sender.session!.serving!.inFlight.isEmpty { sender.session!.serving!.sentAt = now }
@@ -69,6 +88,6 @@ extension ReplicationCore {
             sender.session!.serving!.doneSentAt = now
             actions.append(.send(ReplicationMessage(epoch: epoch, .snapshotDone(serving.writer.summary))))
         }
-        assert(sender.session!.serving!.inFlight.count <= Limits.snapshotChunksInFlightMax, "chunks in flight bounded")
+        assert(sender.session!.serving!.inFlight.count <= inFlightMax, "chunks in flight bounded")
     }
 }

@@ -195,5 +195,7 @@ public struct ReplicationCore: Sendable {
         }
         assert(mode == .receiver || receiver.phase == .waiting, "only a receiver keeps a stream")
         assert(receiver.phase != .syncing || receiver.assembler != nil, "a snapshot in progress has an assembler")
+        assert(receiver.earlyChunks.isEmpty || receiver.phase == .syncing, "chunks held only while a snapshot arrives")
+        assert(receiver.earlyChunks.count <= Limits.snapshotChunksInFlightMax, "held chunks within their bound")
     }
 }

@@ -12,13 +12,15 @@
 ///
 /// Bodies: update: UInt8 flags (bit 0: ack now), then the update record
 /// (`CheckpointUpdate+Codec`); ack: UInt64 snapshot, received, applied, UInt32 chunks, UInt8
-/// flags (bit 0 installed, bit 1 hot); nack: UInt64 snapshot, from, through; snapshot request:
+/// flags (bit 0 installed, bit 1 hot, bit 2 gap); nack: UInt64 snapshot, from, through; snapshot request:
 /// UInt64 snapshot, replica sequence; chunk: UInt64 snapshot, UInt32 index, total, UInt16
 /// length, bytes; snapshot done: UInt64 snapshot, cut-over, UInt32 checkpoints, UInt64
 /// sections, bytes, UInt32 checksum, chunks; stream refused: UInt64 snapshot (not 0).
 ///
 /// Kind 7 was added within version 1: a build without it counts it as `unknownKind` and drops
 /// it, which leaves that build as it was (its standby relies on its own mate-loss detection).
+/// So was the ack's gap flag: a build without it drops such an ack as malformed, and its
+/// active resends the missing chunk after its timeout, as it did.
 extension ReplicationMessage {
     public static let magic: UInt16 = 0x4452
     public static let version: UInt8 = 1
@@ -94,7 +96,7 @@ extension ReplicationMessage {
             writer.write(ack.received)
             writer.write(ack.applied)
             writer.write(ack.chunks)
-            writer.write(UInt8((ack.installed ? 1 : 0) | (ack.hot ? 2 : 0)))
+            writer.write(UInt8((ack.installed ? 1 : 0) | (ack.hot ? 2 : 0) | (ack.gap ? 4 : 0)))
         case .nack(let snapshot, let from, let through):
             writer.write(snapshot)
             writer.write(from)

@@ -40,11 +40,11 @@ extension ReplicationMessage {
             let applied = try reader.field(UInt64.self)
             let chunks = try reader.field(UInt32.self)
             let flags = try reader.field(UInt8.self)
-            guard flags & ~3 == 0, applied <= received else { throw .malformed }
+            guard flags & ~7 == 0, applied <= received else { throw .malformed }
             return .ack(
                 ReplicationAck(
                     snapshot: snapshot, received: received, applied: applied, chunks: chunks,
-                    installed: flags & 1 != 0, hot: flags & 2 != 0))
+                    installed: flags & 1 != 0, hot: flags & 2 != 0, gap: flags & 4 != 0))
         case .nack:
             let snapshot = try reader.field(UInt64.self)
             let from = try reader.field(UInt64.self)

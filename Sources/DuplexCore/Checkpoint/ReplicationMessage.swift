@@ -47,13 +47,19 @@ public struct ReplicationAck: Sendable, Hashable {
     public var installed: Bool
     /// The replica caught up after its snapshot (see `ReplicationCore.isHot`).
     public var hot: Bool
+    /// The standby holds snapshot chunks after chunk `chunks`, which is missing: the active
+    /// sends that one again at once instead of waiting for its timeout.
+    public var gap: Bool
 
-    public init(snapshot: UInt64, received: UInt64, applied: UInt64, chunks: UInt32, installed: Bool, hot: Bool) {
+    public init(
+        snapshot: UInt64, received: UInt64, applied: UInt64, chunks: UInt32, installed: Bool, hot: Bool, gap: Bool = false
+    ) {
         self.snapshot = snapshot
         self.received = received
         self.applied = applied
         self.chunks = chunks
         self.installed = installed
         self.hot = hot
+        self.gap = gap
     }
 }

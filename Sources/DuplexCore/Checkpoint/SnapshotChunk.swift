@@ -31,6 +31,9 @@ public struct SnapshotChunk: Sendable, Hashable {
         case begin = 1, checkpoint = 2, section = 3
     }
 
+    /// Bytes a chunk's message adds to its records: the message header and CRC, and the
+    /// chunk's snapshot, index, total and length fields.
+    public static let messageOverhead = 16 + 8 + 4 + 4 + 2 + 4
     static let beginSize = 1 + 8 + 4 + 8 + 8
     static func checkpointRecordSize(name: String) -> Int { 1 + 1 + name.utf8.count + 16 + 8 + 4 + 4 }
     static func sectionHeaderSize(key: SectionKey) -> Int { 1 + 2 + key.bytes.count + 4 + 4 + 2 }

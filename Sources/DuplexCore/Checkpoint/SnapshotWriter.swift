@@ -12,6 +12,8 @@ struct SnapshotWriter: Sendable {
     private let entries: [[(key: SectionKey, section: Section)]]
     private var cursor = Cursor()
     private(set) var nextIndex: UInt32 = 0
+    /// Bytes of records per chunk, at most.
+    let capacity: Int
 
     /// Where the next record starts.
     struct Cursor: Sendable {
@@ -22,8 +24,13 @@ struct SnapshotWriter: Sendable {
         var offset = 0
     }
 
-    init(snapshot: UInt64, store: CheckpointStore) {
+    /// - Parameter chunkSize: bytes of records per chunk, `Limits.checkpointChunkSizeMin`
+    ///   ... `Limits.checkpointChunkSizeMax`.
+    init(snapshot: UInt64, store: CheckpointStore, chunkSize: Int = Limits.checkpointChunkSizeMax) {
         precondition(snapshot != 0, "snapshot identifiers start at 1")
+        precondition(
+            chunkSize >= Limits.checkpointChunkSizeMin && chunkSize <= Limits.checkpointChunkSizeMax, "a chunk size within its bounds")
+        capacity = chunkSize
         let sorted = store.checkpoints.values.sorted { $0.name < $1.name }
         checkpoints = sorted.map(Header.init)
         entries = sorted.map { Self.inKeyOrder($0.sections) }
@@ -37,7 +44,7 @@ struct SnapshotWriter: Sendable {
         // Each chunk finishes a section, a checkpoint header or partMin bytes of a value.
         let chunksMax = store.size / SnapshotChunk.partMin + store.sectionCount + store.count + 1
         for _ in 0...chunksMax {
-            var sink = ChunkSink(measuring: true)
+            var sink = ChunkSink(measuring: true, capacity: capacity)
             fill(&dry, into: &sink)
             chunks += 1
             if isFinished(dry) { break }
@@ -94,9 +101,9 @@ struct SnapshotWriter: Sendable {
     /// The next chunk, or nil after the last.
     mutating func nextChunk() -> SnapshotChunk? {
         guard nextIndex < summary.chunks else { return nil }
-        var sink = ChunkSink(measuring: false)
+        var sink = ChunkSink(measuring: false, capacity: capacity)
         fill(&cursor, into: &sink)
-        precondition(sink.count > 0 && sink.count <= Limits.checkpointChunkSizeMax, "a chunk within its bound")
+        precondition(sink.count > 0 && sink.count <= capacity, "a chunk within its bound")
         let chunk = SnapshotChunk(snapshot: summary.snapshot, index: nextIndex, total: summary.chunks, bytes: sink.bytes)
         nextIndex += 1
         assert((nextIndex == summary.chunks) == isFinished(cursor), "the dry run and the real run agree")
@@ -109,7 +116,6 @@ struct SnapshotWriter: Sendable {
 
     /// Writes records from `cursor` until the chunk is full or the snapshot ends.
     private func fill(_ cursor: inout Cursor, into sink: inout ChunkSink) {
-        let capacity = Limits.checkpointChunkSizeMax
         if !cursor.begun {
             sink.write(SnapshotChunk.Tag.begin.rawValue)
             sink.write(summary.cutover)
@@ -194,9 +200,9 @@ struct ChunkSink: Sendable {
     private(set) var count = 0
     private(set) var bytes: [UInt8] = []
 
-    init(measuring: Bool) {
+    init(measuring: Bool, capacity: Int) {
         self.measuring = measuring
-        if !measuring { bytes.reserveCapacity(Limits.checkpointChunkSizeMax) }
+        if !measuring { bytes.reserveCapacity(capacity) }
     }
 
     mutating func write<T: FixedWidthInteger>(_ value: T) {

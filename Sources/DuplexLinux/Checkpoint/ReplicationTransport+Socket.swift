@@ -39,6 +39,22 @@ extension ReplicationTransport {
         return descriptor
     }
 
+    /// The largest UDP payload a connected socket sends without IP fragmentation: its route's
+    /// MTU less the IP (20 or 40 bytes) and UDP (8) headers; for an MTU that cannot be read,
+    /// that of Ethernet (1,500).
+    ///
+    /// The corresponding C call is `getsockopt(IPPROTO_IP, IP_MTU)` (`IPPROTO_IPV6, IPV6_MTU`).
+    static func payloadMax(of descriptor: CInt, ipv4: Bool) -> Int {
+        var mtu: CInt = 0
+        var length = socklen_t(MemoryLayout<CInt>.size)
+        let result = ipv4
+            ? getsockopt(descriptor, CInt(IPPROTO_IP), IP_MTU, &mtu, &length)
+            : getsockopt(descriptor, CInt(IPPROTO_IPV6), IPV6_MTU, &mtu, &length)
+        // Only a socket that is not connected has no route MTU (ENOTCONN); these all are.
+        let known = result == 0 && mtu >= 576 ? Int(mtu) : 1_500
+        return known - (ipv4 ? 20 : 40) - 8
+    }
+
     private static func setOption(_ descriptor: CInt, _ option: CInt, _ value: CInt) throws(Errno) {
         var value = value
         _ = try Syscall.retrying {

@@ -83,6 +83,9 @@ public final class ReplicationTransport: @unchecked Sendable {
     public static let coalescingSizeDefault = 1_400
 
     public let paths: [Path]
+    /// The largest datagram payload that goes out unfragmented on every path: the smallest
+    /// path MTU less the IP and UDP headers (`ReplicationConfiguration.chunkSize(fitting:)`).
+    public let datagramPayloadMax: Int
     /// Messages are packed into one datagram while it stays within this many bytes (0: one
     /// message per datagram).
     public let coalescingSizeMax: Int
@@ -138,6 +141,7 @@ public final class ReplicationTransport: @unchecked Sendable {
             throw error
         }
         self.sockets = sockets
+        datagramPayloadMax = zip(paths, sockets).map { Self.payloadMax(of: $1, ipv4: $0.local.address.isIPv4) }.min() ?? 1_452
         statistics = Statistics(paths: paths)
         currentPath = 0
         downReasons = Array(repeating: nil, count: paths.count)
