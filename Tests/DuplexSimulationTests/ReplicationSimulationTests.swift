@@ -119,6 +119,7 @@ import Testing
     @Test func chunksCutIntoFragmentsStallAResyncUnderLoss() {
         var profile = ReplicationProfile.resyncUnderLoss
         profile.chunksFitMTU = false
+        profile.quiet = .seconds(1)  // the stall lasts (30 s of held fragments): no need to watch it longer
         let outcome = ReplicationSimulation.run(seed: 20_001, profile: profile)
         #expect(outcome.failure?.invariant == .converges, "\(outcome.failure.map { "\($0)" } ?? "converged")")
         #expect(outcome.failure?.detail.contains("standby waiting") == true)
