@@ -123,8 +123,9 @@ extension Simulation {
     }
 
     /// (d) A takeover while the mate has been active for a while, neither board had a fault
-    /// for `bounds.quiet`, and a path without any fault for that long delivered fresh frames
-    /// in both directions within the shortest timeout, is a false takeover.
+    /// for `bounds.quiet`, and a path without any fault for that long (and for the longest a
+    /// fault's frames stay in flight) delivered fresh frames in both directions within the
+    /// shortest timeout, is a false takeover.
     private mutating func checkNoFalseTakeover(_ index: Int, from: Role, reason: RoleChangeReason) {
         let mate = 1 - index
         let quiet = bounds.quiet.nanoseconds
@@ -137,7 +138,9 @@ extension Simulation {
         let mateSilence = silence(heardBy: mate, perPath: true).nanoseconds
         let mateRecent = now > mateSilence ? now - mateSilence : 0
         let cleanPath = (0..<plan.pathCount).first { path in
-            network.isClean(path: path, now: now, quiet: bounds.quiet)
+            // Frames a fault delayed still arrive (in order, with news that was true when they
+            // left) for up to `inFlightMax` after it ended.
+            network.isClean(path: path, now: now, quiet: bounds.quiet + bounds.inFlightMax)
                 && boards[index].freshAt[path] >= recent && boards[mate].freshAt[path] >= mateRecent
         }
         guard let cleanPath else { return }
