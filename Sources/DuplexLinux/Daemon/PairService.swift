@@ -74,6 +74,8 @@ public final class PairService: @unchecked Sendable {
     private var batch: [ReceivedHeartbeat] = []
     /// One path's pending heartbeats, read with one system call.
     private let received = StampedReceiveBatch(slotSize: 256, capacity: PairService.heartbeatDrainMax)
+    /// Whether the timer fired in this wake-up.
+    private var timerWoke = false
     /// The `now` of the latest step: a drained frame is never handled earlier than this.
     private var lastStepAt = Instant.zero
     /// At most this many frames are read from one heartbeat socket per wake-up (the mate sends
@@ -228,11 +230,14 @@ public final class PairService: @unchecked Sendable {
             let ready = try epoll.wait(into: events, timeout: nil)
             // Heartbeats first: they arrived before anything this wake-up brings.
             drainHeartbeats()
+            timerWoke = false
             for index in 0..<ready {
                 try dispatch(events[index].token)
             }
             let now = MonotonicClock.now()
-            if running, now >= nextDeadline {
+            // The timer's wake-up is a tick even when the heartbeats just read moved the deadline
+            // on: a quiet standby sends its own heartbeat on it.
+            if running, now >= nextDeadline || timerWoke {
                 let deadline = nextDeadline
                 recordLateness(now.since(deadline), now: now)
                 step(.tick, now: now)
@@ -302,6 +307,7 @@ public final class PairService: @unchecked Sendable {
     private func dispatch(_ token: UInt64) throws(Errno) {
         switch token {
         case Self.timerToken:
+            timerWoke = true
             try timerExpired()
         case Self.monitorToken:
             try drainMonitor()
