@@ -36,7 +36,7 @@ public struct SnapshotChunk: Sendable, Hashable {
     public static let messageOverhead = 16 + 8 + 4 + 4 + 2 + 4
     static let beginSize = 1 + 8 + 4 + 8 + 8
     static func checkpointRecordSize(name: String) -> Int { 1 + 1 + name.utf8.count + 16 + 8 + 4 + 4 }
-    static func sectionHeaderSize(key: SectionKey) -> Int { 1 + 2 + key.bytes.count + 4 + 4 + 2 }
+    static func sectionHeaderSize(keyLength: Int) -> Int { 1 + 2 + keyLength + 4 + 4 + 2 }
     /// A section does not start (or go on) in a chunk with room for fewer bytes of it than this.
     static let partMin = 256
 }

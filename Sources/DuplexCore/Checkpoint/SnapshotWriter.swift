@@ -1,19 +1,32 @@
 /// Cuts a frozen copy of the store into chunks, in name and key order, one chunk at a time.
-/// The copy is every section in order (sorted once, sharing each value's storage with the live
-/// store, copy on write), so taking it costs one sort and no value is copied, and
-/// writes that keep coming do not change it.
+///
+/// The copy is each checkpoint's section table as it was (one reference each: copy on write,
+/// so writes that keep coming go to the live store's own copy and do not change this one) and
+/// its key order as positions in that table, with each section's key and value lengths. Taking
+/// it costs one pass over the sections and a radix sort of their keys' first eight bytes; the
+/// chunk count comes from the lengths alone, and no value is copied or retained before its
+/// chunk is written.
 struct SnapshotWriter: Sendable {
+    typealias Table = [SectionKey: Section]
+
     private(set) var summary: SnapshotSummary
-    /// The checkpoints' header records in name order. Not the checkpoints themselves: holding
-    /// their section tables would make the next write to each copy its whole table.
+    /// The checkpoints' header records in name order.
     private let checkpoints: [Header]
-    /// Each checkpoint's sections in key order, sorted once: the chunks read them by index
-    /// instead of looking each one up by key.
-    private let entries: [[(key: SectionKey, section: Section)]]
+    /// Each checkpoint's section table, frozen (see the type's description).
+    private let tables: [Table]
+    /// Each checkpoint's sections in key order.
+    private let orders: [[Entry]]
     private var cursor = Cursor()
     private(set) var nextIndex: UInt32 = 0
     /// Bytes of records per chunk, at most.
     let capacity: Int
+
+    /// A section's place in its frozen table and the lengths its records need.
+    struct Entry: Sendable {
+        var position: Table.Index
+        var keyLength: Int
+        var valueLength: Int
+    }
 
     /// Where the next record starts.
     struct Cursor: Sendable {
@@ -33,7 +46,8 @@ struct SnapshotWriter: Sendable {
         capacity = chunkSize
         let sorted = store.checkpoints.values.sorted { $0.name < $1.name }
         checkpoints = sorted.map(Header.init)
-        entries = sorted.map { Self.inKeyOrder($0.sections) }
+        tables = sorted.map(\.sections)
+        orders = tables.map(Self.keyOrder)
         let provisional = SnapshotSummary(
             snapshot: snapshot, cutover: store.sequence, checkpoints: UInt32(store.count),
             sections: UInt64(store.sectionCount), bytes: UInt64(store.size), checksum: store.checksum, chunks: 0)
@@ -57,31 +71,80 @@ struct SnapshotWriter: Sendable {
 
     var isFinished: Bool { nextIndex == summary.chunks }
 
-    /// The sections in key order. Sorted as (first eight bytes as a big-endian word, index)
-    /// pairs, the full keys compared only when those words are equal: the sort moves plain
-    /// integers (no reference counting) and most comparisons are one integer comparison.
-    static func inKeyOrder(_ sections: [SectionKey: Section]) -> [(key: SectionKey, section: Section)] {
-        // Positions in the table, not copies of the sections: each section is copied (retained)
-        // once, into the result.
-        typealias Position = Dictionary<SectionKey, Section>.Index
-        var order: [(prefix: UInt64, position: Position)] = []
-        order.reserveCapacity(sections.count)
-        var position = sections.startIndex
-        for _ in 0..<sections.count {
-            order.append((prefix(of: sections[position].key), position))
-            sections.formIndex(after: &position)
-        }
-        assert(position == sections.endIndex, "every section once")
-        order.sort { left, right in
-            if left.prefix != right.prefix { return left.prefix < right.prefix }
-            return sections[left.position].key < sections[right.position].key
-        }
-        let result = order.map { entry in
+    /// The sections in key order (tests; the writer keeps positions).
+    static func inKeyOrder(_ sections: Table) -> [(key: SectionKey, section: Section)] {
+        keyOrder(sections).map { entry in
             let (key, section) = sections[entry.position]
             return (key: key, section: section)
         }
-        assert(zip(result, result.dropFirst()).allSatisfy { $0.key < $1.key }, "keys in strictly ascending order")
+    }
+
+    /// The table's sections in key order: sorted by the first eight bytes of their keys as a
+    /// big-endian word (a radix sort of plain integers: no reference counting, no comparison
+    /// closure), then each run of equal words by the full keys.
+    static func keyOrder(_ sections: Table) -> [Entry] {
+        var entries: [Entry] = []
+        var words: [UInt64] = []
+        entries.reserveCapacity(sections.count)
+        words.reserveCapacity(sections.count)
+        var position = sections.startIndex
+        for _ in 0..<sections.count {
+            // One visit per section: its key's bytes and its value's length.
+            let (key, section) = sections[position]
+            entries.append(Entry(position: position, keyLength: key.bytes.count, valueLength: section.bytes.count))
+            words.append(prefix(of: key))
+            sections.formIndex(after: &position)
+        }
+        assert(position == sections.endIndex, "every section once")
+        var slots = radixSorted(words)
+        breakTies(&slots, words: words) { sections[entries[$0].position].key < sections[entries[$1].position].key }
+        let result = slots.map { entries[Int($0)] }
+        assert(
+            zip(result, result.dropFirst()).allSatisfy { sections[$0.position].key < sections[$1.position].key },
+            "keys in strictly ascending order")
         return result
+    }
+
+    /// The indices of `words` in ascending order of their words (stable): a least significant
+    /// digit radix sort, one byte per pass, skipping the bytes every word has alike.
+    static func radixSorted(_ words: [UInt64]) -> [UInt32] {
+        precondition(words.count < Int(UInt32.max), "indices fit 32 bits")
+        var slots = (0..<words.count).map { UInt32($0) }
+        guard words.count > 1 else { return slots }
+        var spare = slots
+        var counts = [Int](repeating: 0, count: 256)
+        for pass in 0..<8 {
+            let shift = UInt64(pass * 8)
+            for index in counts.indices { counts[index] = 0 }
+            for word in words { counts[Int((word >> shift) & 0xFF)] += 1 }
+            // Every word has this byte alike: the pass would not move anything.
+            guard !counts.contains(words.count) else { continue }
+            var start = 0
+            for index in counts.indices {
+                let count = counts[index]
+                counts[index] = start
+                start += count
+            }
+            for slot in slots {
+                let digit = Int((words[Int(slot)] >> shift) & 0xFF)
+                spare[counts[digit]] = slot
+                counts[digit] += 1
+            }
+            swap(&slots, &spare)
+        }
+        return slots
+    }
+
+    /// Sorts each run of slots whose words are equal with `less` (keys that share their first
+    /// eight bytes, or differ only in zero bytes against padding).
+    static func breakTies(_ slots: inout [UInt32], words: [UInt64], by less: (Int, Int) -> Bool) {
+        var start = 0
+        while start < slots.count {
+            var end = start + 1
+            while end < slots.count, words[Int(slots[end])] == words[Int(slots[start])] { end += 1 }
+            if end - start > 1 { slots[start..<end].sort { less(Int($0), Int($1)) } }
+            start = end
+        }
     }
 
     /// The key's first eight bytes as a big-endian word, zero-padded: it orders keys as their
@@ -136,26 +199,30 @@ struct SnapshotWriter: Sendable {
                 cursor.offset = 0
                 continue
             }
-            guard cursor.key < entries[cursor.checkpoint].count else {
+            guard cursor.key < orders[cursor.checkpoint].count else {
                 cursor.checkpoint += 1
                 cursor.headerWritten = false
                 continue
             }
-            let key = entries[cursor.checkpoint][cursor.key].key
-            let value = entries[cursor.checkpoint][cursor.key].section.bytes
-            let left = value.count - cursor.offset
-            let room = capacity - sink.count - SnapshotChunk.sectionHeaderSize(key: key)
+            let entry = orders[cursor.checkpoint][cursor.key]
+            let left = entry.valueLength - cursor.offset
+            let room = capacity - sink.count - SnapshotChunk.sectionHeaderSize(keyLength: entry.keyLength)
             guard room >= 0, left == 0 || room >= min(left, SnapshotChunk.partMin) else { return }
             let part = min(left, room)
-            sink.write(SnapshotChunk.Tag.section.rawValue)
-            sink.write(UInt16(key.bytes.count))
-            sink.write(key.bytes[...])
-            sink.write(UInt32(value.count))
-            sink.write(UInt32(cursor.offset))
-            sink.write(UInt16(part))
-            sink.write(value[cursor.offset..<(cursor.offset + part)])
+            if sink.measuring {
+                sink.skip(SnapshotChunk.sectionHeaderSize(keyLength: entry.keyLength) + part)
+            } else {
+                let (key, section) = tables[cursor.checkpoint][entry.position]
+                sink.write(SnapshotChunk.Tag.section.rawValue)
+                sink.write(UInt16(entry.keyLength))
+                sink.write(key.bytes[...])
+                sink.write(UInt32(entry.valueLength))
+                sink.write(UInt32(cursor.offset))
+                sink.write(UInt16(part))
+                sink.write(section.bytes[cursor.offset..<(cursor.offset + part)])
+            }
             cursor.offset += part
-            if cursor.offset == value.count {
+            if cursor.offset == entry.valueLength {
                 cursor.key += 1
                 cursor.offset = 0
             }
@@ -209,6 +276,12 @@ struct ChunkSink: Sendable {
         count += MemoryLayout<T>.size
         guard !measuring else { return }
         withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) }
+    }
+
+    /// Counts `count` bytes without writing them (the dry run only).
+    mutating func skip(_ count: Int) {
+        precondition(measuring, "only a dry run skips")
+        self.count += count
     }
 
     mutating func write(_ slice: ArraySlice<UInt8>) {
