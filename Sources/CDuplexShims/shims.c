@@ -114,7 +114,11 @@ int CDuplexShims_eventfd_read(int fd, uint64_t *value) { return read_u64(fd, val
 
 int CDuplexShims_packet_socket(int ifindex, uint16_t ethertype, int nonblocking) {
     int type = SOCK_RAW | SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0);
-    int fd = socket(AF_PACKET, type, htons(ethertype));
+    // Protocol 0 here and the EtherType at bind: a socket opened with a protocol is hooked
+    // into every device at once, and bind then unhooks it with synchronize_net(), an RCU grace
+    // period (15-25 ms each on a loaded two-core machine, four of them at duplexd's start).
+    // Opened with 0 it receives nothing until bind hooks it to the one device.
+    int fd = socket(AF_PACKET, type, 0);
     if (fd < 0) return -1;
     int one = 1;
     // Best effort: older kernels lack it, and receive() also drops PACKET_OUTGOING.

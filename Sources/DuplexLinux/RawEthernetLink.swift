@@ -36,8 +36,9 @@ public final class RawEthernetLink: Sendable {
 
     /// Opens and binds the socket.
     ///
-    /// The corresponding C calls are `socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK, htons(etherType))`
-    /// and `bind` with a `sockaddr_ll` for the interface index.
+    /// The corresponding C calls are `socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK, 0)` and `bind`
+    /// with a `sockaddr_ll` for the EtherType and the interface index (the protocol at bind, not
+    /// at `socket`: that spares the RCU grace period of unhooking a socket from every device).
     /// - Parameters:
     ///   - name: the interface, looked up in the calling thread's network namespace.
     ///   - etherType: the EtherType to send and receive; 0x88B5 unless configured.

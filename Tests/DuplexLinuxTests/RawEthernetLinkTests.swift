@@ -75,6 +75,7 @@ struct RawEthernetLinkTests {
         try others.enableTimestamps()
         let sender = try withNetworkNamespace(net.a) { try RawEthernetLink(interface: net.interfaceA) }
         var frame = [UInt8](repeating: 0, count: 200)
+        try Self.waitForReceiveTimes(from: sender, to: others, frame: &frame)
         var wallBefore = timespec()
         clock_gettime(CLOCK_REALTIME, &wallBefore)
         for type: UInt8 in [1, 2, 1, 3] {
@@ -108,6 +109,28 @@ struct RawEthernetLinkTests {
         // Each stamp is the kernel's receive time: between the first send and the last.
         for (_, stamp) in kept + rest {
             #expect(stamp >= before && stamp <= after)
+        }
+    }
+
+    /// Waits (at most 200 probes, 1 ms apart) until frames reaching `receiver` carry the
+    /// kernel's receive time. The first socket of a system to ask for timestamps turns them on
+    /// in a deferred kernel work item (`net_enable_timestamp`); until it ran, a frame gets the
+    /// time of the `recvmsg` that reads it.
+    static func waitForReceiveTimes(from sender: RawEthernetLink, to receiver: RawEthernetLink, frame: inout [UInt8]) throws {
+        let probe: [UInt8] = [0x44, 0x58, 1, 9, 0xCD]
+        var buffer = [UInt8](repeating: 0, count: 1500)
+        for _ in 0..<200 {
+            let sent = try probe.withUnsafeBytes { bytes in
+                try frame.withUnsafeMutableBytes { try sender.send(payload: bytes, to: receiver.interface.mac, frameBuffer: $0) }
+            }
+            var wall = timespec()
+            clock_gettime(CLOCK_REALTIME, &wall)
+            let sentBy = UInt64(wall.tv_sec) * 1_000_000_000 + UInt64(wall.tv_nsec)
+            guard sent, waitReadable(receiver.fileDescriptor, timeoutMilliseconds: 100) else { continue }
+            var stamp: UInt64 = 0
+            let received = try buffer.withUnsafeMutableBytes { try receiver.receive(into: $0, receivedAt: &stamp) }
+            if received != nil, stamp <= sentBy { return }
+            usleep(1_000)
         }
     }
 
