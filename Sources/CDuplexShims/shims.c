@@ -503,6 +503,41 @@ int CDuplexShims_send_datagrams(int fd, const void *const *datagrams, const size
     return sendmmsg(fd, messages, (unsigned int)count, MSG_DONTWAIT);
 }
 
+#ifndef SOL_UDP
+#define SOL_UDP 17
+#endif
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103  // linux/udp.h, Linux 4.18
+#endif
+
+int CDuplexShims_send_datagrams_segmented(int fd, const void *const *datagrams, const size_t *lengths,
+                                          const uint16_t *segment_sizes, int count) {
+    if (count < 1 || count > CDuplexShims_DATAGRAM_BATCH_MAX) { errno = EINVAL; return -1; }
+    struct mmsghdr messages[CDuplexShims_DATAGRAM_BATCH_MAX];
+    struct iovec parts[CDuplexShims_DATAGRAM_BATCH_MAX];
+    union {
+        char bytes[CMSG_SPACE(sizeof(uint16_t))];
+        struct cmsghdr align;
+    } controls[CDuplexShims_DATAGRAM_BATCH_MAX];
+    memset(messages, 0, sizeof(struct mmsghdr) * (size_t)count);
+    for (int i = 0; i < count; i++) {
+        parts[i].iov_base = (void *)datagrams[i];
+        parts[i].iov_len = lengths[i];
+        messages[i].msg_hdr.msg_iov = &parts[i];
+        messages[i].msg_hdr.msg_iovlen = 1;
+        if (segment_sizes[i] == 0 || lengths[i] <= segment_sizes[i]) continue;
+        memset(&controls[i], 0, sizeof controls[i]);
+        messages[i].msg_hdr.msg_control = controls[i].bytes;
+        messages[i].msg_hdr.msg_controllen = sizeof controls[i].bytes;
+        struct cmsghdr *header = CMSG_FIRSTHDR(&messages[i].msg_hdr);
+        header->cmsg_level = SOL_UDP;
+        header->cmsg_type = UDP_SEGMENT;
+        header->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+        memcpy(CMSG_DATA(header), &segment_sizes[i], sizeof(uint16_t));
+    }
+    return sendmmsg(fd, messages, (unsigned int)count, MSG_DONTWAIT);
+}
+
 int CDuplexShims_receive_datagrams(int fd, void *buffer, size_t capacity, int count, size_t *lengths) {
     if (count < 1 || count > CDuplexShims_DATAGRAM_BATCH_MAX) { errno = EINVAL; return -1; }
     struct mmsghdr messages[CDuplexShims_DATAGRAM_BATCH_MAX];

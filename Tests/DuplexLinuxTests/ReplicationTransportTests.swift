@@ -302,6 +302,65 @@ struct ReplicationTransportTests {
         #expect(a.statistics.snapshot()[0].datagramsSent == 3)
     }
 
+    /// Snapshot chunks sized to the path MTU go out as trains (UDP segmentation offload) and
+    /// arrive as one datagram each, in order, between coalesced small messages; a shorter
+    /// chunk ends a train. Without segmentation the same messages arrive the same way.
+    @Test(arguments: [true, false]) func chunksOfThePathMTUGoAsTrains(_ segmentation: Bool) throws {
+        let net = try TwoLinkNetns()
+        defer { net.remove() }
+        let pathsA = net.paths(side: 0)
+        let a = try withNetworkNamespace(net.a) { try ReplicationTransport(paths: pathsA, segmentation: segmentation) }
+        let (_, b) = try net.transports()
+        let size = ReplicationConfiguration.chunkSize(fitting: a.datagramPayloadMax)
+        func chunk(_ index: UInt32, _ count: Int) -> ReplicationMessage {
+            let bytes = (0..<count).map { UInt8(truncatingIfNeeded: Int(index) &* 31 &+ $0) }
+            return ReplicationMessage(epoch: 5, .snapshotChunk(SnapshotChunk(snapshot: 6, index: index, total: 200, bytes: bytes)))
+        }
+        let messages: [ReplicationMessage] =
+            [ReplicationSamples.small(sequence: 1)] + (0..<100).map { chunk($0, size) } + [chunk(100, size - 300)]
+            + [ReplicationSamples.small(sequence: 2), ReplicationSamples.small(sequence: 3)] + (101..<150).map { chunk($0, size) }
+        #expect(messages[1].encodedSize == a.datagramPayloadMax)
+        for message in messages { a.enqueue(message) }
+        #expect(a.flush().sent == messages.count)
+        #expect(collect(b, count: messages.count).map(\.event) == messages.map { .messageReceived($0) })
+        let stats = a.statistics.snapshot()[0]
+        // Each chunk is a datagram of its own; the two small messages after chunk 100 share one.
+        #expect(stats.sent == UInt64(messages.count) && stats.datagramsSent == UInt64(messages.count - 1))
+        #expect(b.statistics.snapshot()[0].datagramsReceived == stats.datagramsSent)
+        let trains = a.statistics.trains
+        #expect(trains.refusals == 0 && a.segmentation == segmentation)
+        // 44 segments of 1,472 bytes fit a train of 65,000: 101 chunks in 3 trains, 49 in 2.
+        #expect(segmentation ? trains.sent >= 5 : trains.sent == 0)
+    }
+
+    /// A train the kernel refuses (here: the link's MTU went down after the transport measured
+    /// it, so a segment no longer fits) turns segmentation off: that batch's trains are
+    /// dropped and counted (the core retransmits), later chunks go as plain datagrams.
+    @Test func aRefusedTrainTurnsSegmentationOff() throws {
+        let net = try TwoLinkNetns()
+        defer { net.remove() }
+        let pathsA = net.paths(side: 0)
+        let a = try withNetworkNamespace(net.a) { try ReplicationTransport(paths: pathsA) }
+        let (_, b) = try net.transports()
+        let size = ReplicationConfiguration.chunkSize(fitting: a.datagramPayloadMax)
+        let chunks = (0..<10).map { index in
+            ReplicationMessage(
+                epoch: 5, .snapshotChunk(SnapshotChunk(snapshot: 6, index: index, total: 10, bytes: Array(repeating: 7, count: size))))
+        }
+        try ip("-n", net.a, "link", "set", net.interfacesA[0], "mtu", "1280")
+        let small = ReplicationSamples.small(sequence: 1)
+        a.enqueue(small)
+        for chunk in chunks { a.enqueue(chunk) }
+        let first = a.flush()
+        #expect(first.sent == 1 && first.dropped == chunks.count && first.failed == 0)
+        #expect(!a.segmentation && a.statistics.trains.refusals == 1)
+        #expect(collect(b, count: 1).map(\.event) == [.messageReceived(small)])
+        for chunk in chunks { a.enqueue(chunk) }
+        #expect(a.flush().sent == chunks.count)  // fragmented by the kernel, as without trains
+        let received = collect(b, count: chunks.count).map(\.event)
+        #expect(received.count == chunks.count && received == chunks.map { .messageReceived($0) })
+    }
+
     @Test func theDescriptorNestsInTheOwnersEpollSet() throws {
         let net = try TwoLinkNetns()
         defer { net.remove() }

@@ -307,6 +307,13 @@ static const int CDuplexShims_DATAGRAM_BATCH_MAX = 64;
 /// `count` when the socket buffer filled or an error stopped the batch), or -1 with errno when
 /// the first one failed. `count` is 1...CDuplexShims_DATAGRAM_BATCH_MAX.
 int CDuplexShims_send_datagrams(int fd, const void *const *datagrams, const size_t *lengths, int count);
+/// CDuplexShims_send_datagrams where entry i with `segment_sizes[i] > 0` and longer than that
+/// goes as one UDP segmentation offload send (`cmsg` `SOL_UDP`/`UDP_SEGMENT`, Linux 4.18): the
+/// kernel cuts it into datagrams of `segment_sizes[i]` bytes, the last one shorter or equal,
+/// each at most the path's MTU payload, at most 64 of them. A kernel or device without it
+/// fails that entry (EIO without checksum offload, EINVAL, ENOPROTOOPT on older kernels).
+int CDuplexShims_send_datagrams_segmented(int fd, const void *const *datagrams, const size_t *lengths,
+                                          const uint16_t *segment_sizes, int count);
 /// `recvmmsg(fd, ..., count, MSG_DONTWAIT, NULL)`: datagram i goes into the `capacity` bytes
 /// at `buffer + i * capacity`, its length into `lengths[i]` (`capacity + 1` when it was longer
 /// and cut). Returns how many arrived, or -1 with errno (EAGAIN: none). `count` is

@@ -49,33 +49,58 @@ extension ReplicationTransport {
         return .dropped(path: path)
     }
 
-    /// Encodes `message` into the send batch, at the end of the last datagram when it still
-    /// fits `coalescingSizeMax`, else as a new datagram; the batch goes out when it is full and
-    /// on `flush()`. Allocation-free: the batch is an arena allocated once.
+    /// Encodes `message` into the send batch: at the end of the last datagram when it still
+    /// fits `coalescingSizeMax`, or as the next segment of the last datagram's train (see the
+    /// type's description), else as a new datagram; the batch goes out when it is full and on
+    /// `flush()`. Allocation-free: the batch is an arena allocated once.
     /// - Important: traps for a message over `Limits.replicationMessageSizeMax` (the core
     ///   never makes one).
     public func enqueue(_ message: ReplicationMessage) {
         let size = message.encodedSize
         precondition(size <= Limits.replicationMessageSizeMax, "a replication message within its size bound")
-        let joins = sendCount > 0 && sendLengths[sendCount - 1] + size <= coalescingSizeMax
-        if sendUsed + size > Self.sendArenaSize || (!joins && sendCount == Self.sendBatchMax) { sendBatch() }
+        var joins = sendCount > 0 && sendLengths[sendCount - 1] + size <= coalescingSizeMax
+        var extends = !joins && sendCount > 0 && extendsTrain(size)
+        if sendUsed + size > Self.sendArenaSize || (!joins && !extends && sendCount == Self.sendBatchMax) {
+            sendBatch()
+            joins = false
+            extends = false
+        }
         // The last datagram ends at `sendUsed`: a message that joins it extends it in place.
         let start = sendArena + sendUsed
         let written = message.encode(into: UnsafeMutableRawBufferPointer(start: start, count: size))
         assert(written == size, "encodedSize and encode agree")
-        if joins && sendCount > 0 {
+        if joins || extends {
             sendLengths[sendCount - 1] += size
             sendMessageCounts[sendCount - 1] += 1
         } else {
             sendStarts[sendCount] = UnsafeRawPointer(start)
             sendLengths[sendCount] = size
             sendMessageCounts[sendCount] = 1
+            // A large message that fits the path MTU may start a train.
+            let trainable = segmentation && size > coalescingSizeMax && size <= datagramPayloadMax
+            sendSegmentSizes[sendCount] = trainable ? UInt16(size) : 0
             sendCount += 1
         }
         sendUsed += size
         assert(sendCount <= Self.sendBatchMax && sendUsed <= Self.sendArenaSize, "the batch within its bounds")
         assert(sendStarts[sendCount - 1]! + sendLengths[sendCount - 1] == UnsafeRawPointer(sendArena + sendUsed),
                "the last datagram ends where the arena's free space starts")
+    }
+
+    /// Whether a large message of `size` bytes goes on as the next segment of the last
+    /// datagram's train: no longer than its segments, every segment so far full (a shorter one
+    /// ends the train), within the offload's bounds.
+    private func extendsTrain(_ size: Int) -> Bool {
+        let last = sendCount - 1
+        let segment = Int(sendSegmentSizes[last])
+        guard segmentation, segment > 0, size > coalescingSizeMax, size <= segment else { return false }
+        return sendLengths[last] % segment == 0 && sendMessageCounts[last] < Self.trainMessagesMax
+            && sendLengths[last] + size <= Self.trainSizeMax
+    }
+
+    /// Whether batch entry `index` is a train of two messages or more.
+    func isTrain(_ index: Int) -> Bool {
+        sendSegmentSizes[index] > 0 && sendLengths[index] > Int(sendSegmentSizes[index])
     }
 
     /// Sends the batch on the current path and returns what became of every message enqueued
@@ -91,47 +116,91 @@ extension ReplicationTransport {
 
     /// Sends the batch with `sendmmsg`, as many calls as partial sends need; a full buffer
     /// drops the rest (the core retransmits), a pending ICMP error of an earlier datagram
-    /// (`ECONNREFUSED`) is counted and the call made again, once.
+    /// (`ECONNREFUSED`) is counted and the call made again, once. A train the kernel refuses
+    /// turns segmentation off; the trains left in this batch are dropped and counted.
     private func sendBatch() {
         let path = currentPath
         let counters = statistics.counters[path]
         var next = 0
         var refusalRetried = false
         batchOutcome.path = path
-        // Each call sends at least one datagram, or is one of the bounded retries.
-        for _ in 0..<(Self.sendBatchMax + Syscall.interruptRetriesMax + 2) {
+        // Each call sends at least one datagram, or drops a train, or is one of the bounded
+        // retries (a refusal once, segmentation refused once).
+        for _ in 0..<(Self.sendBatchMax + Syscall.interruptRetriesMax + 3) {
             guard next < sendCount else { break }
-            let count = CInt(sendCount - next)
-            let result = CDuplexShims_send_datagrams(sockets[path], sendStarts + next, sendLengths + next, count)
+            if !segmentation, isTrain(next) {
+                dropRest(from: next, through: next + 1, error: .noBufferSpace, counters)
+                next += 1
+                continue
+            }
+            let end = segmentation ? sendCount : (next..<sendCount).first(where: isTrain) ?? sendCount
+            let count = CInt(end - next)
+            let result =
+                segmentation
+                ? CDuplexShims_send_datagrams_segmented(
+                    sockets[path], sendStarts + next, sendLengths + next, sendSegmentSizes + next, count)
+                : CDuplexShims_send_datagrams(sockets[path], sendStarts + next, sendLengths + next, count)
             if result > 0 {
-                let range = next..<(next + Int(result))
-                let messages = range.reduce(0) { $0 + sendMessageCounts[$1] }
-                counters.sent.wrappingAdd(UInt64(messages), ordering: .relaxed)
-                counters.datagramsSent.wrappingAdd(UInt64(result), ordering: .relaxed)
-                counters.bytesSent.wrappingAdd(UInt64(range.reduce(0) { $0 + sendLengths[$1] }), ordering: .relaxed)
-                batchOutcome.sent += messages
+                account(next..<(next + Int(result)), counters)
                 next += Int(result)
                 continue
             }
             let error = Errno(rawValue: errno)
+            if segmentation, isTrain(next), Self.refusesSegmentation(error) {
+                segmentation = false
+                counters.segmentationRefusals.wrappingAdd(1, ordering: .relaxed)
+                continue
+            }
             if error == .interrupted || (error == .connectionRefused && !refusalRetried) {
                 if error == .connectionRefused { counters.refusals.wrappingAdd(1, ordering: .relaxed) }
                 refusalRetried = refusalRetried || error == .connectionRefused
                 continue
             }
-            dropRest(from: next, error: error, counters)
+            dropRest(from: next, through: sendCount, error: error, counters)
             next = sendCount
         }
         if next < sendCount {  // a signal storm outlasted the retries
-            dropRest(from: next, error: .interrupted, counters)
+            dropRest(from: next, through: sendCount, error: .interrupted, counters)
         }
         sendCount = 0
         sendUsed = 0
     }
 
-    /// Counts the messages of datagrams `from...` as dropped (a full buffer) or failed.
-    private func dropRest(from first: Int, error: Errno, _ counters: PathCounters) {
-        let rest = (first..<sendCount).reduce(0) { $0 + sendMessageCounts[$1] }
+    /// The errors of a send with `UDP_SEGMENT` that mean the kernel or device cannot do it:
+    /// `EIO` (no checksum offload), `EINVAL`, `ENOPROTOOPT` (before Linux 4.18), `EOPNOTSUPP`,
+    /// and `EMSGSIZE`: a segment no longer fits the path MTU (it went down since the transport
+    /// measured it), where a plain datagram is fragmented by the kernel and still goes.
+    static func refusesSegmentation(_ error: Errno) -> Bool {
+        error == .ioError || error == .invalidArgument || error == .protocolNotAvailable
+            || error == .notSupported || error == .messageTooLong
+    }
+
+    /// Counts the entries sent: their messages, datagrams (one per message of a train) and bytes.
+    private func account(_ range: Range<Int>, _ counters: PathCounters) {
+        var messages = 0
+        var datagrams = 0
+        var bytes = 0
+        var trains = 0
+        for index in range {
+            messages += sendMessageCounts[index]
+            bytes += sendLengths[index]
+            if isTrain(index) {
+                datagrams += sendMessageCounts[index]
+                trains += 1
+            } else {
+                datagrams += 1
+            }
+        }
+        counters.sent.wrappingAdd(UInt64(messages), ordering: .relaxed)
+        counters.datagramsSent.wrappingAdd(UInt64(datagrams), ordering: .relaxed)
+        counters.bytesSent.wrappingAdd(UInt64(bytes), ordering: .relaxed)
+        counters.trainsSent.wrappingAdd(UInt64(trains), ordering: .relaxed)
+        batchOutcome.sent += messages
+    }
+
+    /// Counts the messages of datagrams `from ..< through` as dropped (a full buffer) or failed.
+    private func dropRest(from first: Int, through end: Int, error: Errno, _ counters: PathCounters) {
+        let rest = (first..<end).reduce(0) { $0 + sendMessageCounts[$1] }
         if error == .wouldBlock || error == .resourceTemporarilyUnavailable || error == .noBufferSpace {
             counters.sendDrops.wrappingAdd(UInt64(rest), ordering: .relaxed)
             batchOutcome.dropped += rest

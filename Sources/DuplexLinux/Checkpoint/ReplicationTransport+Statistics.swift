@@ -16,6 +16,15 @@ extension ReplicationTransport {
 
         func setCurrent(_ path: Int) { current.store(path, ordering: .relaxed) }
 
+        /// Trains sent on every path (sends with UDP segmentation offload, see
+        /// `ReplicationTransport`), and times the kernel refused one (then trains stop).
+        public var trains: (sent: UInt64, refusals: UInt64) {
+            counters.reduce((sent: 0, refusals: 0)) { total, path in
+                (total.sent + path.trainsSent.load(ordering: .relaxed),
+                 total.refusals + path.segmentationRefusals.load(ordering: .relaxed))
+            }
+        }
+
         /// A copy of every path's counters, in path order.
         public func snapshot() -> [PathStatistics] {
             let current = current.load(ordering: .relaxed)
@@ -54,6 +63,8 @@ extension ReplicationTransport {
         let receiveErrors = Atomic<UInt64>(0)
         let refusals = Atomic<UInt64>(0)
         let selected = Atomic<UInt64>(0)
+        let trainsSent = Atomic<UInt64>(0)
+        let segmentationRefusals = Atomic<UInt64>(0)
         /// 0 while up, else a `DownReason` raw value.
         let state = Atomic<UInt8>(0)
     }

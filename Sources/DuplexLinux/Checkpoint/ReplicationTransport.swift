@@ -12,6 +12,13 @@ import Synchronization
 /// them apart; a 64-byte write is a 132-byte message, and the stack's cost is per datagram).
 /// A message larger than that goes alone, fragmented by the kernel to the link's MTU.
 ///
+/// Consecutive large messages of one size that fits the path MTU (snapshot chunks) go as one
+/// *train*: a single send with UDP segmentation offload (`UDP_SEGMENT`), which the kernel cuts
+/// into one datagram per message (the last one may be shorter), so the stack is walked once per
+/// train instead of once per chunk. The receiver sees ordinary datagrams. A kernel or device
+/// that refuses it turns trains off for good (the trains of that batch are dropped and counted;
+/// the core retransmits).
+///
 /// Sends go out on one path, the *current* one; the owner moves it with `markDown(path:reason:)`
 /// (carrier lost, or the mate stopped answering on it) and `markUp(path:)`. Receives come from
 /// every path, always. The sockets are non-blocking; their readiness is gathered in one epoll
@@ -78,6 +85,10 @@ public final class ReplicationTransport: @unchecked Sendable {
     public static let socketBufferSize: CInt = 4 * 1024 * 1024
     /// Largest UDP payload over IPv4 (65,535 − 20 − 8); IPv6 allows 65,527.
     public static let datagramSizeMax = 65_507
+    /// Messages in one train, at most (the kernel's `UDP_MAX_SEGMENTS` is 64 or more).
+    public static let trainMessagesMax = 64
+    /// Bytes of one train, at most (a UDP datagram's payload over IPv4 is at most 65,507).
+    public static let trainSizeMax = 65_000
     /// Default `coalescingSizeMax`: small messages fill a datagram that still fits one
     /// 1,500-byte Ethernet frame with its IPv6 and UDP headers (1,452 bytes), with room to spare.
     public static let coalescingSizeDefault = 1_400
@@ -106,8 +117,12 @@ public final class ReplicationTransport: @unchecked Sendable {
     let sendArena: UnsafeMutableRawPointer
     let sendStarts: UnsafeMutablePointer<UnsafeRawPointer?>
     let sendLengths: UnsafeMutablePointer<Int>
-    /// Messages in each datagram of the batch.
+    /// Messages in each datagram (or train) of the batch.
     let sendMessageCounts: UnsafeMutablePointer<Int>
+    /// Each entry's segment size when it is (or may become) a train, else 0.
+    let sendSegmentSizes: UnsafeMutablePointer<UInt16>
+    /// Trains are sent (see the type's description): asked for and not refused by the kernel.
+    public internal(set) var segmentation: Bool
     var sendCount = 0
     var sendUsed = 0
     /// What became of the messages sent since the last `flush()`.
@@ -121,16 +136,20 @@ public final class ReplicationTransport: @unchecked Sendable {
     /// - Parameters:
     ///   - paths: 1...`Limits.linksMax` paths, in order of preference.
     ///   - coalescingSizeMax: 0...`datagramSizeMax`; see the property.
+    ///   - segmentation: send runs of large messages as trains (see the type's description).
     /// - Throws: `Errno` from the first socket call that failed (`EADDRNOTAVAIL` when a local
     ///   address is not configured, `ENODEV`, `EADDRINUSE`, `EPERM` without `CAP_NET_RAW` for a
     ///   device); every socket opened so far is closed.
-    public init(paths: [Path], coalescingSizeMax: Int = ReplicationTransport.coalescingSizeDefault) throws(Errno) {
+    public init(
+        paths: [Path], coalescingSizeMax: Int = ReplicationTransport.coalescingSizeDefault, segmentation: Bool = true
+    ) throws(Errno) {
         precondition(!paths.isEmpty && paths.count <= Limits.linksMax, "1...linksMax replication paths")
         precondition((0...Self.datagramSizeMax).contains(coalescingSizeMax), "a coalescing bound within a datagram")
         precondition(Limits.replicationMessageSizeMax <= Self.datagramSizeMax, "a replication message fits one UDP datagram")
         precondition(Limits.replicationMessageSizeMax <= Self.sendArenaSize, "a message fits the send arena")
         self.paths = paths
         self.coalescingSizeMax = coalescingSizeMax
+        self.segmentation = segmentation
         var sockets: [CInt] = []
         do throws(Errno) {
             for path in paths { sockets.append(try Self.openSocket(path)) }
@@ -151,6 +170,7 @@ public final class ReplicationTransport: @unchecked Sendable {
         sendStarts = .allocate(capacity: Self.sendBatchMax)
         sendLengths = .allocate(capacity: Self.sendBatchMax)
         sendMessageCounts = .allocate(capacity: Self.sendBatchMax)
+        sendSegmentSizes = .allocate(capacity: Self.sendBatchMax)
         statistics.setCurrent(0)
     }
 
@@ -162,6 +182,7 @@ public final class ReplicationTransport: @unchecked Sendable {
         sendStarts.deallocate()
         sendLengths.deallocate()
         sendMessageCounts.deallocate()
+        sendSegmentSizes.deallocate()
     }
 
     /// Whether `path` is in use (not marked down).
