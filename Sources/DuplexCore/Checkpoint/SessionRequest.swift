@@ -169,8 +169,10 @@ public enum SessionRequest: Sendable, Hashable {
     private static func checkpointName(_ reader: inout ByteReader, known: String?) throws(ReplicationDecodeError) -> String {
         guard let known else { return try reader.checkpointName() }
         var peek = reader
-        guard let count = peek.read(UInt8.self), let bytes = peek.readBytes(Int(count)),
-            known.utf8.count == bytes.count, known.utf8.elementsEqual(bytes)
+        guard let count = peek.read(UInt8.self), let bytes = peek.readBytes(Int(count)), known.utf8.count == bytes.count,
+            // A native string's bytes in one comparison (a generic walk of `utf8` was 3.8 % of
+            // the active's checkpoint thread under 64 B async writes).
+            known.utf8.withContiguousStorageIfAvailable({ $0.elementsEqual(bytes) }) ?? known.utf8.elementsEqual(bytes)
         else { return try reader.checkpointName() }
         reader = peek
         return known

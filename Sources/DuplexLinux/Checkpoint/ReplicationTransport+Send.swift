@@ -50,7 +50,7 @@ extension ReplicationTransport {
     }
 
     /// Encodes `message` into the send batch: at the end of the last datagram when it still
-    /// fits `coalescingSizeMax`, or as the next segment of the last datagram's train (see the
+    /// fits `coalescingLimit`, or as the next segment of the last datagram's train (see the
     /// type's description), else as a new datagram; the batch goes out when it is full and on
     /// `flush()`. Allocation-free: the batch is an arena allocated once.
     /// - Important: traps for a message over `Limits.replicationMessageSizeMax` (the core
@@ -58,7 +58,7 @@ extension ReplicationTransport {
     public func enqueue(_ message: ReplicationMessage) {
         let size = message.encodedSize
         precondition(size <= Limits.replicationMessageSizeMax, "a replication message within its size bound")
-        var joins = sendCount > 0 && sendLengths[sendCount - 1] + size <= coalescingSizeMax
+        var joins = sendCount > 0 && sendLengths[sendCount - 1] + size <= coalescingLimit
         var extends = !joins && sendCount > 0 && extendsTrain(size)
         if sendUsed + size > Self.sendArenaSize || (!joins && !extends && sendCount == Self.sendBatchMax) {
             sendBatch()
@@ -72,12 +72,14 @@ extension ReplicationTransport {
         if joins || extends {
             sendLengths[sendCount - 1] += size
             sendMessageCounts[sendCount - 1] += 1
+            if joins { sendSegmentSizes[sendCount - 1] = 0 }  // packed messages are no train
         } else {
             sendStarts[sendCount] = UnsafeRawPointer(start)
             sendLengths[sendCount] = size
             sendMessageCounts[sendCount] = 1
-            // A large message that fits the path MTU may start a train.
-            let trainable = segmentation && size > coalescingSizeMax && size <= datagramPayloadMax
+            // A message too large to share a datagram with another of its size, that fits the
+            // path MTU, may start a train.
+            let trainable = segmentation && size * 2 > coalescingLimit && size <= datagramPayloadMax
             sendSegmentSizes[sendCount] = trainable ? UInt16(size) : 0
             sendCount += 1
         }
@@ -93,7 +95,7 @@ extension ReplicationTransport {
     private func extendsTrain(_ size: Int) -> Bool {
         let last = sendCount - 1
         let segment = Int(sendSegmentSizes[last])
-        guard segmentation, segment > 0, size > coalescingSizeMax, size <= segment else { return false }
+        guard segmentation, segment > 0, size * 2 > coalescingLimit, size <= segment else { return false }
         return sendLengths[last] % segment == 0 && sendMessageCounts[last] < Self.trainMessagesMax
             && sendLengths[last] + size <= Self.trainSizeMax
     }

@@ -8,9 +8,10 @@ import Synchronization
 /// port and device and connected to the mate's address.
 ///
 /// A datagram holds one encoded `ReplicationMessage`, or several small ones back to back up to
-/// `coalescingSizeMax` bytes (the messages carry their own length and CRC, so the receiver cuts
-/// them apart; a 64-byte write is a 132-byte message, and the stack's cost is per datagram).
-/// A message larger than that goes alone, fragmented by the kernel to the link's MTU.
+/// `coalescingLimit` bytes, the path MTU's payload by default (the messages carry their own
+/// length and CRC, so the receiver cuts them apart; a 64-byte write is a 132-byte message, and
+/// the stack's cost is per datagram). A message larger than that goes alone, fragmented by the
+/// kernel to the link's MTU.
 ///
 /// Consecutive large messages of one size that fits the path MTU (snapshot chunks) go as one
 /// *train*: a single send with UDP segmentation offload (`UDP_SEGMENT`), which the kernel cuts
@@ -89,9 +90,10 @@ public final class ReplicationTransport: @unchecked Sendable {
     public static let trainMessagesMax = 64
     /// Bytes of one train, at most (a UDP datagram's payload over IPv4 is at most 65,507).
     public static let trainSizeMax = 65_000
-    /// Default `coalescingSizeMax`: small messages fill a datagram that still fits one
-    /// 1,500-byte Ethernet frame with its IPv6 and UDP headers (1,452 bytes), with room to spare.
-    public static let coalescingSizeDefault = 1_400
+    /// Default `coalescingSizeMax`: no bound of its own, so small messages fill a datagram up to
+    /// the path MTU's payload (`coalescingLimit`): 1,472 bytes at MTU 1,500 over IPv4, 8,972 at
+    /// MTU 9,000 (six times fewer datagrams for the same stream of small updates).
+    public static let coalescingSizeDefault = datagramSizeMax
 
     public let paths: [Path]
     /// The largest datagram payload that goes out unfragmented on every path: the smallest
@@ -100,6 +102,9 @@ public final class ReplicationTransport: @unchecked Sendable {
     /// Messages are packed into one datagram while it stays within this many bytes (0: one
     /// message per datagram).
     public let coalescingSizeMax: Int
+    /// Messages are packed into one datagram while it stays within this many bytes:
+    /// `coalescingSizeMax`, at most `datagramPayloadMax` (so a packed datagram never fragments).
+    public let coalescingLimit: Int
     /// Per-path counters and states, readable from any thread (`duplexctl`).
     public let statistics: Statistics
     /// Readable when some path has a datagram: add it to the owner's epoll set.
@@ -161,6 +166,7 @@ public final class ReplicationTransport: @unchecked Sendable {
         }
         self.sockets = sockets
         datagramPayloadMax = zip(paths, sockets).map { Self.payloadMax(of: $1, ipv4: $0.local.address.isIPv4) }.min() ?? 1_452
+        coalescingLimit = min(coalescingSizeMax, datagramPayloadMax)
         statistics = Statistics(paths: paths)
         currentPath = 0
         downReasons = Array(repeating: nil, count: paths.count)
