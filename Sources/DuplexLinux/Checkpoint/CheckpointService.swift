@@ -277,7 +277,13 @@ public final class CheckpointService: @unchecked Sendable {
         for _ in 0..<(Self.receiveBatchMax / slice) {
             received.removeAll(keepingCapacity: true)
             let count = transport.receiveAll(max: slice) { _, event in received.append(event) }
-            for event in received { step(event) }
+            // One clock reading per 64 messages, not one per message (a datagram packs up to
+            // 68 small updates at MTU 9000: the reading was 2 % of the standby's thread).
+            var now = MonotonicClock.now()
+            for (index, event) in received.enumerated() {
+                if index % 64 == 63 { now = MonotonicClock.now() }
+                step(event, now: now)
+            }
             total += count
             guard count == slice else { break }
             syncJournal()
@@ -312,8 +318,8 @@ public final class CheckpointService: @unchecked Sendable {
     }
 
     /// Runs the core on one event and carries out its orders.
-    func step(_ event: ReplicationEvent) {
-        let actions = core.handle(event, now: MonotonicClock.now())
+    func step(_ event: ReplicationEvent, now: Instant = MonotonicClock.now()) {
+        let actions = core.handle(event, now: now)
         for action in actions {
             perform(action)
         }
