@@ -31,7 +31,8 @@ extension PairCore {
         paths[path].mateSentAt = frame.sentAt
         paths[path].mateReceivedAt = now
         paths[path].lastHeardAt = now
-        if frame.echoSentAt != .zero {
+        // A saturated hold (the mate kept our frame for seconds: we were frozen) measures nothing.
+        if frame.echoSentAt != .zero, frame.echoHold < PairFrame.echoHoldMax {
             paths[path].rtt = now.since(frame.echoSentAt) - frame.echoHold
         }
         if !paths[path].up, paths[path].carrierUp {

@@ -79,6 +79,8 @@ public struct PairFrame: Sendable, Hashable {
     public var sentAt: Instant
     public var echoSentAt: Instant
     public var echoHold: Duration
+    /// The longest echo hold the wire carries (about 4.3 s); a longer hold saturates to it.
+    public static let echoHoldMax = Duration(nanoseconds: UInt64(UInt32.max))
     /// The incarnation of the mate the sender last heard: a handover offer is valid only for
     /// that incarnation of the mate, never for one that restarted since.
     public var mateIncarnation: UInt32

@@ -246,6 +246,25 @@ import Testing
         #expect(own.contains(.trace(.frameRejected(path: 0, reason: .ownBoard))))
     }
 
+    @Test func aSaturatedEchoHoldMeasuresNoRoundTrip() {
+        var core = PairCore(configuration: .init(cluster: 7, board: 1, incarnation: 1, paths: [.init()]))
+        let t0 = Instant(nanoseconds: 10_000_000_000)
+        _ = core.handle(.started, now: t0)
+        var frame = PairFrameTests.sample()
+        frame.cluster = 7
+        // Our frame of 6 s ago, held by the mate longer than the wire can say (we were frozen).
+        frame.echoSentAt = Instant(nanoseconds: 4_000_000_000)
+        frame.echoHold = PairFrame.echoHoldMax
+        _ = core.handle(.frameReceived(frame, path: 0), now: t0)
+        #expect(core.mateReachable)
+        #expect(core.status.paths[0].rtt == nil, "not 6 s - 4.3 s")
+        frame.sequence += 1
+        frame.echoSentAt = Instant(nanoseconds: 9_999_000_000)
+        frame.echoHold = .microseconds(900)
+        _ = core.handle(.frameReceived(frame, path: 0), now: t0)
+        #expect(core.status.paths[0].rtt == .microseconds(100))
+    }
+
     @Test func measuresRoundTripTimeFromEchoes() {
         var harness = PairHarness.settled()
         harness.run(for: .milliseconds(20))
