@@ -73,7 +73,9 @@ extension PairCore {
         mate.offeredTo = frame.mateIncarnation
         mate.pathsUp = frame.pathsUp
         if frame.flags.contains(.rotating) { mate.rotatingHeardAt = now }
-        if frame.flags.contains(.quiet) { mate.quietHeardAt = now }
+        // A mate that stopped sending quietly (it became active, or was asked for every path)
+        // sends every interval from this frame on: judge it so at once.
+        mate.quietHeardAt = frame.flags.contains(.quiet) ? now : nil
         mate.lastHeardAt = now
         if frame.role == .active, frame.epoch > epoch, role != .active {
             epoch = frame.epoch  // a standby follows the active's epoch; it never goes back

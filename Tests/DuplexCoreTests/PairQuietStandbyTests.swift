@@ -69,6 +69,19 @@ import Testing
         #expect(reason == .mateLost)
     }
 
+    @Test func aNewActiveJustAfterASwitchoverIsJudgedAtTheIntervalAtOnce() throws {
+        var harness = Self.settled()
+        harness.ringed = [true, false]  // board 1 becomes the standby now
+        harness.inject(0, .switchoverRequested(force: false, request: 1))
+        harness.run(for: .milliseconds(30))
+        #expect(harness.roles == [.standby, .active])
+        // The new active, quiet until the switchover, fails 30 ms after it: its mate must not
+        // allow it the quiet standby's 56 ms.
+        harness.frozen[1] = true
+        harness.run(for: .milliseconds(15))
+        #expect(harness.roles[0] == .active, "taken over after the interval's silence")
+    }
+
     @Test func theActiveAllowsTheQuietStandbyItsLongerSilence() throws {
         var harness = Self.settled()
         let timeout = try #require(harness.cores[0].configuration.quietTimeout)
