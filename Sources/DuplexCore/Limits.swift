@@ -75,6 +75,8 @@ public enum Limits {
     public static let replicationBacklogSizeMax = 32 * 1024 * 1024
     /// Requests (synchronous writes and flushes) waiting for the mate's acknowledgement.
     public static let replicationPendingMax = 1024
+    /// Updates in one replication message of kind `updates` (a batch).
+    public static let replicationBatchUpdatesMax = 512
     /// Updates retransmitted in one step.
     public static let replicationResendBatchMax = 64
     /// Snapshot chunks sent and not yet acknowledged (and held out of order by the standby).

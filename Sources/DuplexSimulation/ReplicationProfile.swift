@@ -43,6 +43,12 @@ public struct ReplicationProfile: Sendable, Hashable {
     /// Operator resyncs of the standby (`duplexctl resync`) at random times while the faults
     /// last: at least one and at most this many (0: none).
     public var resyncsMax = 0
+    /// Bytes of a batch of updates (`ReplicationConfiguration.batchSizeMax`; 0: every update
+    /// alone). With `linkMTU`, batches fit one datagram of the link as duplexd sizes them.
+    public var batchSizeMax = 8_972
+    /// Writes the active takes at one instant, at most (a client's pipelined requests served
+    /// in one wake-up): asynchronous ones between two ticks share batches.
+    public var burstMax = 6
 
     public init() {}
 
@@ -135,6 +141,9 @@ public struct ReplicationOutcome: Sendable, Hashable {
     public var updatesDuringSnapshot = 0
     /// Operator resyncs of the standby played.
     public var operatorResyncs = 0
+    /// Messages of several updates (`updates`) delivered, and the updates they carried.
+    public var batches = 0
+    public var batchedUpdates = 0
     /// Fragmented datagrams dropped because the receiver's reassembly memory was full.
     public var reassemblyDrops = 0
     public var events = 0

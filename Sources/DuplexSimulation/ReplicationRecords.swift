@@ -70,6 +70,8 @@ struct ReplicationRecords: Sendable {
     static func describe(_ message: ReplicationMessage) -> String {
         switch message.body {
         case .update(let update, let ackNow): "update #\(update.sequence)\(ackNow ? " ackNow" : "") e\(message.epoch)"
+        case .updates(let updates, let ackNow):
+            "updates #\(updates.first!.sequence)...\(updates.last!.sequence)\(ackNow ? " ackNow" : "") e\(message.epoch)"
         case .snapshotChunk(let chunk): "chunk \(chunk.index)/\(chunk.total) of \(chunk.snapshot) e\(message.epoch)"
         default: cut("\(message.body) e\(message.epoch)")
         }

@@ -117,8 +117,13 @@ extension ReplicationSimulation {
         }
         switch decoded {
         case .success(let message):
-            if case .update = message.body, boards[flight.to].core.progress.phase == .receiving {
-                outcome.updatesDuringSnapshot += 1
+            if boards[flight.to].core.progress.phase == .receiving {
+                if case .update = message.body { outcome.updatesDuringSnapshot += 1 }
+                if case .updates(let updates, _) = message.body { outcome.updatesDuringSnapshot += updates.count }
+            }
+            if case .updates(let updates, _) = message.body {
+                outcome.batches += 1
+                outcome.batchedUpdates += updates.count
             }
             handle(flight.to, .messageReceived(message))
         case .failure(let error): handle(flight.to, .messageMalformed(error))

@@ -48,8 +48,13 @@ extension ReplicationSimulation {
         if workload.chance(perMille: profile.flushPerMille) {
             return request(active, update: nil, sync: true)
         }
-        let update = randomUpdate(boards[active].core.store)
-        request(active, update: update, sync: workload.chance(perMille: profile.syncPerMille))
+        // A burst of writes at one instant; a sync write ends it (its client waits).
+        for _ in 0..<workload.uniform(1...max(1, profile.burstMax)) {
+            let update = randomUpdate(boards[active].core.store)
+            let sync = workload.chance(perMille: profile.syncPerMille)
+            request(active, update: update, sync: sync)
+            guard !sync, boards[active].alive, boards[active].core.role == .active else { break }
+        }
     }
 
     private mutating func randomUpdate(_ store: CheckpointStore) -> CheckpointUpdate {

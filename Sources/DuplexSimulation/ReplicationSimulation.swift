@@ -129,6 +129,10 @@ public struct ReplicationSimulation: Sendable {
         if let mtu = profile.linkMTU, profile.chunksFitMTU {
             configuration.chunkSizeMax = ReplicationConfiguration.chunkSize(fitting: mtu - Self.ipv4UDPHeaderSize)
         }
+        configuration.batchSizeMax = profile.batchSizeMax
+        if let mtu = profile.linkMTU, profile.batchSizeMax > 0 {
+            configuration.batchSizeMax = ReplicationConfiguration.batchSize(fitting: mtu - Self.ipv4UDPHeaderSize)
+        }
         return ReplicaBoard(core: ReplicationCore(configuration: configuration), startedAt: now, incarnation: incarnation)
     }
 

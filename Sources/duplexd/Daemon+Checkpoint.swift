@@ -17,6 +17,8 @@ func startCheckpointService(
     let transport = paths.isEmpty ? nil : try ReplicationTransport(paths: paths)
     // Snapshot chunks that fit one datagram of the links: never IP fragments (see chunkSizeMax).
     if let transport { replication.chunkSizeMax = ReplicationConfiguration.chunkSize(fitting: transport.datagramPayloadMax) }
+    // Consecutive updates share a message that fits one datagram (one header, checksum and step each).
+    if let transport { replication.batchSizeMax = ReplicationConfiguration.batchSize(fitting: transport.datagramPayloadMax) }
     let journal: CheckpointJournal?
     do {
         journal = try CheckpointJournal(directory: configuration.checkpoint.directory)

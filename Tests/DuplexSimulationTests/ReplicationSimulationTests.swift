@@ -24,9 +24,11 @@ import Testing
     }
 
     /// Half the seeds refuse synchronous writes to a mate that is not hot; half degrade them.
+    /// One seed in three sends every update alone (no batches).
     static func profile(seed: UInt64) -> ReplicationProfile {
         var profile = ReplicationProfile.quick
         profile.syncPolicy = seed % 2 == 0 ? .fail : .degrade
+        if seed % 3 == 2 { profile.batchSizeMax = 0 }
         return profile
     }
 
@@ -41,6 +43,7 @@ import Testing
         #expect(outcomes.map(\.lost).reduce(0, +) > 0 && outcomes.map(\.corrupted).reduce(0, +) > 0)
         #expect(outcomes.map(\.blips).reduce(0, +) > 0)
         #expect(outcomes.map(\.refusedStreamResyncs).reduce(0, +) > 0)
+        #expect(outcomes.map(\.batches).reduce(0, +) > 0 && outcomes.map(\.batchedUpdates).reduce(0, +) > 0)
     }
 
     /// One-sided faults only, many of them: one board alone sees the mate lost and back, or

@@ -63,6 +63,15 @@ extension CheckpointUpdate {
         writer.write(sequence)
         writer.write(checksum)
         writer.write(name: checkpoint)
+        encodeOperations(into: &writer)
+        let body = UnsafeRawBufferPointer(rebasing: writer.buffer[start..<writer.offset])
+        writer.write(CRC32C.checksum(body))
+        assert(writer.offset - start == size, "encodedSize and encode agree")
+    }
+
+    /// Writes the operation count and the operations (shared by the record and the entries of
+    /// a batch message).
+    func encodeOperations(into writer: inout ByteWriter) {
         writer.write(UInt16(operations.count))
         for operation in operations {
             switch operation {
@@ -81,9 +90,6 @@ extension CheckpointUpdate {
                 writer.write(key: key)
             }
         }
-        let body = UnsafeRawBufferPointer(rebasing: writer.buffer[start..<writer.offset])
-        writer.write(CRC32C.checksum(body))
-        assert(writer.offset - start == size, "encodedSize and encode agree")
     }
 
     /// Decodes untrusted bytes holding exactly one record. Never traps.
@@ -101,13 +107,7 @@ extension CheckpointUpdate {
         let sequence = try reader.field(UInt64.self)
         let checksum = try reader.field(UInt32.self)
         let name = try reader.checkpointName()
-        let count = Int(try reader.field(UInt16.self))
-        guard count >= 1, count <= Limits.checkpointOperationsMax else { throw .overLimit }
-        var operations: [Operation] = []
-        operations.reserveCapacity(count)
-        for _ in 0..<count {
-            operations.append(try Self.decodeOperation(&reader))
-        }
+        let operations = try Self.decodeOperations(&reader)
         guard reader.remaining == 0 else { throw .malformed }
         self.init(checkpoint: name, operations: operations, sequence: sequence, checksum: checksum)
         assert(encodedSize == bytes.count, "a decoded update encodes to the same size")
@@ -119,6 +119,18 @@ extension CheckpointUpdate {
             Result { () throws(ReplicationDecodeError) in try CheckpointUpdate(decoding: buffer) }
         }
         self = try result.get()
+    }
+
+    /// Reads what `encodeOperations` writes. Never traps.
+    static func decodeOperations(_ reader: inout ByteReader) throws(ReplicationDecodeError) -> [Operation] {
+        let count = Int(try reader.field(UInt16.self))
+        guard count >= 1, count <= Limits.checkpointOperationsMax else { throw .overLimit }
+        var operations: [Operation] = []
+        operations.reserveCapacity(count)
+        for _ in 0..<count {
+            operations.append(try Self.decodeOperation(&reader))
+        }
+        return operations
     }
 
     private static func decodeOperation(_ reader: inout ByteReader) throws(ReplicationDecodeError) -> Operation {

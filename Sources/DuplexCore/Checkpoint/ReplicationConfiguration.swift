@@ -39,6 +39,15 @@ public struct ReplicationConfiguration: Sendable, Hashable {
     public var windowMax = Limits.replicationWindowMax
     /// Encoded bytes in flight to the mate (at most `Limits.replicationWindowSizeMax`).
     public var windowSizeMax = Limits.replicationWindowSizeMax
+    /// Bytes of one replication message of kind `updates`, at most: consecutive updates of
+    /// the stream share a message (one header, one checksum, one step of the standby's core)
+    /// up to this size; 0 sends every update alone, at once, in an `update` message. With
+    /// batches, an asynchronous write waits in the window, unsent, until the next event that
+    /// is not a write (the core's deadline is then the present: an adapter that ticks at the
+    /// deadline before it sends sends it in the same wake-up), a synchronous write, or a full
+    /// batch. The daemon sets it with `batchSize(fitting:)` so that a batch fits a datagram.
+    /// 0 or `Limits.checkpointChunkSizeMin ... Limits.replicationMessageSizeMax`.
+    public var batchSizeMax = 0
 
     public init(incarnation: UInt32, syncPolicy: SyncPolicy = .fail) {
         self.incarnation = incarnation
@@ -53,6 +62,8 @@ public struct ReplicationConfiguration: Sendable, Hashable {
             && retransmitTimeout > .zero && nackInterval > .zero && snapshotRequestInterval > .zero
             && snapshotStallTimeout > .zero
             && chunkSizeMax >= Limits.checkpointChunkSizeMin && chunkSizeMax <= Limits.checkpointChunkSizeMax
+            && (batchSizeMax == 0
+                || (batchSizeMax >= Limits.checkpointChunkSizeMin && batchSizeMax <= Limits.replicationMessageSizeMax))
     }
 
     /// Snapshot chunks sent and not acknowledged, at most: `Limits.snapshotBytesInFlightMax`
@@ -65,5 +76,11 @@ public struct ReplicationConfiguration: Sendable, Hashable {
     /// MTU less the IP and UDP headers), within the chunk size bounds.
     public static func chunkSize(fitting payloadMax: Int) -> Int {
         min(Limits.checkpointChunkSizeMax, max(Limits.checkpointChunkSizeMin, payloadMax - SnapshotChunk.messageOverhead))
+    }
+
+    /// The batch size whose `updates` messages fit a datagram payload of `payloadMax` bytes
+    /// (a link's MTU less the IP and UDP headers), within the batch size bounds.
+    public static func batchSize(fitting payloadMax: Int) -> Int {
+        min(Limits.replicationMessageSizeMax, max(Limits.checkpointChunkSizeMin, payloadMax))
     }
 }

@@ -76,22 +76,90 @@ extension ReplicationCore {
         }
     }
 
-    private mutating func liveUpdate(
-        _ update: CheckpointUpdate, ackNow: Bool, now: Instant, into actions: inout ReplicationActions
+    /// Consecutive updates in one message (`ReplicationMessage.Body.updates`): each taken as
+    /// `updateReceived` takes one, with one acknowledgement decision for the whole batch.
+    mutating func updatesReceived(
+        _ updates: [CheckpointUpdate], ackNow: Bool, epoch messageEpoch: UInt64, now: Instant,
+        into actions: inout ReplicationActions
     ) {
+        switch receiver.phase {
+        case .waiting:
+            counters.staleDropped += UInt64(updates.count)
+        case .syncing:
+            guard messageEpoch == receiver.assembler!.epoch, let header = receiver.assembler!.header else {
+                counters.staleDropped += UInt64(updates.count)
+                return
+            }
+            var held = false
+            for update in updates {
+                guard update.sequence > header.cutover else {
+                    counters.duplicatesDropped += 1
+                    continue
+                }
+                hold(update, above: header.cutover)
+                held = true
+            }
+            if held { scheduleAck(now: now, at: ackNow, into: &actions) }
+        case .live:
+            guard messageEpoch == epoch else {
+                if messageEpoch > epoch {
+                    startResync(.epochChanged, now: now, into: &actions)
+                } else {
+                    counters.staleDropped += UInt64(updates.count)
+                }
+                return
+            }
+            var duplicates = 0
+            for update in updates {
+                switch takeLive(update, now: now, into: &actions) {
+                case .duplicate: duplicates += 1
+                case .taken: break
+                case .diverged: return
+                }
+            }
+            // Only retransmissions: our acknowledgement was probably lost.
+            if duplicates == updates.count { return sendAck(into: &actions) }
+            afterLive(ackNow: ackNow || duplicates > 0, now: now, into: &actions)
+        }
+    }
+
+    /// What became of one update of the live stream.
+    private enum Taken {
+        /// Already applied: dropped.
+        case duplicate
+        /// Applied (with what the backlog held after it), or held behind a gap.
+        case taken
+        /// It or a held one did not apply: the replica resynchronises.
+        case diverged
+    }
+
+    private mutating func takeLive(_ update: CheckpointUpdate, now: Instant, into actions: inout ReplicationActions) -> Taken {
         receiver.highestSeen = max(receiver.highestSeen, update.sequence)
         if update.sequence <= store.sequence {
-            // A retransmission: our acknowledgement was probably lost.
             counters.duplicatesDropped += 1
-            return sendAck(into: &actions)
+            return .duplicate
         }
         if update.sequence == store.sequence + 1 {
-            guard applyUpdate(update, now: now, into: &actions) else { return }
-            drainBacklog(now: now, into: &actions)
+            guard applyUpdate(update, now: now, into: &actions) else { return .diverged }
+            if !receiver.backlog.isEmpty { drainBacklog(now: now, into: &actions) }
         } else {
             hold(update, above: store.sequence)
         }
-        guard receiver.phase == .live else { return }
+        return receiver.phase == .live ? .taken : .diverged
+    }
+
+    private mutating func liveUpdate(
+        _ update: CheckpointUpdate, ackNow: Bool, now: Instant, into actions: inout ReplicationActions
+    ) {
+        switch takeLive(update, now: now, into: &actions) {
+        case .duplicate: return sendAck(into: &actions)  // a retransmission: our ack was probably lost
+        case .diverged: return
+        case .taken: afterLive(ackNow: ackNow, now: now, into: &actions)
+        }
+    }
+
+    /// After live updates were taken: ask for a gap, maybe become hot, acknowledge.
+    private mutating func afterLive(ackNow: Bool, now: Instant, into actions: inout ReplicationActions) {
         nackGap(now: now, into: &actions)
         checkHot(into: &actions)
         let immediate = ackNow || receiver.appliedSinceAck >= configuration.ackEvery

@@ -33,6 +33,9 @@ struct SenderSession: Sendable {
     /// Updates sent and not acknowledged: sequences `acked + 1 ... store.sequence`.
     var window = UpdateWindow()
     var windowBytes = 0
+    /// The last `unsent` entries of `window` wait for their batch (`batchSizeMax`) and were
+    /// never sent; always 0 without batches.
+    var unsent = 0
     /// At most the earliest `sentAt` in `window` (meaningful while it is not empty): kept as a
     /// lower bound, so that neither the timers nor the deadline scan the window on every event.
     /// Appends and retransmissions only raise the entries' times; a scan makes it exact again.
@@ -104,7 +107,56 @@ extension ReplicationCore {
         sender.session!.window.append(WindowEntry(update: update, size: size, sentAt: now, ackNow: ackNow))
         sender.session!.windowBytes += size
         counters.updatesSent += 1
-        actions.append(.send(ReplicationMessage(epoch: epoch, .update(update, ackNow: ackNow))))
+        guard configuration.batchSizeMax > 0 else {
+            return actions.append(.send(ReplicationMessage(epoch: epoch, .update(update, ackNow: ackNow))))
+        }
+        sender.session!.unsent += 1
+        // A synchronous write goes at once (with what waits before it); so does a full batch.
+        if ackNow || sender.session!.unsent >= Limits.replicationBatchUpdatesMax {
+            sendUnsent(now: now, into: &actions)
+        }
+    }
+
+    /// Sends the updates that wait for their batch, if any.
+    mutating func sendUnsent(now: Instant, into actions: inout ReplicationActions) {
+        guard let unsent = sender.session?.unsent, unsent > 0 else { return }
+        let count = sender.session!.window.count
+        precondition(unsent <= count, "unsent updates are in the window")
+        sender.session!.unsent = 0
+        sendEntries((count - unsent)..<count, now: now, into: &actions)
+    }
+
+    /// Sends window entries `range` in order, in as few messages as `batchSizeMax` allows
+    /// (each alone without batches; a batch of one as an `update`), and marks them sent now.
+    private mutating func sendEntries(_ range: Range<Int>, now: Instant, into actions: inout ReplicationActions) {
+        var batch: [CheckpointUpdate] = []
+        var size = ReplicationMessage.batchOverhead
+        var ackNow = false
+        func emit() {
+            guard !batch.isEmpty else { return }
+            let body: ReplicationMessage.Body =
+                batch.count == 1 ? .update(batch[0], ackNow: ackNow) : .updates(batch, ackNow: ackNow)
+            actions.append(.send(ReplicationMessage(epoch: epoch, body)))
+            batch.removeAll(keepingCapacity: true)
+            size = ReplicationMessage.batchOverhead
+            ackNow = false
+        }
+        if configuration.batchSizeMax > 0 { batch.reserveCapacity(min(range.count, Limits.replicationBatchUpdatesMax)) }
+        for index in range {
+            sender.session!.window[index].sentAt = now
+            let entry = sender.session!.window[index]
+            var entrySize = ReplicationMessage.batchEntrySize(entry.update, after: batch.last)
+            if !batch.isEmpty,
+                size + entrySize > configuration.batchSizeMax || batch.count == Limits.replicationBatchUpdatesMax
+            {
+                emit()
+                entrySize = ReplicationMessage.batchEntrySize(entry.update, after: nil)
+            }
+            batch.append(entry.update)
+            size += entrySize
+            ackNow = ackNow || entry.ackNow
+        }
+        emit()
     }
 
     mutating func flush(request: UInt64, into actions: inout ReplicationActions) {
@@ -172,6 +224,8 @@ extension ReplicationCore {
         sender.session!.window.removeFirst(count)
         sender.session!.windowBytes -= bytes
         sender.session!.acked = received
+        // Never more unsent than held (an ack can only cover what was sent).
+        sender.session!.unsent = min(sender.session!.unsent, sender.session!.window.count)
         assert(sender.session!.windowBytes >= 0, "window bytes never go negative")
     }
 
@@ -199,23 +253,41 @@ extension ReplicationCore {
         }
         counters.nacksReceived += 1
         let acked = sender.session!.acked
+        let sent = sender.session!.window.count - sender.session!.unsent
         let low = max(from, acked + 1)
-        let high = min(through, store.sequence)
+        let high = min(through, acked + UInt64(sent))
         guard low <= high else { return }
         var resent = 0
+        var run: Range<Int>?
         for index in Int(low - acked - 1)...Int(high - acked - 1) {
             guard resent < Limits.replicationResendBatchMax else { break }
-            guard sender.session!.window[index].sentAt + configuration.resendHoldoff <= now else { continue }
-            resend(index, now: now, into: &actions)
+            guard sender.session!.window[index].sentAt + configuration.resendHoldoff <= now else {
+                resend(&run, now: now, into: &actions)
+                continue
+            }
+            extend(&run, with: index, now: now, into: &actions)
             resent += 1
+        }
+        resend(&run, now: now, into: &actions)
+    }
+
+    /// Adds window entry `index` to the run of consecutive entries to resend; a run it does
+    /// not continue is sent first.
+    private mutating func extend(_ run: inout Range<Int>?, with index: Int, now: Instant, into actions: inout ReplicationActions) {
+        if let current = run, current.upperBound == index {
+            run = current.lowerBound..<(index + 1)
+        } else {
+            resend(&run, now: now, into: &actions)
+            run = index..<(index + 1)
         }
     }
 
-    private mutating func resend(_ index: Int, now: Instant, into actions: inout ReplicationActions) {
-        sender.session!.window[index].sentAt = now
-        let entry = sender.session!.window[index]
-        counters.updatesResent += 1
-        actions.append(.send(ReplicationMessage(epoch: epoch, .update(entry.update, ackNow: entry.ackNow))))
+    /// Sends a run of window entries again (batched as `batchSizeMax` allows) and empties it.
+    private mutating func resend(_ run: inout Range<Int>?, now: Instant, into actions: inout ReplicationActions) {
+        guard let range = run else { return }
+        run = nil
+        counters.updatesResent += UInt64(range.count)
+        sendEntries(range, now: now, into: &actions)
     }
 
     /// Retransmits what timed out and keeps the snapshot flowing.
@@ -232,21 +304,29 @@ extension ReplicationCore {
     private mutating func retransmitExpired(now: Instant, into actions: inout ReplicationActions) {
         var resent = 0
         var floor = Instant(nanoseconds: .max)
+        var run: Range<Int>?
+        // Unsent entries (waiting for their batch) are not retransmitted, but bound the floor.
+        let sent = sender.session!.window.count - sender.session!.unsent
         for index in sender.session!.window.indices {
-            if resent < Limits.replicationResendBatchMax,
+            if index < sent, resent < Limits.replicationResendBatchMax,
                 sender.session!.window[index].sentAt + configuration.retransmitTimeout <= now
             {
-                resend(index, now: now, into: &actions)
+                extend(&run, with: index, now: now, into: &actions)
                 resent += 1
+                floor = min(floor, now)  // sent again now, when its run goes
+            } else {
+                floor = min(floor, sender.session!.window[index].sentAt)
             }
-            floor = min(floor, sender.session!.window[index].sentAt)
         }
+        resend(&run, now: now, into: &actions)
         sender.session!.sentAtFloor = floor
     }
 
     var senderDeadline: Instant {
         guard sender.session != nil else { return Instant(nanoseconds: .max) }
         var deadline = Instant(nanoseconds: .max)
+        // Updates waiting for their batch go at the next event: a tick now.
+        if sender.session!.unsent > 0 { return lastEventAt }
         if !sender.session!.window.isEmpty {
             // A lower bound: at worst one early tick, whose scan makes the floor exact.
             deadline = sender.session!.sentAtFloor + configuration.retransmitTimeout

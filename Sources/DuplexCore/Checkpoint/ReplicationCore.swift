@@ -85,6 +85,8 @@ public struct ReplicationCore: Sendable {
         var actions = ReplicationActions()
         let now = max(rawNow, lastEventAt)
         lastEventAt = now
+        // Updates waiting for their batch go before anything that is not another write.
+        if case .writeRequested = event {} else { sendUnsent(now: now, into: &actions) }
         switch event {
         case .roleChanged(let next, let epoch):
             roleChanged(to: next, epoch: epoch, now: now, into: &actions)
@@ -128,13 +130,15 @@ public struct ReplicationCore: Sendable {
             snapshotRequested(snapshot, now: now, into: &actions)
         case (.receiver, .update(let update, let ackNow)):
             updateReceived(update, ackNow: ackNow, epoch: message.epoch, now: now, into: &actions)
+        case (.receiver, .updates(let updates, let ackNow)):
+            updatesReceived(updates, ackNow: ackNow, epoch: message.epoch, now: now, into: &actions)
         case (.receiver, .snapshotChunk(let chunk)):
             chunkReceived(chunk, epoch: message.epoch, now: now, into: &actions)
         case (.receiver, .snapshotDone(let summary)):
             snapshotDone(summary, epoch: message.epoch, now: now, into: &actions)
         case (.receiver, .streamRefused(let snapshot)):
             streamRefused(snapshot, epoch: message.epoch, now: now, into: &actions)
-        case (.sender, .update), (.sender, .snapshotChunk), (.sender, .snapshotDone):
+        case (.sender, .update), (.sender, .updates), (.sender, .snapshotChunk), (.sender, .snapshotDone):
             // Another active streams to us: a dual-active moment the pair protocol resolves.
             counters.staleDropped += 1
             actions.append(.trace(.unexpectedMessage(role: role, epoch: message.epoch)))
@@ -191,6 +195,8 @@ public struct ReplicationCore: Sendable {
                         && session.window.last!.update.sequence == store.sequence,
                 "the window holds exactly the unacknowledged updates")
             assert(session.applied <= session.acked, "nothing applied that was not received")
+            assert(session.unsent <= session.window.count, "unsent updates are in the window")
+            assert(configuration.batchSizeMax > 0 || session.unsent == 0, "nothing waits without batches")
             assert(session.window.allSatisfy { $0.sentAt >= session.sentAtFloor }, "the floor bounds the window's times")
         }
         assert(mode == .receiver || receiver.phase == .waiting, "only a receiver keeps a stream")

@@ -4,7 +4,7 @@
 /// | ---: | ---: | --- |
 /// | 0 | 2 | magic `0x4452` ("DR") |
 /// | 2 | 1 | version (1) |
-/// | 3 | 1 | kind: update 1, ack 2, nack 3, snapshot request 4, chunk 5, snapshot done 6, stream refused 7 |
+/// | 3 | 1 | kind: update 1, ack 2, nack 3, snapshot request 4, chunk 5, snapshot done 6, stream refused 7, updates 8 |
 /// | 4 | 4 | length of the whole message, CRC included (so a stream can be cut into messages) |
 /// | 8 | 8 | epoch |
 /// | 16 | | body |
@@ -15,19 +15,22 @@
 /// flags (bit 0 installed, bit 1 hot, bit 2 gap); nack: UInt64 snapshot, from, through; snapshot request:
 /// UInt64 snapshot, replica sequence; chunk: UInt64 snapshot, UInt32 index, total, UInt16
 /// length, bytes; snapshot done: UInt64 snapshot, cut-over, UInt32 checkpoints, UInt64
-/// sections, bytes, UInt32 checksum, chunks; stream refused: UInt64 snapshot (not 0).
+/// sections, bytes, UInt32 checksum, chunks; stream refused: UInt64 snapshot (not 0); updates:
+/// see `ReplicationMessage+Batch`.
 ///
 /// Kind 7 was added within version 1: a build without it counts it as `unknownKind` and drops
 /// it, which leaves that build as it was (its standby relies on its own mate-loss detection).
 /// So was the ack's gap flag: a build without it drops such an ack as malformed, and its
-/// active resends the missing chunk after its timeout, as it did.
+/// active resends the missing chunk after its timeout, as it did. Kind 8 (updates) too: an
+/// active sends it only with `ReplicationConfiguration.batchSizeMax` set, which a mixed pair
+/// must leave at 0 until both boards read it.
 extension ReplicationMessage {
     public static let magic: UInt16 = 0x4452
     public static let version: UInt8 = 1
     static let headerSize = 16
 
     enum Kind: UInt8 {
-        case update = 1, ack, nack, snapshotRequest, snapshotChunk, snapshotDone, streamRefused
+        case update = 1, ack, nack, snapshotRequest, snapshotChunk, snapshotDone, streamRefused, updates
     }
 
     var kind: Kind {
@@ -39,6 +42,7 @@ extension ReplicationMessage {
         case .snapshotChunk: .snapshotChunk
         case .snapshotDone: .snapshotDone
         case .streamRefused: .streamRefused
+        case .updates: .updates
         }
     }
 
@@ -53,6 +57,7 @@ extension ReplicationMessage {
         case .snapshotChunk(let chunk): body = 8 + 4 + 4 + 2 + chunk.bytes.count
         case .snapshotDone: body = 8 + 8 + 4 + 8 + 8 + 4 + 4
         case .streamRefused: body = 8
+        case .updates(let updates, _): body = Self.batchBodySize(updates)
         }
         return Self.headerSize + body + 4
     }
@@ -121,6 +126,8 @@ extension ReplicationMessage {
             writer.write(summary.chunks)
         case .streamRefused(let snapshot):
             writer.write(snapshot)
+        case .updates(let updates, let ackNow):
+            Self.encodeBatch(updates, ackNow: ackNow, into: &writer)
         }
     }
 

@@ -68,6 +68,8 @@ extension ReplicationMessage {
             let snapshot = try reader.field(UInt64.self)
             guard snapshot != 0 else { throw .malformed }
             return .streamRefused(snapshot: snapshot)
+        case .updates:
+            return try decodeBatch(&reader)
         }
     }
 

@@ -11,6 +11,11 @@ public struct ReplicationMessage: Sendable, Hashable {
         /// Active → standby: the next update of the stream. `ackNow` asks for an acknowledgement
         /// at once rather than after the standby's short delay (a synchronous write waits on it).
         case update(CheckpointUpdate, ackNow: Bool)
+        /// Active → standby: consecutive updates of the stream, the first one's sequence first
+        /// (1...`Limits.replicationBatchUpdatesMax` of them, sequences without a gap), in one
+        /// message: one header, one checksum, one step of the standby's core. `ackNow` as for
+        /// `update`. The standby takes them as it would take each alone, in order.
+        case updates([CheckpointUpdate], ackNow: Bool)
         /// Standby → active: cumulative acknowledgement.
         case ack(ReplicationAck)
         /// Standby → active: updates `from...through` are missing (a gap before later ones).
