@@ -145,12 +145,12 @@ extension ReplicationCore {
         for index in range {
             sender.session!.window[index].sentAt = now
             let entry = sender.session!.window[index]
-            var entrySize = ReplicationMessage.batchEntrySize(entry.update, after: batch.last)
+            var entrySize = ReplicationMessage.batchEntrySize(entry.update, after: batch.last, recordSize: entry.size)
             if !batch.isEmpty,
                 size + entrySize > configuration.batchSizeMax || batch.count == Limits.replicationBatchUpdatesMax
             {
                 emit()
-                entrySize = ReplicationMessage.batchEntrySize(entry.update, after: nil)
+                entrySize = ReplicationMessage.batchEntrySize(entry.update, after: nil, recordSize: entry.size)
             }
             batch.append(entry.update)
             size += entrySize

@@ -16,9 +16,14 @@ extension ReplicationMessage {
     public static let batchOverhead = headerSize + 1 + 8 + 2 + 4
 
     /// The bytes `update` takes as an entry of a batch after an entry for `previous`.
-    public static func batchEntrySize(_ update: CheckpointUpdate, after previous: CheckpointUpdate?) -> Int {
+    /// - Parameter recordSize: `update.encodedSize`, when the caller knows it.
+    public static func batchEntrySize(
+        _ update: CheckpointUpdate, after previous: CheckpointUpdate?, recordSize: Int? = nil
+    ) -> Int {
         let repeated = previous.map { $0.checkpoint == update.checkpoint } ?? false
-        return update.encodedSize - CheckpointUpdate.headerSize - (repeated ? update.checkpoint.utf8.count : 0)
+        let size = recordSize ?? update.encodedSize
+        assert(size == update.encodedSize, "the record's size")
+        return size - CheckpointUpdate.headerSize - (repeated ? update.checkpoint.utf8.count : 0)
     }
 
     static func batchBodySize(_ updates: [CheckpointUpdate]) -> Int {
