@@ -19,8 +19,15 @@ import Testing
 struct CheckpointImpairmentLabTests {
     typealias Lab = PairIntegrationTests
 
-    /// Writes made under impairment; every eighth is synchronous, the others asynchronous.
+    /// Writes made under impairment; every `syncInterval`th is synchronous, the others
+    /// asynchronous.
     static let writeCount = 3_000
+    /// One write in this many is synchronous. The asynchronous writes before it leave in update
+    /// batches of one datagram each (about 16 writes of 64 bytes at MTU 1,500), so a burst of 32
+    /// is two datagrams or more: one can be lost or held back while a later one arrives, the
+    /// gap the standby reports. (A burst of one datagram, that the client waits for, is lost or
+    /// held back whole and repaired by retransmission alone.)
+    static let syncInterval = 32
 
     /// Starts both daemons with replication on bp0 (sync policy `fail`) and returns the
     /// checkpoint opened on the active, A, once B's replica is hot; and the replication port.
@@ -45,13 +52,13 @@ struct CheckpointImpairmentLabTests {
         return port
     }
 
-    /// Writes `w/INDEX` for `writeCount` indices, every eighth synchronously (each must come
-    /// back replicated), then flushes: when `flush` comes back replicated, every earlier write
-    /// is on the mate's replica.
+    /// Writes `w/INDEX` for `writeCount` indices, every `syncInterval`th synchronously (each
+    /// must come back replicated), then flushes: when `flush` comes back replicated, every
+    /// earlier write is on the mate's replica.
     static func writeUnderImpairment(_ checkpoint: Duplex.Checkpoint) throws {
         var notReplicated: [Int] = []
         for index in 0..<writeCount {
-            let mode: WriteMode = index % 8 == 0 ? .sync : .async
+            let mode: WriteMode = index % Self.syncInterval == 0 ? .sync : .async
             let result = try checkpoint.write(SectionKey("w/\(index)"), Lab.payload(index), mode: mode)
             if mode == .sync, result?.isReplicated != true { notReplicated.append(index) }
         }
@@ -120,11 +127,7 @@ struct CheckpointImpairmentLabTests {
         let b = try Self.counters(lab, .b)
         #expect(dropped.first ?? 0 > 0, "the rule dropped nothing: \(dropped)")
         #expect(a["updates_resent", default: 0] > 0, "no retransmission: A \(a)")
-        // A gap is not expected here: the updates a client sends before a synchronous write
-        // leave in update batches of one datagram each, several as one UDP segmentation train,
-        // which a veth passes as one packet: the rule drops all of them or none, and the
-        // retransmission repairs it. Gaps are covered by the unit tests and the simulation.
-        #expect(b["nacks_sent", default: 0] == a["nacks_received", default: 0], "nacks lost: A \(a), B \(b)")
+        #expect(b["nacks_sent", default: 0] > 0 && a["nacks_received", default: 0] > 0, "no gap reported: A \(a), B \(b)")
         try Self.expectHotAgain(lab, active)
     }
 
@@ -179,10 +182,8 @@ struct CheckpointImpairmentLabTests {
         #expect(ruleCounts.count == 2 && ruleCounts.allSatisfy { $0 > 0 }, "a rule matched nothing: \(ruleCounts)")
         #expect(slow.sent > 0 && slow.overlimits > 0, "the slow class held nothing back: \(slow)")
         #expect(b["duplicates_dropped", default: 0] > 0, "no duplicate dropped: B \(b)")
-        // Held-back datagrams are repaired (a gap B reports, or A's retransmission: with update
-        // batches, what a client sends before a synchronous write is usually one packet here,
-        // see above, and the client waits for it, so a later one seldom overtakes it).
-        #expect(a["updates_resent", default: 0] > 0, "nothing repaired: A \(a), B \(b)")
+        // Held-back datagrams open gaps that B reports and A repairs.
+        #expect(b["nacks_sent", default: 0] > 0 && a["updates_resent", default: 0] > 0, "no gap repaired: A \(a), B \(b)")
         try Self.expectHotAgain(lab, active)
     }
 }

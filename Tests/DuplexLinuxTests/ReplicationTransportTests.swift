@@ -336,6 +336,32 @@ struct ReplicationTransportTests {
         #expect(segmentation ? trains.sent >= 5 : trains.sent == 0)
     }
 
+    /// Updates, single or batched, never go in a train, even of the size of a chunk that
+    /// would: each is a datagram of its own, lost or held back alone.
+    @Test func updatesOfThePathMTUGoAsSeparateDatagrams() throws {
+        let net = try TwoLinkNetns()
+        defer { net.remove() }
+        let (a, b) = try net.transports()
+        #expect(a.segmentation)
+        func update(_ sequence: UInt64, _ count: Int) -> CheckpointUpdate {
+            CheckpointUpdate(checkpoint: "c", operations: [.write("k", Array(repeating: 3, count: count))], sequence: sequence)
+        }
+        let batches = (0..<10).map { index in
+            ReplicationMessage(epoch: 2, .updates([update(2 * index + 1, 500), update(2 * index + 2, 500)], ackNow: false))
+        }
+        let singles = (21...30).map { ReplicationMessage(epoch: 2, .update(update(UInt64($0), 1_000), ackNow: false)) }
+        let messages = batches + singles
+        for group in [batches, singles] {
+            let size = group[0].encodedSize
+            #expect(group.allSatisfy { $0.encodedSize == size } && size * 2 > a.coalescingLimit && size <= a.datagramPayloadMax)
+        }
+        for message in messages { a.enqueue(message) }
+        #expect(a.flush().sent == messages.count)
+        #expect(collect(b, count: messages.count).map(\.event) == messages.map { .messageReceived($0) })
+        #expect(a.statistics.snapshot()[0].datagramsSent == UInt64(messages.count))
+        #expect(a.statistics.trains.sent == 0)
+    }
+
     /// A train the kernel refuses (here: the link's MTU went down after the transport measured
     /// it, so a segment no longer fits) turns segmentation off: that batch's trains are
     /// dropped and counted (the core retransmits), later chunks go as plain datagrams.

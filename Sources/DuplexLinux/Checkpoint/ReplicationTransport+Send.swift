@@ -50,16 +50,21 @@ extension ReplicationTransport {
     }
 
     /// Encodes `message` into the send batch: at the end of the last datagram when it still
-    /// fits `coalescingLimit`, or as the next segment of the last datagram's train (see the
-    /// type's description), else as a new datagram; the batch goes out when it is full and on
-    /// `flush()`. Allocation-free: the batch is an arena allocated once.
+    /// fits `coalescingLimit`, or, for a snapshot chunk, as the next segment of the last
+    /// datagram's train (see the type's description), else as a new datagram; the batch goes
+    /// out when it is full and on `flush()`. Allocation-free: the batch is an arena allocated
+    /// once.
     /// - Important: traps for a message over `Limits.replicationMessageSizeMax` (the core
     ///   never makes one).
     public func enqueue(_ message: ReplicationMessage) {
         let size = message.encodedSize
         precondition(size <= Limits.replicationMessageSizeMax, "a replication message within its size bound")
         var joins = sendCount > 0 && sendLengths[sendCount - 1] + size <= coalescingLimit
-        var extends = !joins && sendCount > 0 && extendsTrain(size)
+        // Only snapshot chunks go in trains: a train is one packet until a device or the
+        // receiving stack cuts it, lost or delayed whole, and the updates a client writes in a
+        // burst must be lost one datagram at a time (a gap the standby reports at once).
+        let isChunk = if case .snapshotChunk = message.body { true } else { false }
+        var extends = isChunk && !joins && sendCount > 0 && extendsTrain(size)
         if sendUsed + size > Self.sendArenaSize || (!joins && !extends && sendCount == Self.sendBatchMax) {
             sendBatch()
             joins = false
@@ -77,9 +82,9 @@ extension ReplicationTransport {
             sendStarts[sendCount] = UnsafeRawPointer(start)
             sendLengths[sendCount] = size
             sendMessageCounts[sendCount] = 1
-            // A message too large to share a datagram with another of its size, that fits the
-            // path MTU, may start a train.
-            let trainable = segmentation && size * 2 > coalescingLimit && size <= datagramPayloadMax
+            // A snapshot chunk too large to share a datagram with another of its size, that
+            // fits the path MTU, may start a train.
+            let trainable = segmentation && isChunk && size * 2 > coalescingLimit && size <= datagramPayloadMax
             sendSegmentSizes[sendCount] = trainable ? UInt16(size) : 0
             sendCount += 1
         }
@@ -89,7 +94,7 @@ extension ReplicationTransport {
                "the last datagram ends where the arena's free space starts")
     }
 
-    /// Whether a large message of `size` bytes goes on as the next segment of the last
+    /// Whether a large snapshot chunk of `size` bytes goes on as the next segment of the last
     /// datagram's train: no longer than its segments, every segment so far full (a shorter one
     /// ends the train), within the offload's bounds.
     private func extendsTrain(_ size: Int) -> Bool {

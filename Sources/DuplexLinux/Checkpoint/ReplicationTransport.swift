@@ -13,10 +13,12 @@ import Synchronization
 /// the stack's cost is per datagram). A message larger than that goes alone, fragmented by the
 /// kernel to the link's MTU.
 ///
-/// Consecutive large messages of one size that fits the path MTU (snapshot chunks) go as one
-/// *train*: a single send with UDP segmentation offload (`UDP_SEGMENT`), which the kernel cuts
-/// into one datagram per message (the last one may be shorter), so the stack is walked once per
-/// train instead of once per chunk. The receiver sees ordinary datagrams. A kernel or device
+/// Consecutive snapshot chunks of one size that fits the path MTU go as one *train*: a single
+/// send with UDP segmentation offload (`UDP_SEGMENT`), which the kernel cuts into one datagram
+/// per message (the last one may be shorter), so the stack is walked once per train instead of
+/// once per chunk. The receiver sees ordinary datagrams. Updates (single or batched) never go
+/// in a train: up to the device or the receiving stack that cuts it, a train is one packet,
+/// lost or held back whole, and a lost update must open a gap the standby reports at once. A kernel or device
 /// that refuses it turns trains off for good (the trains of that batch are dropped and counted;
 /// the core retransmits).
 ///
