@@ -83,8 +83,9 @@ struct SupervisorServiceTests {
             components.append(Component(name: name, command: script, after: after))
         }
         try fixture.start(components)
-        fixture.waitUntil("every component wrote its pid") {
-            ["a", "b", "c"].allSatisfy { !fixture.read("\($0).pid").isEmpty }
+        // A child may write its pid before the supervisor thread has logged its start.
+        fixture.waitUntil("every component wrote its pid and was logged as started") {
+            ["a", "b", "c"].allSatisfy { !fixture.read("\($0).pid").isEmpty } && fixture.log.starts.count == 3
         }
         #expect(fixture.log.starts == ["a", "b", "c"])
         let pids = ["a", "b", "c"].map { Int32(fixture.read("\($0).pid").trimmingCharacters(in: .whitespacesAndNewlines)) }
