@@ -489,20 +489,6 @@ int CDuplexShims_signalfd_read(int fd, int *signal) {
 
 // MARK: datagram batches
 
-int CDuplexShims_send_datagrams(int fd, const void *const *datagrams, const size_t *lengths, int count) {
-    if (count < 1 || count > CDuplexShims_DATAGRAM_BATCH_MAX) { errno = EINVAL; return -1; }
-    struct mmsghdr messages[CDuplexShims_DATAGRAM_BATCH_MAX];
-    struct iovec parts[CDuplexShims_DATAGRAM_BATCH_MAX];
-    memset(messages, 0, sizeof(struct mmsghdr) * (size_t)count);
-    for (int i = 0; i < count; i++) {
-        parts[i].iov_base = (void *)datagrams[i];
-        parts[i].iov_len = lengths[i];
-        messages[i].msg_hdr.msg_iov = &parts[i];
-        messages[i].msg_hdr.msg_iovlen = 1;
-    }
-    return sendmmsg(fd, messages, (unsigned int)count, MSG_DONTWAIT);
-}
-
 #ifndef SOL_UDP
 #define SOL_UDP 17
 #endif
@@ -525,7 +511,7 @@ int CDuplexShims_send_datagrams_segmented(int fd, const void *const *datagrams, 
         parts[i].iov_len = lengths[i];
         messages[i].msg_hdr.msg_iov = &parts[i];
         messages[i].msg_hdr.msg_iovlen = 1;
-        if (segment_sizes[i] == 0 || lengths[i] <= segment_sizes[i]) continue;
+        if (segment_sizes == NULL || segment_sizes[i] == 0 || lengths[i] <= segment_sizes[i]) continue;
         memset(&controls[i], 0, sizeof controls[i]);
         messages[i].msg_hdr.msg_control = controls[i].bytes;
         messages[i].msg_hdr.msg_controllen = sizeof controls[i].bytes;
@@ -536,6 +522,10 @@ int CDuplexShims_send_datagrams_segmented(int fd, const void *const *datagrams, 
         memcpy(CMSG_DATA(header), &segment_sizes[i], sizeof(uint16_t));
     }
     return sendmmsg(fd, messages, (unsigned int)count, MSG_DONTWAIT);
+}
+
+int CDuplexShims_send_datagrams(int fd, const void *const *datagrams, const size_t *lengths, int count) {
+    return CDuplexShims_send_datagrams_segmented(fd, datagrams, lengths, NULL, count);
 }
 
 int CDuplexShims_receive_datagrams(int fd, void *buffer, size_t capacity, int count, size_t *lengths) {

@@ -32,6 +32,16 @@ import Testing
         return pair
     }
 
+    /// Delivers what is in flight and the standby's delayed ack: the replica equals the store and
+    /// the active's window is empty.
+    static func expectReplicatedAndAcknowledged(_ pair: inout Pair) {
+        pair.deliverAll()
+        pair.advance(by: pair.boards[1].configuration.ackDelay)
+        pair.deliverAll()
+        #expect(pair.boards[1].store == pair.boards[0].store)
+        #expect(pair.boards[0].windowCount == 0)
+    }
+
     /// The messages in flight, decoded.
     static func messages(_ pair: Pair) -> [ReplicationMessage] {
         pair.inFlight.map { try! ReplicationMessage(decoding: $0.bytes) }
@@ -164,11 +174,7 @@ import Testing
         #expect(messages.count > 1)
         #expect(messages.allSatisfy { $0.encodedSize <= Limits.checkpointChunkSizeMin })
         #expect(messages.flatMap(Self.sequences) == Array((pair.boards[0].store.sequence - 39)...pair.boards[0].store.sequence))
-        pair.deliverAll()
-        pair.advance(by: pair.boards[1].configuration.ackDelay)
-        pair.deliverAll()
-        #expect(pair.boards[1].store == pair.boards[0].store)
-        #expect(pair.boards[0].windowCount == 0)
+        Self.expectReplicatedAndAcknowledged(&pair)
     }
 
     @Test func aLostBatchIsRetransmittedAsABatch() {
@@ -182,11 +188,7 @@ import Testing
         #expect(messages.count == 1, "the six go again in one message")
         #expect(messages.first.map { Self.sequences($0).count } == 6)
         #expect(pair.boards[0].counters.updatesResent == resentBefore + 6)
-        pair.deliverAll()
-        pair.advance(by: pair.boards[1].configuration.ackDelay)
-        pair.deliverAll()
-        #expect(pair.boards[1].store == pair.boards[0].store)
-        #expect(pair.boards[0].windowCount == 0)
+        Self.expectReplicatedAndAcknowledged(&pair)
     }
 
     @Test func aGapBeforeABatchIsNackedAndResentAsABatch() {

@@ -312,6 +312,7 @@ int CDuplexShims_send_datagrams(int fd, const void *const *datagrams, const size
 /// kernel cuts it into datagrams of `segment_sizes[i]` bytes, the last one shorter or equal,
 /// each at most the path's MTU payload, at most 64 of them. A kernel or device without it
 /// fails that entry (EIO without checksum offload, EINVAL, ENOPROTOOPT on older kernels).
+/// `segment_sizes` may be NULL: no entry is segmented.
 int CDuplexShims_send_datagrams_segmented(int fd, const void *const *datagrams, const size_t *lengths,
                                           const uint16_t *segment_sizes, int count);
 /// `recvmmsg(fd, ..., count, MSG_DONTWAIT, NULL)`: datagram i goes into the `capacity` bytes
