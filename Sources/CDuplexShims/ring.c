@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <linux/if_packet.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -68,6 +69,40 @@ int CDuplexShims_packet_ring_read(CDuplexShims_packet_ring *ring, void *arena, s
         taken += 1;
     }
     return taken;
+}
+
+// One ring of CDuplexShims_packet_rings_open, opened on its own thread.
+struct ring_job {
+    int fd;
+    unsigned frame_size;
+    unsigned frame_count;
+    CDuplexShims_packet_ring *ring;
+    int error;
+};
+
+static void *ring_job_run(void *argument) {
+    struct ring_job *job = argument;
+    job->error = CDuplexShims_packet_ring_open(job->fd, job->frame_size, job->frame_count, job->ring) == 0 ? 0 : errno;
+    return NULL;
+}
+
+void CDuplexShims_packet_rings_open(int count, const int *fds, unsigned frame_size, unsigned frame_count,
+                                    CDuplexShims_packet_ring *rings, int *errors) {
+    enum { jobs_max = 8 };
+    struct ring_job jobs[jobs_max];
+    pthread_t threads[jobs_max];
+    int started[jobs_max];
+    if (count > jobs_max) count = jobs_max;
+    for (int index = 0; index < count; index += 1) {
+        jobs[index] = (struct ring_job){fds[index], frame_size, frame_count, &rings[index], 0};
+        // The last one, and any whose thread cannot start, runs here.
+        started[index] = index + 1 < count && pthread_create(&threads[index], NULL, ring_job_run, &jobs[index]) == 0;
+        if (!started[index]) ring_job_run(&jobs[index]);
+    }
+    for (int index = 0; index < count; index += 1) {
+        if (started[index]) (void)pthread_join(threads[index], NULL);
+        errors[index] = jobs[index].error;
+    }
 }
 
 long long CDuplexShims_packet_ring_drops(int fd) {

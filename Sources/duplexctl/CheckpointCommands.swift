@@ -131,6 +131,7 @@ enum CheckpointsView {
             ("role", .string(sync.role.description)), ("state", .string(sync.summary)),
             ("sync_policy", .string(sync.syncPolicy == .fail ? "fail" : "degrade")),
             ("hot", .bool(sync.isHot)), ("mate_hot", .bool(sync.mateIsHot)), ("mate_reachable", .bool(sync.mateReachable)),
+            ("replicated", .bool(sync.isReplicated)),
             ("mate_lag", .optional(sync.mateLag) { .integer($0) }), ("sequence", .integer(sync.sequence)),
             ("phase", .string("\(progress.phase)")), ("backlog", .integer(UInt64(progress.backlog))),
             ("chunks_received", .integer(UInt64(progress.chunksReceived))), ("chunks_total", .integer(UInt64(progress.chunksTotal))),

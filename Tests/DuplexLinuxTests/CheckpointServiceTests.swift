@@ -139,6 +139,23 @@ struct CheckpointServiceTests {
         #expect(try checkpoint.read("a") == [2])
     }
 
+    /// A board without a replication path (no `replication` on any `[link]`) sees its mate on
+    /// the pair's paths, but its checkpoints stay local: the standby asks for no snapshot (it
+    /// would ask every 200 ms for good, and log each) and the operator reads "not replicated".
+    @Test func withoutAReplicationPathTheStandbyAsksForNoSnapshot() throws {
+        let fixture = try CheckpointServiceFixture(policy: .fail, role: nil)
+        defer { fixture.stop() }
+        #expect(fixture.service.post(.pairTrace(.pathChanged(path: 0, up: true, reason: .heartbeatReceived))))
+        try fixture.setRole(.standby, epoch: 1)  // handled after the path change: one queue
+        let status = fixture.service.status
+        #expect(!status.isReplicated)
+        #expect(!status.mateReachable)  // so the core never asks (it asks only a reachable mate)
+        #expect(status.report.summary == "not replicated")
+        let decoded = try CheckpointSyncReport(blob: status.report.encoded())
+        #expect(!decoded.isReplicated)
+        #expect(decoded.summary == "not replicated")
+    }
+
     @Test func standbyReadsTheReplicaReadOnly() throws {
         let fixture = try CheckpointServiceFixture(policy: .degrade)
         defer { fixture.stop() }

@@ -237,6 +237,51 @@ struct RawEthernetLinkTests {
         #expect(ring.read(into: batch) == 0)
     }
 
+    /// Rings set up together (their grace-period waits overlap): each socket gets its own
+    /// working ring, in order, and a socket that cannot have one reports why without keeping
+    /// the others from theirs.
+    @Test func ringsOpenedTogetherEachReceiveTheirFrames() throws {
+        let net = try NetnsFixture()
+        defer { net.remove() }
+        let receivers = try withNetworkNamespace(net.b) {
+            try (0..<2).map { _ in try RawEthernetLink(interface: net.interfaceB) }
+        }
+        let notPacket = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        #expect(notPacket >= 0)
+        defer { close(notPacket) }
+        let results = PacketReceiveRing.open(sockets: [receivers[0].fileDescriptor, notPacket, receivers[1].fileDescriptor])
+        #expect(results.count == 3)
+        guard case .success(let first) = results[0], case .failure(let refused) = results[1],
+            case .success(let third) = results[2]
+        else {
+            Issue.record("expected a ring, a refusal, a ring: \(results)")
+            return
+        }
+        #expect(refused == .protocolNotAvailable || refused == .invalidArgument)
+        let sender = try withNetworkNamespace(net.a) { try RawEthernetLink(interface: net.interfaceA) }
+        var frame = [UInt8](repeating: 0, count: 128)
+        for value in UInt8(1)...3 {
+            var payload = [UInt8](repeating: 0, count: 20)
+            payload[0] = value
+            let sent = try payload.withUnsafeBytes { bytes in
+                try frame.withUnsafeMutableBytes { try sender.send(payload: bytes, to: receivers[0].interface.mac, frameBuffer: $0) }
+            }
+            #expect(sent)
+        }
+        for (ring, receiver) in [(first, receivers[0]), (third, receivers[1])] {
+            let batch = StampedReceiveBatch(slotSize: 256, capacity: 8)
+            var seen: [UInt8] = []
+            for _ in 0..<200 where seen.count < 3 {
+                let count = ring.read(into: batch)
+                for index in 0..<count {
+                    if let payload = receiver.payload(in: batch, at: index) { seen.append(payload[0]) }
+                }
+                if count == 0 { _ = waitReadable(receiver.fileDescriptor) }
+            }
+            #expect(seen == [1, 2, 3])
+        }
+    }
+
     @Test func framesBypassTheQdisc() throws {
         let net = try NetnsFixture()
         defer { net.remove() }

@@ -144,6 +144,12 @@ typedef struct {
 /// 4096 / `frame_size`) and maps it into `ring`. Returns 0, or -1 with errno (EINVAL for bad
 /// sizes; the socket then keeps its plain receive queue).
 int CDuplexShims_packet_ring_open(int fd, unsigned frame_size, unsigned frame_count, CDuplexShims_packet_ring *ring);
+/// Opens the rings of `count` (<= 8) sockets at once, each as CDuplexShims_packet_ring_open on a
+/// thread of its own: setting up a ring waits for an RCU grace period (`synchronize_net` in
+/// `packet_set_ring`, 6-16 ms each on a small VM), and waits that run together end together.
+/// `errors[i]` is 0 when `rings[i]` is open, else the errno of its failure.
+void CDuplexShims_packet_rings_open(int count, const int *fds, unsigned frame_size, unsigned frame_count,
+                                    CDuplexShims_packet_ring *rings, int *errors);
 /// Takes up to `count` (<= 16) frames from the ring in arrival order, into the same arrays as
 /// CDuplexShims_receive_stamped_batch: bytes from the Ethernet header on, the frame's length
 /// (`slot_size + 1` when the ring or the slot cut it), its kernel receive time (CLOCK_REALTIME

@@ -25,6 +25,9 @@ public struct CheckpointSyncReport: Sendable, Hashable {
     public var writesRefused: UInt64
     /// The replication core's counters (retransmissions, acks and nacks, duplicates dropped...).
     public var replication = ReplicationCore.Counters()
+    /// Whether the board has a replication path to its mate (`replication` on a `[link]`):
+    /// without one its checkpoints stay on this board.
+    public var isReplicated = true
 
     public init(
         role: Role, syncPolicy: ReplicationConfiguration.SyncPolicy, progress: ReplicationProgress = ReplicationProgress(),
@@ -51,6 +54,7 @@ public struct CheckpointSyncReport: Sendable, Hashable {
 
     /// One word for the operator: `hot`, `catching-up`, `receiving 40%`, `waiting`, `mate hot`...
     public var summary: String {
+        guard isReplicated else { return "not replicated" }
         switch role {
         case .active:
             return !mateReachable ? "no mate" : mateIsHot ? "mate hot" : "mate syncing"
@@ -97,7 +101,7 @@ public struct CheckpointSyncReport: Sendable, Hashable {
         bytes.append(role.rawValue)
         bytes.append(syncPolicy.rawValue)
         bytes.append(progress.phase.rawValue)
-        bytes.append((isHot ? 1 : 0) | (mateIsHot ? 2 : 0) | (mateReachable ? 4 : 0) | (mateLag != nil ? 8 : 0))
+        bytes.append((isHot ? 1 : 0) | (mateIsHot ? 2 : 0) | (mateReachable ? 4 : 0) | (mateLag != nil ? 8 : 0) | (isReplicated ? 0 : 16))
         for value in [
             mateLag ?? 0, sequence, UInt64(checkpoints), UInt64(sections), UInt64(self.bytes),
             UInt64(window), UInt64(pending), UInt64(clients), writesRefused, progress.snapshot,
@@ -137,6 +141,7 @@ public struct CheckpointSyncReport: Sendable, Hashable {
             bytes: Int(truncatingIfNeeded: values[4]), window: Int(truncatingIfNeeded: values[5]),
             pending: Int(truncatingIfNeeded: values[6]), clients: Int(truncatingIfNeeded: values[7]),
             writesRefused: values[8])
+        isReplicated = flags & 16 == 0  // set by a board without a replication path; older boards never set it
         // The counters follow with their count, so a reader skips those it does not know.
         var counters: [UInt64] = []
         for _ in 0..<Int(try reader.field(UInt8.self)) { counters.append(try reader.field(UInt64.self)) }

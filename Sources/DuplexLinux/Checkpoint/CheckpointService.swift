@@ -311,7 +311,9 @@ public final class CheckpointService: @unchecked Sendable {
                     transport.markDown(path: index, reason: reason == .carrierLost ? .carrierLost : .mateSilent)
                 }
             }
-            if wasReachable != !pathsUp.isEmpty { step(.mateReachable(!pathsUp.isEmpty)) }
+            // Without a replication path the mate's replica cannot be reached: the core is
+            // never told of a mate it would ask for snapshots in vain.
+            if transport != nil, wasReachable != !pathsUp.isEmpty { step(.mateReachable(!pathsUp.isEmpty)) }
         default:
             break
         }
@@ -361,6 +363,7 @@ public final class CheckpointService: @unchecked Sendable {
         status.pending = core.pendingCount
         status.writesRefused = core.counters.writesRefused
         status.counters = core.counters
+        status.isReplicated = transport != nil
         published.withLock { $0 = status }
     }
 }
@@ -392,6 +395,8 @@ public struct CheckpointServiceStatus: Sendable, Hashable {
     public var writesRefused: UInt64 = 0
     /// The replication core's counters.
     public var counters = ReplicationCore.Counters()
+    /// Whether the service has a replication path to the mate.
+    public var isReplicated = true
 
     public init(syncPolicy: ReplicationConfiguration.SyncPolicy) {
         self.syncPolicy = syncPolicy

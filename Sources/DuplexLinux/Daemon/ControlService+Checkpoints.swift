@@ -53,6 +53,7 @@ extension CheckpointServiceStatus {
             sections: sections, bytes: bytes, window: window, pending: pending, clients: clients,
             writesRefused: writesRefused)
         report.replication = counters
+        report.isReplicated = isReplicated
         return report
     }
 }

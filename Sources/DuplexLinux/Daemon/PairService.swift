@@ -168,7 +168,7 @@ public final class PairService: @unchecked Sendable {
         try epoll.add(commandSignal.fileDescriptor, token: Self.commandToken)
         try epoll.add(actuatorResultSignal.fileDescriptor, token: Self.resultToken)
         urgentLinks = try paths.map(Self.splitUrgentFrames)
-        heartbeatRings = paths.map(Self.heartbeatRing)
+        heartbeatRings = Self.heartbeatRings(paths)
         for (index, urgent) in urgentLinks.enumerated() {
             guard let urgent else { continue }
             try epoll.add(urgent.fileDescriptor, token: Self.pathTokenBase + UInt64(index))
@@ -194,18 +194,26 @@ public final class PairService: @unchecked Sendable {
         }
     }
 
-    /// A receive ring for a dedicated link's heartbeats, so that a wake-up finds them without
-    /// a system call; nil (the socket is read instead) for the LAN or if the kernel refuses.
-    private static func heartbeatRing(_ path: PathIO) -> PacketReceiveRing? {
-        guard case .ethernet(let link, _) = path,
-            let ring = try? PacketReceiveRing(socket: link.fileDescriptor)  // refused: recvmmsg still works
-        else { return nil }
-        // Frames queued before the ring existed stay in the socket's queue: drop them.
-        let stale = StampedReceiveBatch(slotSize: 256, capacity: 16)
-        for _ in 0..<64 {
-            guard let count = try? link.receive(into: stale), count > 0 else { break }  // an error: nothing left to drop
+    /// Receive rings for the dedicated links' heartbeats, so that a wake-up finds them without
+    /// a system call; nil (the socket is read instead) for the LAN or where the kernel refuses.
+    /// The rings are set up at once: each set-up waits for an RCU grace period.
+    private static func heartbeatRings(_ paths: [PathIO]) -> [PacketReceiveRing?] {
+        var links: [(path: Int, link: RawEthernetLink)] = []
+        for (index, path) in paths.enumerated() {
+            if case .ethernet(let link, _) = path { links.append((index, link)) }
         }
-        return ring
+        var rings = [PacketReceiveRing?](repeating: nil, count: paths.count)
+        let opened = PacketReceiveRing.open(sockets: links.map(\.link.fileDescriptor))
+        for ((index, link), result) in zip(links, opened) {
+            guard case .success(let ring) = result else { continue }  // refused: recvmmsg still works
+            // Frames queued before the ring existed stay in the socket's queue: drop them.
+            let stale = StampedReceiveBatch(slotSize: 256, capacity: 16)
+            for _ in 0..<64 {
+                guard let count = try? link.receive(into: stale), count > 0 else { break }  // an error: nothing left to drop
+            }
+            rings[index] = ring
+        }
+        return rings
     }
 
     deinit {
