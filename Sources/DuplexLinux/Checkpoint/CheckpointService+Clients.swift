@@ -108,9 +108,13 @@ extension CheckpointService {
     ) -> (end: Int, error: ReplicationDecodeError?) {
         var offset = start
         var failure: ReplicationDecodeError?
+        defer { servingNow = nil }
         input.withUnsafeBytes { raw in
-            for _ in 0..<Self.framesPerWakeMax {
+            for index in 0..<Self.framesPerWakeMax {
                 guard stalled == nil else { return }
+                // One clock reading per `servingClockFrames` frames (it was 3 % of the
+                // active's thread under a stream of small asynchronous writes).
+                if index % Self.servingClockFrames == 0 { servingNow = MonotonicClock.now() }
                 let outcome: (SessionHeader, SessionRequest?, ReplicationDecodeError?)?
                 do throws(ReplicationDecodeError) {
                     outcome = try Self.nextFrame(UnsafeRawBufferPointer(rebasing: raw[offset...]), knownName: lastName)

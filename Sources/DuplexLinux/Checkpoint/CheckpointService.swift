@@ -87,6 +87,11 @@ public final class CheckpointService: @unchecked Sendable {
     var transientCheckpoint: String?
     /// The checkpoint name of the last write request decoded (see `SessionRequest.init`).
     var lastName: String?
+    /// While a client's frames are served: the clock reading their steps share (refreshed
+    /// every `servingClockFrames` frames), instead of one reading per write.
+    var servingNow: Instant?
+    /// Frames served per clock reading.
+    static let servingClockFrames = 64
 
     static let listenerToken: UInt64 = 1
     static let timerToken: UInt64 = 2
@@ -320,8 +325,8 @@ public final class CheckpointService: @unchecked Sendable {
     }
 
     /// Runs the core on one event and carries out its orders.
-    func step(_ event: ReplicationEvent, now: Instant = MonotonicClock.now()) {
-        let actions = core.handle(event, now: now)
+    func step(_ event: ReplicationEvent, now: Instant? = nil) {
+        let actions = core.handle(event, now: now ?? servingNow ?? MonotonicClock.now())
         for action in actions {
             perform(action)
         }
