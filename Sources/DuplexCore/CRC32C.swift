@@ -75,7 +75,8 @@ public enum CRC32C {
     /// Only `install(_:)` writes it, once, before any other thread starts.
     nonisolated(unsafe) private(set) static var accelerator: Accelerator?
 
-    /// Makes `update` use `accelerator` for 16 bytes and more.
+    /// Makes `update` use `accelerator` for every non-empty buffer (a byte instruction per
+    /// byte beats the tables' byte loop too: section keys are often shorter than 16 bytes).
     /// - Important: call it before any thread that computes checksums starts (the daemon's
     ///   first step); the core itself never calls it, so tests and the simulator use the tables.
     public static func install(_ accelerator: Accelerator) {
@@ -85,7 +86,7 @@ public enum CRC32C {
     /// Continues a running checksum with more bytes.
     public static func update(_ running: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
         let count = bytes.count
-        if count >= 16, let accelerator {
+        if count > 0, let accelerator {
             return accelerator(running, bytes.baseAddress, count)
         }
         return tableUpdate(running, bytes)
