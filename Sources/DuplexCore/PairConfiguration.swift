@@ -55,6 +55,12 @@ public struct PairConfiguration: Sendable, Hashable {
     public var actuationAttemptsMax: Int
     /// Pause between two actuation attempts.
     public var actuationRetryDelay: Duration
+    /// A persistent checkpoint's journal was refused when this board started (damaged): what
+    /// it holds is less than what it persisted. While starting it says so in its frames
+    /// (`stateDamaged`), and at start-up discovery a board whose state is whole is preferred
+    /// to it whatever their priorities, so that its snapshot does not replace the mate's good
+    /// copy. Set by the daemon from the journals it loaded, before the pair starts.
+    public var persistedStateDamaged = false
 
     public init(
         cluster: UInt32, board: UInt16, priority: UInt8 = 100, incarnation: UInt32,
@@ -92,20 +98,24 @@ public struct PairConfiguration: Sendable, Hashable {
 
     /// The same configuration with another heartbeat mode.
     public func with(heartbeats: Heartbeats) -> PairConfiguration {
-        PairConfiguration(
+        var copy = PairConfiguration(
             cluster: cluster, board: board, priority: priority, incarnation: incarnation, paths: paths,
             discoveryWindow: discoveryWindow, preempt: preempt, handoverTimeout: handoverTimeout,
             actuationAttemptsMax: actuationAttemptsMax, actuationRetryDelay: actuationRetryDelay,
             heartbeats: heartbeats, standbyInterval: standbyInterval)
+        copy.persistedStateDamaged = persistedStateDamaged
+        return copy
     }
 
     /// The same configuration with another standby interval (nil: the standby sends at the interval).
     public func with(standbyInterval: Duration?) -> PairConfiguration {
-        PairConfiguration(
+        var copy = PairConfiguration(
             cluster: cluster, board: board, priority: priority, incarnation: incarnation, paths: paths,
             discoveryWindow: discoveryWindow, preempt: preempt, handoverTimeout: handoverTimeout,
             actuationAttemptsMax: actuationAttemptsMax, actuationRetryDelay: actuationRetryDelay,
             heartbeats: heartbeats, standbyInterval: standbyInterval)
+        copy.persistedStateDamaged = persistedStateDamaged
+        return copy
     }
 
     private static func group(of paths: [Path]) -> [Int] {

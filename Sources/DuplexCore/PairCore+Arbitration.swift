@@ -24,8 +24,12 @@ extension PairCore {
                 epoch = max(epoch, mate.epoch)
                 return changeRole(to: .standby, reason: .discoveryMateActive, now: now, into: &actions)
             }
-            if mate.role == .starting, !preferredOverMate {
-                return changeRole(to: .standby, reason: .discoveryMatePreferred, now: now, into: &actions)
+            if mate.role == .starting, !preferredAtStartOverMate {
+                // A mate whose persisted state is whole wins over a damaged journal first.
+                let reason: RoleChangeReason =
+                    configuration.persistedStateDamaged && !mate.flags.contains(.stateDamaged)
+                    ? .discoveryMateStateWhole : .discoveryMatePreferred
+                return changeRole(to: .standby, reason: reason, now: now, into: &actions)
             }
         }
         guard now >= discoveryEndsAt else { return }

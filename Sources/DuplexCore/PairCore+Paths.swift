@@ -191,6 +191,7 @@ extension PairCore {
         if rotating { flags.insert(.rotating) }
         if quiet { flags.insert(.quiet) }
         if now < everyPathUntil { flags.insert(.everyPathRequested) }
+        if configuration.persistedStateDamaged, role == .starting { flags.insert(.stateDamaged) }
         let state = paths[path]
         let hold = state.mateSentAt == .zero ? Duration.zero : now.since(state.mateReceivedAt)
         let frame = PairFrame(

@@ -76,6 +76,15 @@ extension PairCore {
             ? configuration.priority > mate.priority : configuration.board < mate.board
     }
 
+    /// Whether this board is preferred to a starting mate at start-up discovery: a board
+    /// whose persisted checkpoint state is whole before one whose journal was refused, then
+    /// `preferredOverMate`.
+    var preferredAtStartOverMate: Bool {
+        let mateDamaged = mate.flags.contains(.stateDamaged)
+        guard configuration.persistedStateDamaged == mateDamaged else { return mateDamaged }
+        return preferredOverMate
+    }
+
     /// Whether the mate wins a dual-active conflict: higher epoch, then priority, then lower
     /// board id.
     var mateWinsResolution: Bool {

@@ -25,7 +25,7 @@
 /// | 60 | 4 | CRC-32C (Castagnoli) of bytes 0..<60 |
 public struct PairFrame: Sendable, Hashable {
     public static let magic: UInt16 = 0x4458
-    public static let version: UInt8 = 3
+    public static let version: UInt8 = 4
     public static let size = 64
     /// Where the type byte is: kernel filters split frames by it.
     public static let kindOffset = 3
@@ -61,8 +61,13 @@ public struct PairFrame: Sendable, Hashable {
         /// A standby's heartbeat: it sends the next one within its standby interval, not the
         /// interval (see `PairConfiguration.standbyInterval`).
         public static let quiet = Flags(rawValue: 1 << 6)
+        /// A starting board whose persisted checkpoint state was refused at start (a damaged
+        /// journal, see `PairConfiguration.persistedStateDamaged`): at start-up discovery it
+        /// yields to a mate whose state is whole.
+        public static let stateDamaged = Flags(rawValue: 1 << 7)
         static let known: Flags = [
             .hot, .isolationOK, .handoverOffered, .preemptRequested, .rotating, .everyPathRequested, .quiet,
+            .stateDamaged,
         ]
     }
 

@@ -43,6 +43,7 @@ public enum RoleChangeReason: UInt8, Sendable, Hashable, CaseIterable, CustomStr
     case shutdown
     case actuationFailed
     case releaseFailed
+    case discoveryMateStateWhole
 
     public var description: String {
         switch self {
@@ -70,6 +71,7 @@ public enum RoleChangeReason: UInt8, Sendable, Hashable, CaseIterable, CustomStr
         case .shutdown: "orderly stop"
         case .actuationFailed: "the logical addresses could not be claimed"
         case .releaseFailed: "the logical addresses could not be removed for a switchover"
+        case .discoveryMateStateWhole: "this board's checkpoint journal was refused and the mate's state is whole"
         }
     }
 }

@@ -12,6 +12,9 @@ extension Simulation {
         if incarnation == 0 { incarnation = 1 }
         var configuration = boards[index].template
         configuration.incarnation = incarnation
+        // One start in eight of a random plan finds a damaged journal (from the incarnation's
+        // bits: no draw of its own, so that earlier seeds draw the same faults).
+        configuration.persistedStateDamaged = plan.damagedJournals && incarnation % 8 == 5
         let paths = configuration.paths.count
         boards[index].core = PairCore(configuration: configuration)
         boards[index].incarnation = incarnation

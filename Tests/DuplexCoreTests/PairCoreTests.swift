@@ -29,6 +29,54 @@ import Testing
         #expect(harness.roleChanges(1).last?.2 == .discoveryMatePreferred)
     }
 
+    /// A board whose checkpoint journal was refused at start yields to a mate whose state is
+    /// whole at a joint start, whatever their priorities: its snapshot would otherwise replace
+    /// the mate's good copy.
+    @Test func aBoardWithARefusedJournalYieldsToAWholeMateAtAJointStart() {
+        var harness = PairHarness(damaged: (true, false))
+        harness.start(0)
+        harness.start(1)
+        harness.run(for: .milliseconds(400))
+        #expect(harness.roles == [.standby, .active])
+        #expect(harness.holds == [false, true])
+        #expect(harness.roleChanges(0).last?.2 == .discoveryMateStateWhole)
+        #expect(harness.roleChanges(1).last?.2 == .discoveryPreferred)
+        // Both damaged: the priorities decide as before.
+        var both = PairHarness(damaged: (true, true))
+        both.start(0)
+        both.start(1)
+        both.run(for: .milliseconds(400))
+        #expect(both.roles == [.active, .standby])
+        #expect(both.roleChanges(1).last?.2 == .discoveryMatePreferred)
+        // Alone, a damaged board still takes the role after the discovery window.
+        var alone = PairHarness(damaged: (true, false))
+        alone.start(0)
+        alone.run(for: .milliseconds(400))
+        #expect(alone.roles[0] == .active)
+        #expect(alone.roleChanges(0).last?.2 == .discoveryNoMate)
+    }
+
+    /// The flag is on a damaged board's frames while it starts, and only then.
+    @Test func aRefusedJournalIsSaidInFramesWhileStarting() {
+        var configuration = PairConfiguration(cluster: 1, board: 1, incarnation: 1, paths: [.init()])
+        configuration.persistedStateDamaged = true
+        var core = PairCore(configuration: configuration)
+        func flags(_ actions: PairActions) -> [PairFrame.Flags] {
+            actions.compactMap { if case .send(let frame, _) = $0 { frame.flags } else { nil } }
+        }
+        let first = flags(core.handle(.started, now: Instant(nanoseconds: 10)))
+        #expect(!first.isEmpty && first.allSatisfy { $0.contains(.stateDamaged) })
+        var later: [PairFrame.Flags] = []
+        var now = Instant(nanoseconds: 10)
+        for _ in 0..<200 where core.role == .starting || later.isEmpty {
+            now = now + .milliseconds(4)
+            let sent = flags(core.handle(.tick, now: now))
+            if core.role != .starting { later += sent }
+        }
+        #expect(core.role == .active)
+        #expect(!later.isEmpty && later.allSatisfy { !$0.contains(.stateDamaged) })
+    }
+
     @Test func laterBoardJoinsAsStandbyWithoutPreemption() {
         var harness = PairHarness()
         harness.start(1)  // the less preferred board starts first

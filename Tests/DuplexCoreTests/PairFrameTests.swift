@@ -32,10 +32,25 @@ import Testing
         #expect(decoded == frame)
     }
 
+    /// Every known flag survives the codec, each at its bit of the big-endian flags field.
+    @Test func everyKnownFlagRoundTrips() throws {
+        let bits: [(PairFrame.Flags, UInt16)] = [
+            (.hot, 1), (.isolationOK, 2), (.handoverOffered, 4), (.preemptRequested, 8), (.rotating, 16),
+            (.everyPathRequested, 32), (.quiet, 64), (.stateDamaged, 128),
+        ]
+        for (flag, bit) in bits {
+            var frame = Self.sample()
+            frame.flags = flag
+            let bytes = encode(frame)
+            #expect(UInt16(bytes[10]) << 8 | UInt16(bytes[11]) == bit)
+            #expect(try bytes.withUnsafeBytes { try PairFrame.decode($0).get() }.flags == flag)
+        }
+    }
+
     @Test func layoutIsBigEndianAndFixed() {
         let bytes = encode(Self.sample())
         #expect(bytes[0] == 0x44 && bytes[1] == 0x58)  // "DX"
-        #expect(bytes[2] == 3)  // version
+        #expect(bytes[2] == 4)  // version
         #expect(Array(bytes[4..<8]) == [0, 0, 0, 7])  // cluster
         #expect(Array(bytes[12..<20]) == [1, 2, 3, 4, 5, 6, 7, 8])  // epoch
         #expect(Array(bytes[10..<12]) == [0, 0x13])  // flags: hot, isolation OK, rotating

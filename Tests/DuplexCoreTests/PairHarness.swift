@@ -37,13 +37,17 @@ struct PairHarness {
 
     init(
         paths: Int = 2, priorities: (UInt8, UInt8) = (200, 100), preempt: Bool = false,
-        heartbeats: PairConfiguration.Heartbeats = .everyPath, standbyInterval: Duration? = nil
+        heartbeats: PairConfiguration.Heartbeats = .everyPath, standbyInterval: Duration? = nil,
+        damaged: (Bool, Bool) = (false, false)
     ) {
         let pathConfig = [PairConfiguration.Path](repeating: .init(), count: paths)
-        cores = [(UInt16(1), priorities.0, UInt32(11)), (2, priorities.1, 22)].map { board, priority, incarnation in
-            PairCore(configuration: .init(
+        cores = [(UInt16(1), priorities.0, UInt32(11), damaged.0), (2, priorities.1, 22, damaged.1)].map {
+            board, priority, incarnation, damaged in
+            var configuration = PairConfiguration(
                 cluster: 7, board: board, priority: priority, incarnation: incarnation, paths: pathConfig,
-                preempt: preempt, heartbeats: heartbeats, standbyInterval: standbyInterval))
+                preempt: preempt, heartbeats: heartbeats, standbyInterval: standbyInterval)
+            configuration.persistedStateDamaged = damaged
+            return PairCore(configuration: configuration)
         }
         pathCut = Array(repeating: false, count: paths)
     }

@@ -112,5 +112,32 @@ extension PairIntegrationTests {
         #expect(Self.holds(lab, .a, "calls", expected), "A's state after the third start")
         // B's journal was rewritten from the snapshot.
         #expect(poll { FileManager.default.fileExists(atPath: file) })
+
+        // Damage the journal of A, the preferred board. At a joint start (a discovery window
+        // long enough that both boards surely start within it) B, whose state is whole, takes
+        // the role and A gets the state back from it; were A to win, its snapshot would replace
+        // B's good copy with an empty checkpoint.
+        Self.stopPair(daemons)
+        let fileA = a.directory + "/calls.journal"
+        var bytesA = try Data(contentsOf: URL(fileURLWithPath: fileA))
+        bytesA[bytesA.count / 2] ^= 0x20
+        try bytesA.write(to: URL(fileURLWithPath: fileA))
+        var joint: [Node: String] = [:]
+        for (node, path) in configurations {
+            let text = try String(contentsOfFile: path, encoding: .utf8)
+            #expect(text.contains("discovery-window = 300ms"))
+            joint[node] = path + ".joint"
+            try text.replacingOccurrences(of: "discovery-window = 300ms", with: "discovery-window = 2s")
+                .write(toFile: joint[node]!, atomically: true, encoding: .utf8)
+        }
+        daemons = try [Node.a, .b].map { node in
+            try lab.startDaemon(node, label: "duplexd-\(node.rawValue)-4", configuration: joint[node])
+        }
+        try lab.waitUntil("B is active and A standby (run 4)") { try lab.role(.b) == "active" && lab.role(.a) == "standby" }
+        #expect(Self.holds(lab, .b, "calls", expected), "B kept its state")
+        #expect(poll { Self.holds(lab, .a, "calls", expected) }, "A refilled from B's snapshot")
+        let eventsA = try lab.events(.a).map(\.message)
+        #expect(eventsA.contains { $0.contains("journal was refused and the mate's state is whole") }, "A's events: \(eventsA)")
+        Self.stopPair(daemons)
     }
 }

@@ -6,7 +6,7 @@ extension CheckpointService {
     /// Loads the journals of the persistent checkpoints into the store the core starts from
     /// (in `init`, before the thread serves anything). A damaged journal is logged as an
     /// error and recorded in the event history with its file, record and offset; its
-    /// checkpoint starts empty and the mate's snapshot refills it.
+    /// checkpoint starts empty and the mate's snapshot refills it (`journalRefused`).
     func loadJournal() {
         guard let journal else { return }
         let loaded: CheckpointJournal.Loaded
@@ -17,6 +17,7 @@ extension CheckpointService {
                 "cannot read the checkpoint journal directory; persistent checkpoints start empty",
                 metadata: ["duplex.directory": "\(journal.directory)", "duplex.error": "\(error)"])
             record("cannot read the checkpoint journal directory \(journal.directory): \(error)", epoch: 0)
+            journalRefused = true
             return
         }
         for finding in loaded.findings {
@@ -24,6 +25,7 @@ extension CheckpointService {
                 "duplex.file": "\(journal.directory)/\(finding.file)", "duplex.finding": "\(finding.message)",
             ]
             if finding.refused {
+                journalRefused = true
                 logger.error("checkpoint journal damaged; not loaded", metadata: metadata)
                 record("checkpoint journal \(finding.file) not loaded: \(finding.message)", epoch: 0)
             } else {

@@ -87,6 +87,9 @@ public final class CheckpointService: @unchecked Sendable {
     var transientCheckpoint: String?
     /// The checkpoint name of the last write request decoded (see `SessionRequest.init`).
     var lastName: String?
+    /// Whether loading the journals at start refused one (damaged) or could not read them:
+    /// this board holds less than it persisted (set in `init`, read-only after).
+    public internal(set) var journalRefused = false
     /// While a client's frames are served: the clock reading their steps share (refreshed
     /// every `servingClockFrames` frames), instead of one reading per write.
     var servingNow: Instant?

@@ -126,6 +126,17 @@ public final class PairService: @unchecked Sendable {
     public var settleHook: (@Sendable () -> Void)?
     /// When `settleHook` runs, counted from the start of `run()`.
     public var settleDelay = DuplexCore.Duration.seconds(1)
+    /// Whether a persistent checkpoint's journal was refused at start
+    /// (`PairConfiguration.persistedStateDamaged`). Set before `run()` only: it takes effect
+    /// from the first frame.
+    public var persistedStateDamaged: Bool {
+        get { core.configuration.persistedStateDamaged }
+        set {
+            var configuration = core.configuration
+            configuration.persistedStateDamaged = newValue
+            core = PairCore(configuration: configuration)
+        }
+    }
 
     static let timerToken: UInt64 = 1
     static let monitorToken: UInt64 = 2
