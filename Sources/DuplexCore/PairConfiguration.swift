@@ -61,6 +61,13 @@ public struct PairConfiguration: Sendable, Hashable {
     /// to it whatever their priorities, so that its snapshot does not replace the mate's good
     /// copy. Set by the daemon from the journals it loaded, before the pair starts.
     public var persistedStateDamaged = false
+    /// The sequence of the persistent checkpoint state this board loaded at start (0: none).
+    /// While starting it sends it (`PairFrame.persistedSequence`), and at start-up discovery the
+    /// board that persisted more is preferred (after the damaged-journal rule, before the
+    /// priorities): a board that was away while its mate went on writing, or a replacement
+    /// board with empty journals, never wins over the copy that holds the newer state. Set by
+    /// the daemon, before the pair starts.
+    public var persistedSequence: UInt64 = 0
 
     public init(
         cluster: UInt32, board: UInt16, priority: UInt8 = 100, incarnation: UInt32,
@@ -104,6 +111,7 @@ public struct PairConfiguration: Sendable, Hashable {
             actuationAttemptsMax: actuationAttemptsMax, actuationRetryDelay: actuationRetryDelay,
             heartbeats: heartbeats, standbyInterval: standbyInterval)
         copy.persistedStateDamaged = persistedStateDamaged
+        copy.persistedSequence = persistedSequence
         return copy
     }
 
@@ -115,6 +123,7 @@ public struct PairConfiguration: Sendable, Hashable {
             actuationAttemptsMax: actuationAttemptsMax, actuationRetryDelay: actuationRetryDelay,
             heartbeats: heartbeats, standbyInterval: standbyInterval)
         copy.persistedStateDamaged = persistedStateDamaged
+        copy.persistedSequence = persistedSequence
         return copy
     }
 

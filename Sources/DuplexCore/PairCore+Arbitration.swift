@@ -25,11 +25,7 @@ extension PairCore {
                 return changeRole(to: .standby, reason: .discoveryMateActive, now: now, into: &actions)
             }
             if mate.role == .starting, !preferredAtStartOverMate {
-                // A mate whose persisted state is whole wins over a damaged journal first.
-                let reason: RoleChangeReason =
-                    configuration.persistedStateDamaged && !mate.flags.contains(.stateDamaged)
-                    ? .discoveryMateStateWhole : .discoveryMatePreferred
-                return changeRole(to: .standby, reason: reason, now: now, into: &actions)
+                return changeRole(to: .standby, reason: yieldingAtStartReason, now: now, into: &actions)
             }
         }
         guard now >= discoveryEndsAt else { return }

@@ -70,6 +70,7 @@ extension PairCore {
         mate.epoch = frame.epoch
         mate.priority = frame.priority
         mate.flags = frame.flags
+        mate.persistedSequence = frame.persistedSequence
         mate.offeredTo = frame.mateIncarnation
         mate.pathsUp = frame.pathsUp
         if frame.flags.contains(.rotating) { mate.rotatingHeardAt = now }
@@ -199,7 +200,7 @@ extension PairCore {
             epoch: frameEpoch, sequence: sequence, incarnation: configuration.incarnation, role: role,
             priority: configuration.priority, path: UInt8(path), sentAt: now,
             echoSentAt: state.mateSentAt, echoHold: hold, mateIncarnation: mate.known ? mate.incarnation : 0,
-            pathsUp: pathsUpBits)
+            pathsUp: pathsUpBits, persistedSequence: role == .starting ? configuration.persistedSequence : 0)
         assert(frame.sender != 0 && frame.sequence > 0)
         return frame
     }

@@ -30,6 +30,8 @@ extension PairCore {
         var epoch: UInt64 = 0
         var priority: UInt8 = 0
         var flags: PairFrame.Flags = []
+        /// While the mate starts: the sequence of the persistent state it loaded.
+        var persistedSequence: UInt64 = 0
         var lastHeardAt: Instant?
         /// The mate said goodbye: later frames of the same incarnation are stale.
         var departed = false
@@ -77,12 +79,27 @@ extension PairCore {
     }
 
     /// Whether this board is preferred to a starting mate at start-up discovery: a board
-    /// whose persisted checkpoint state is whole before one whose journal was refused, then
-    /// `preferredOverMate`.
+    /// whose persisted checkpoint state is whole before one whose journal was refused, then the
+    /// one that persisted more (the higher sequence: the checkpoints' sequence only grows along
+    /// the stream both boards share), then `preferredOverMate`.
     var preferredAtStartOverMate: Bool {
         let mateDamaged = mate.flags.contains(.stateDamaged)
         guard configuration.persistedStateDamaged == mateDamaged else { return mateDamaged }
+        guard configuration.persistedSequence == mate.persistedSequence else {
+            return configuration.persistedSequence > mate.persistedSequence
+        }
         return preferredOverMate
+    }
+
+    /// Why this board yields to a starting mate (`preferredAtStartOverMate` is false).
+    var yieldingAtStartReason: RoleChangeReason {
+        if configuration.persistedStateDamaged, !mate.flags.contains(.stateDamaged) { return .discoveryMateStateWhole }
+        if configuration.persistedStateDamaged == mate.flags.contains(.stateDamaged),
+            mate.persistedSequence > configuration.persistedSequence
+        {
+            return .discoveryMatePersistedMore
+        }
+        return .discoveryMatePreferred
     }
 
     /// Whether the mate wins a dual-active conflict: higher epoch, then priority, then lower

@@ -1,12 +1,12 @@
 /// A frame of the pair protocol, as carried in the payload of a raw Ethernet frame on a
 /// dedicated link or of a UDP datagram on the service LAN.
 ///
-/// Wire format, version 3, big-endian, 64 bytes for every type:
+/// Wire format, version 4, big-endian, 72 bytes for every type:
 ///
 /// | offset | size | field |
 /// | ---: | ---: | --- |
 /// | 0 | 2 | magic `0x4458` ("DX") |
-/// | 2 | 1 | version (3) |
+/// | 2 | 1 | version (4) |
 /// | 3 | 1 | type (`PairFrame.Kind`) |
 /// | 4 | 4 | cluster id |
 /// | 8 | 2 | sender board id |
@@ -22,14 +22,15 @@
 /// | 44 | 8 | echo: the last sent-at received from the mate on this path (0 if none) |
 /// | 52 | 4 | echo hold: ns between receiving that echo and sending this frame (saturates) |
 /// | 56 | 4 | the mate's incarnation as last heard (0 if none): whom a handover is offered to |
-/// | 60 | 4 | CRC-32C (Castagnoli) of bytes 0..<60 |
+/// | 60 | 8 | persisted sequence: while the sender starts, the sequence of the checkpoint state it loaded from its journals (0: none); 0 after |
+/// | 68 | 4 | CRC-32C (Castagnoli) of bytes 0..<68 |
 public struct PairFrame: Sendable, Hashable {
     public static let magic: UInt16 = 0x4458
     public static let version: UInt8 = 4
-    public static let size = 64
+    public static let size = 72
     /// Where the type byte is: kernel filters split frames by it.
     public static let kindOffset = 3
-    static let checksummedSize = 60
+    static let checksummedSize = 68
 
     /// Frame types.
     public enum Kind: UInt8, Sendable, Hashable {
@@ -91,12 +92,15 @@ public struct PairFrame: Sendable, Hashable {
     public var mateIncarnation: UInt32
     /// The paths on which the sender hears this board (bit i: path i), for the rotation.
     public var pathsUp: UInt8
+    /// While the sender starts: the sequence of the persistent checkpoint state it loaded at
+    /// start (0: none). Start-up discovery prefers the board that persisted more.
+    public var persistedSequence: UInt64
 
     public init(
         kind: Kind, cluster: UInt32, sender: UInt16, flags: Flags, epoch: UInt64, sequence: UInt64,
         incarnation: UInt32, role: Role, priority: UInt8, path: UInt8, sentAt: Instant,
         echoSentAt: Instant = .zero, echoHold: Duration = .zero, mateIncarnation: UInt32 = 0,
-        pathsUp: UInt8 = 0
+        pathsUp: UInt8 = 0, persistedSequence: UInt64 = 0
     ) {
         self.kind = kind
         self.cluster = cluster
@@ -113,6 +117,7 @@ public struct PairFrame: Sendable, Hashable {
         self.echoHold = echoHold
         self.mateIncarnation = mateIncarnation
         self.pathsUp = pathsUp
+        self.persistedSequence = persistedSequence
     }
 
     /// Path bits a frame may carry.
@@ -155,6 +160,7 @@ public struct PairFrame: Sendable, Hashable {
         writer.write(echoSentAt.nanoseconds)
         writer.write(UInt32(clamping: echoHold.nanoseconds))
         writer.write(mateIncarnation)
+        writer.write(persistedSequence)
         assert(writer.offset == PairFrame.checksummedSize)
         let crc = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: buffer[0..<PairFrame.checksummedSize]))
         writer.write(crc)
@@ -175,7 +181,7 @@ public struct PairFrame: Sendable, Hashable {
     }
 
     private static func decodeBody(_ reader: inout ByteReader) -> Result<PairFrame, DecodeError> {
-        // Every read below is within the 60 bytes checked above, so the force-unwraps are safe.
+        // Every read below is within the 68 bytes checked above, so the force-unwraps are safe.
         guard let kind = Kind(rawValue: reader.read()!) else { return .failure(.unknownKind) }
         let cluster: UInt32 = reader.read()!
         let sender: UInt16 = reader.read()!
@@ -193,12 +199,13 @@ public struct PairFrame: Sendable, Hashable {
         let echoSentAt = Instant(nanoseconds: reader.read()!)
         let echoHold = Duration(nanoseconds: UInt64(reader.read(UInt32.self)!))
         let mateIncarnation: UInt32 = reader.read()!
+        let persistedSequence: UInt64 = reader.read()!
         assert(reader.offset == checksummedSize)
         return .success(
             PairFrame(
                 kind: kind, cluster: cluster, sender: sender, flags: flags, epoch: epoch,
                 sequence: sequence, incarnation: incarnation, role: role, priority: priority,
                 path: path, sentAt: sentAt, echoSentAt: echoSentAt, echoHold: echoHold,
-                mateIncarnation: mateIncarnation, pathsUp: pathsUp))
+                mateIncarnation: mateIncarnation, pathsUp: pathsUp, persistedSequence: persistedSequence))
     }
 }

@@ -44,6 +44,7 @@ public enum RoleChangeReason: UInt8, Sendable, Hashable, CaseIterable, CustomStr
     case actuationFailed
     case releaseFailed
     case discoveryMateStateWhole
+    case discoveryMatePersistedMore
 
     public var description: String {
         switch self {
@@ -72,6 +73,7 @@ public enum RoleChangeReason: UInt8, Sendable, Hashable, CaseIterable, CustomStr
         case .actuationFailed: "the logical addresses could not be claimed"
         case .releaseFailed: "the logical addresses could not be removed for a switchover"
         case .discoveryMateStateWhole: "this board's checkpoint journal was refused and the mate's state is whole"
+        case .discoveryMatePersistedMore: "the mate persisted newer checkpoint state"
         }
     }
 }

@@ -12,9 +12,10 @@ extension Simulation {
         if incarnation == 0 { incarnation = 1 }
         var configuration = boards[index].template
         configuration.incarnation = incarnation
-        // One start in eight of a random plan finds a damaged journal (from the incarnation's
-        // bits: no draw of its own, so that earlier seeds draw the same faults).
-        configuration.persistedStateDamaged = plan.damagedJournals && incarnation % 8 == 5
+        // The persisted state a start of a random plan finds, from the incarnation's bits: no
+        // draw of its own, so that earlier seeds draw the same faults.
+        configuration.persistedStateDamaged = plan.variedPersistedState && incarnation % 8 == 5
+        configuration.persistedSequence = plan.variedPersistedState ? UInt64(incarnation >> 8 & 3) : 0
         let paths = configuration.paths.count
         boards[index].core = PairCore(configuration: configuration)
         boards[index].incarnation = incarnation

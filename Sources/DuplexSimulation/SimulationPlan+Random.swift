@@ -35,7 +35,7 @@ extension SimulationPlan {
         var rng = SplitMix64(seed: seed)
         var plan = SimulationPlan(seed: seed, paths: rng.uniform(1...3))
         plan.failsReleases = profile.failsReleases
-        plan.damagedJournals = true
+        plan.variedPersistedState = true
         plan.randomizeConfigurations(&rng)
         plan.randomizeNetwork(&rng)
         let start = max(plan.startAt[0], plan.startAt[1])

@@ -49,9 +49,10 @@ public struct SimulationPlan: Sendable {
     /// BUGGIFY: per mille chance, at each role change during the fault phase, of forcing a
     /// rare fault right then (a partition as a switchover starts, a crash while quiesced...).
     public var buggifyPerMille: UInt64 = 0
-    /// Whether some starts find a damaged checkpoint journal (`persistedStateDamaged`): one in
-    /// eight, chosen from the start's incarnation. Off in hand-written scenarios.
-    public var damagedJournals = false
+    /// Whether starts find varied persisted checkpoint state: a damaged journal
+    /// (`persistedStateDamaged`) one start in eight, and a persisted sequence of 0 to 3, both
+    /// from the start's incarnation. Off in hand-written scenarios.
+    public var variedPersistedState = false
 
     /// A fault-free plan: boards 1 and 2 with priorities 200 and 100, `paths` paths with the
     /// default timing, both starting at once. Scenario tests add faults to it.

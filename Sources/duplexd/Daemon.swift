@@ -40,8 +40,8 @@ func runDaemon(configuration: Configuration, logger: Logger) throws {
             if pair.commands.push(command) { _ = try? pair.commandSignal.signal() }  // cannot block
         })
     let checkpoints = try startCheckpointService(configuration, pair: pair, logger: logger)
-    // Before the pair thread starts: a board that refused a journal yields at start-up discovery.
-    pair.persistedStateDamaged = checkpoints.service.journalRefused
+    // Before the pair thread starts: start-up discovery weighs what the journals held.
+    pair.setPersistedState(damaged: checkpoints.service.journalRefused, sequence: checkpoints.service.journalSequence)
     actuator.claimBarrier = checkpoints.barrier  // before the actuator thread starts
     let listener = try UnixListener(path: configuration.control.socketPath)
     let control = try ControlService(

@@ -56,25 +56,53 @@ import Testing
         #expect(alone.roleChanges(0).last?.2 == .discoveryNoMate)
     }
 
-    /// The flag is on a damaged board's frames while it starts, and only then.
-    @Test func aRefusedJournalIsSaidInFramesWhileStarting() {
+    /// At a joint start the board that persisted newer checkpoint state wins whatever the
+    /// priorities (a board that was away while its mate went on writing, or a replacement
+    /// with empty journals, would otherwise replace the newer copy with its own); equal
+    /// sequences leave it to the priorities, and a whole journal beats a damaged one first.
+    @Test func theBoardThatPersistedMoreWinsAJointStart() {
+        func joint(_ persisted: (UInt64, UInt64), damaged: (Bool, Bool) = (false, false)) -> PairHarness {
+            var harness = PairHarness(damaged: damaged, persisted: persisted)
+            harness.start(0)
+            harness.start(1)
+            harness.run(for: .milliseconds(400))
+            return harness
+        }
+        let newer = joint((5, 9))
+        #expect(newer.roles == [.standby, .active])
+        #expect(newer.roleChanges(0).last?.2 == .discoveryMatePersistedMore)
+        let empty = joint((7, 0))
+        #expect(empty.roles == [.active, .standby])
+        #expect(empty.roleChanges(1).last?.2 == .discoveryMatePersistedMore)
+        let equal = joint((7, 7))
+        #expect(equal.roles == [.active, .standby])
+        #expect(equal.roleChanges(1).last?.2 == .discoveryMatePreferred)
+        let damaged = joint((1, 100), damaged: (false, true))
+        #expect(damaged.roles == [.active, .standby])
+        #expect(damaged.roleChanges(1).last?.2 == .discoveryMateStateWhole)
+    }
+
+    /// The damaged flag and the persisted sequence are in a board's frames while it starts, and
+    /// only then.
+    @Test func persistedStateIsSaidInFramesWhileStarting() {
         var configuration = PairConfiguration(cluster: 1, board: 1, incarnation: 1, paths: [.init()])
         configuration.persistedStateDamaged = true
+        configuration.persistedSequence = 42
         var core = PairCore(configuration: configuration)
-        func flags(_ actions: PairActions) -> [PairFrame.Flags] {
-            actions.compactMap { if case .send(let frame, _) = $0 { frame.flags } else { nil } }
+        func frames(_ actions: PairActions) -> [PairFrame] {
+            actions.compactMap { if case .send(let frame, _) = $0 { frame } else { nil } }
         }
-        let first = flags(core.handle(.started, now: Instant(nanoseconds: 10)))
-        #expect(!first.isEmpty && first.allSatisfy { $0.contains(.stateDamaged) })
-        var later: [PairFrame.Flags] = []
+        let first = frames(core.handle(.started, now: Instant(nanoseconds: 10)))
+        #expect(!first.isEmpty && first.allSatisfy { $0.flags.contains(.stateDamaged) && $0.persistedSequence == 42 })
+        var later: [PairFrame] = []
         var now = Instant(nanoseconds: 10)
         for _ in 0..<200 where core.role == .starting || later.isEmpty {
             now = now + .milliseconds(4)
-            let sent = flags(core.handle(.tick, now: now))
+            let sent = frames(core.handle(.tick, now: now))
             if core.role != .starting { later += sent }
         }
         #expect(core.role == .active)
-        #expect(!later.isEmpty && later.allSatisfy { !$0.contains(.stateDamaged) })
+        #expect(!later.isEmpty && later.allSatisfy { !$0.flags.contains(.stateDamaged) && $0.persistedSequence == 0 })
     }
 
     @Test func laterBoardJoinsAsStandbyWithoutPreemption() {

@@ -8,7 +8,8 @@ import Testing
             kind: kind, cluster: 7, sender: 2, flags: [.hot, .isolationOK, .rotating], epoch: 0x0102_0304_0506_0708,
             sequence: 42, incarnation: 0xDEAD_BEEF, role: .standby, priority: 100, path: 1,
             sentAt: Instant(nanoseconds: 123_456_789), echoSentAt: Instant(nanoseconds: 99),
-            echoHold: .microseconds(15), mateIncarnation: 0x0102_0304, pathsUp: 0b0101)
+            echoHold: .microseconds(15), mateIncarnation: 0x0102_0304, pathsUp: 0b0101,
+            persistedSequence: 0x1112_1314_1516_1718)
     }
 
     func encode(_ frame: PairFrame) -> [UInt8] {
@@ -56,6 +57,8 @@ import Testing
         #expect(Array(bytes[10..<12]) == [0, 0x13])  // flags: hot, isolation OK, rotating
         #expect(bytes[35] == 0b0101)  // paths up: 0 and 2
         #expect(Array(bytes[56..<60]) == [1, 2, 3, 4])  // the mate's incarnation
+        #expect(Array(bytes[60..<68]) == [0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18])  // persisted sequence
+        #expect(PairFrame.size == 72)
     }
 
     @Test func paddingIsIgnored() throws {
@@ -73,7 +76,7 @@ import Testing
                 return nil
             }
         }
-        #expect(decode(Array(good.prefix(63))) == .truncated)
+        #expect(decode(Array(good.prefix(PairFrame.size - 1))) == .truncated)
         var bad = good
         bad[0] = 0
         #expect(decode(bad) == .badMagic)
@@ -90,11 +93,11 @@ import Testing
         func reencode(_ mutate: (inout [UInt8]) -> Void) -> PairFrame.DecodeError? {
             var bytes = encode(Self.sample())
             mutate(&bytes)
-            let crc = CRC32C.checksum(Array(bytes[0..<60]))
-            bytes[60] = UInt8(crc >> 24)
-            bytes[61] = UInt8((crc >> 16) & 0xFF)
-            bytes[62] = UInt8((crc >> 8) & 0xFF)
-            bytes[63] = UInt8(crc & 0xFF)
+            let crc = CRC32C.checksum(Array(bytes[0..<68]))
+            bytes[68] = UInt8(crc >> 24)
+            bytes[69] = UInt8((crc >> 16) & 0xFF)
+            bytes[70] = UInt8((crc >> 8) & 0xFF)
+            bytes[71] = UInt8(crc & 0xFF)
             return bytes.withUnsafeBytes {
                 if case .failure(let error) = PairFrame.decode($0) { return error }
                 return nil

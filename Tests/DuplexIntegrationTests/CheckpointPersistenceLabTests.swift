@@ -138,6 +138,30 @@ extension PairIntegrationTests {
         #expect(poll { Self.holds(lab, .a, "calls", expected) }, "A refilled from B's snapshot")
         let eventsA = try lab.events(.a).map(\.message)
         #expect(eventsA.contains { $0.contains("journal was refused and the mate's state is whole") }, "A's events: \(eventsA)")
+
+        // A stops; B, alone, goes on writing; then both stop and start together. A is the
+        // preferred board, but B persisted newer state: B takes the role again and A gets the
+        // newer state from it (were A to win on priority, its snapshot would undo B's writes).
+        daemons[0].send(SIGTERM)
+        #expect(daemons[0].waitForExit(seconds: 5) != nil, "A's duplexd did not stop on SIGTERM")
+        let alone = try Duplex.Checkpoint.open(name: "calls", limits: limits, socketPath: Self.checkpointSocket(lab, .b))
+        for index in 100..<120 {
+            let value = (0..<16).map { UInt8(truncatingIfNeeded: index &+ $0) }
+            _ = try alone.write(SectionKey("call/\(index)"), value, mode: .async)
+            expected["call/\(index)"] = value
+        }
+        _ = try alone.flush()
+        #expect(Self.holds(lab, .b, "calls", expected), "B's writes while alone")
+        daemons[1].send(SIGTERM)
+        #expect(daemons[1].waitForExit(seconds: 5) != nil, "B's duplexd did not stop on SIGTERM")
+        daemons = try [Node.a, .b].map { node in
+            try lab.startDaemon(node, label: "duplexd-\(node.rawValue)-5", configuration: joint[node])
+        }
+        try lab.waitUntil("B is active and A standby (run 5)") { try lab.role(.b) == "active" && lab.role(.a) == "standby" }
+        #expect(Self.holds(lab, .b, "calls", expected), "B kept its newer state")
+        #expect(poll { Self.holds(lab, .a, "calls", expected) }, "A got the newer state from B")
+        let reasons = try lab.events(.a).map(\.message)
+        #expect(reasons.contains { $0.contains("the mate persisted newer checkpoint state") }, "A's events: \(reasons)")
         Self.stopPair(daemons)
     }
 }

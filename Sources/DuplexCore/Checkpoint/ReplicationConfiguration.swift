@@ -27,6 +27,13 @@ public struct ReplicationConfiguration: Sendable, Hashable {
     /// a live standby also acknowledges at least this often while the mate is reachable, so
     /// that an active which dropped its stream can refuse it again if a refusal was lost.
     public var snapshotRequestInterval: Duration = .milliseconds(200)
+    /// How long the active keeps a snapshot request that came before the pair reported the
+    /// mate reachable (a rejoining standby's request can overtake the active's own news of
+    /// it: the pair thread reads heartbeats at its next timer tick): served if the mate is
+    /// reachable within this time. A request that comes while the mate is unreachable never
+    /// starts a stream at once: a stopping standby's last request would make a stream that
+    /// nobody acknowledges, and synchronous writes would wait on it for good.
+    public var snapshotRequestHold: Duration = .milliseconds(20)
     /// A standby gives up a snapshot that made no progress for this long and asks for another.
     public var snapshotStallTimeout: Duration = .seconds(2)
     /// Bytes of records in one snapshot chunk (`Limits.checkpointChunkSizeMin` ...

@@ -95,11 +95,17 @@ extension ReplicationCore {
         mateReachable = reachable
         switch mode {
         case .sender, .draining:
+            let held = sender.heldRequest
+            sender.heldRequest = nil
             if !reachable {
                 dropSession(into: &actions)
             } else if sender.session == nil, let dropped = sender.dropped {
                 // The standby may have kept the dropped stream (the loss was seen here only).
                 sendRefusal(dropped, into: &actions)
+            }
+            // A request that overtook the news of the mate: served now, if it is recent.
+            if reachable, let held, held.at + configuration.snapshotRequestHold >= now {
+                snapshotRequested(held.snapshot, now: now, into: &actions)
             }
         case .receiver:
             if reachable {

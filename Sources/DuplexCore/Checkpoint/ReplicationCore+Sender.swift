@@ -17,6 +17,10 @@ struct SenderState: Sendable {
     /// The last refusal sent in answer to a message, and when (they are paced).
     var refused: StreamID?
     var refusedAt: Instant = .zero
+    /// A snapshot request that came while the mate was not reachable (as far as the pair
+    /// knows), and when: served if the mate becomes reachable within
+    /// `ReplicationConfiguration.snapshotRequestHold`, else forgotten.
+    var heldRequest: (snapshot: UInt64, at: Instant)?
 }
 
 /// A standby's stream: the snapshot its replica comes from, and the active's epoch.

@@ -127,6 +127,11 @@ public struct ReplicationCore: Sendable {
             (.draining, .nack(let snapshot, let from, let through)):
             nackReceived(snapshot: snapshot, from: from, through: through, epoch: message.epoch, now: now, into: &actions)
         case (.sender, .snapshotRequest(let snapshot, _)), (.draining, .snapshotRequest(let snapshot, _)):
+            guard mateReachable else {
+                // Served if the pair reports the mate soon (see `snapshotRequestHold`).
+                sender.heldRequest = (snapshot, now)
+                return
+            }
             snapshotRequested(snapshot, now: now, into: &actions)
         case (.receiver, .update(let update, let ackNow)):
             updateReceived(update, ackNow: ackNow, epoch: message.epoch, now: now, into: &actions)

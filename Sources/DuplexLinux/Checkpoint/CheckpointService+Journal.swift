@@ -34,6 +34,7 @@ extension CheckpointService {
             }
         }
         core = ReplicationCore(configuration: core.configuration, store: loaded.store)
+        journalSequence = loaded.store.sequence
         logger.notice(
             "persistent checkpoints loaded",
             metadata: [

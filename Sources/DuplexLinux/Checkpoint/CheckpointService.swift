@@ -90,6 +90,9 @@ public final class CheckpointService: @unchecked Sendable {
     /// Whether loading the journals at start refused one (damaged) or could not read them:
     /// this board holds less than it persisted (set in `init`, read-only after).
     public internal(set) var journalRefused = false
+    /// The sequence of the persistent state the journals held at start (0: none; set in
+    /// `init`, read-only after).
+    public internal(set) var journalSequence: UInt64 = 0
     /// While a client's frames are served: the clock reading their steps share (refreshed
     /// every `servingClockFrames` frames), instead of one reading per write.
     var servingNow: Instant?

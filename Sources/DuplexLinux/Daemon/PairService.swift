@@ -126,16 +126,15 @@ public final class PairService: @unchecked Sendable {
     public var settleHook: (@Sendable () -> Void)?
     /// When `settleHook` runs, counted from the start of `run()`.
     public var settleDelay = DuplexCore.Duration.seconds(1)
-    /// Whether a persistent checkpoint's journal was refused at start
-    /// (`PairConfiguration.persistedStateDamaged`). Set before `run()` only: it takes effect
-    /// from the first frame.
-    public var persistedStateDamaged: Bool {
-        get { core.configuration.persistedStateDamaged }
-        set {
-            var configuration = core.configuration
-            configuration.persistedStateDamaged = newValue
-            core = PairCore(configuration: configuration)
-        }
+    /// What this board's journals held at start: whether one was refused (damaged) and the
+    /// sequence of the state loaded (`PairConfiguration.persistedStateDamaged` and
+    /// `persistedSequence`, which start-up discovery weighs). Call before `run()`: it takes
+    /// effect from the first frame.
+    public func setPersistedState(damaged: Bool, sequence: UInt64) {
+        var configuration = core.configuration
+        configuration.persistedStateDamaged = damaged
+        configuration.persistedSequence = sequence
+        core = PairCore(configuration: configuration)
     }
 
     static let timerToken: UInt64 = 1

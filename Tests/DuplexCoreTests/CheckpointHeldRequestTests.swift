@@ -1,0 +1,51 @@
+import Testing
+
+@testable import DuplexCore
+
+/// Snapshot requests that come while the pair does not report the mate reachable.
+@Suite struct CheckpointHeldRequestTests {
+    static func started(_ traces: [ReplicationTrace]) -> Int {
+        traces.filter { if case .snapshotStarted = $0 { true } else { false } }.count
+    }
+
+    /// A stopping standby's last request (it came after the pair reported the mate gone) must
+    /// not start a stream: nobody would acknowledge it, the active would count its mate as hot,
+    /// and synchronous writes would wait for it for good.
+    @Test func aRequestAfterTheMateIsGoneStartsNoStream() {
+        var pair = ReplicationPair.hot()
+        pair.write(ReplicationPair.create, sync: true)
+        pair.deliverAll()
+        #expect(Self.started(pair.traces(0)) == 1)
+        pair.handle(0, .mateReachable(false))
+        #expect(!pair.boards[0].mateIsHot)
+        // The stopping standby's last request arrives, and the standby answers whatever comes.
+        pair.handle(0, .messageReceived(ReplicationMessage(epoch: 1, .snapshotRequest(snapshot: 77, replicaSequence: 0))))
+        pair.deliverAll()
+        #expect(Self.started(pair.traces(0)) == 1, "no stream for the late request")
+        #expect(!pair.boards[0].mateIsHot)
+        // A synchronous write is refused at once (policy fail), not left waiting.
+        let request = pair.write(ReplicationPair.set("k", [1]), sync: true)
+        #expect(pair.completions[request] == .refused(.mateNotHot))
+        // Much later the pair reports the mate again: the old request is not served.
+        pair.now = pair.now + .seconds(1)
+        pair.handle(0, .mateReachable(true))
+        #expect(Self.started(pair.traces(0)) == 1)
+    }
+
+    /// A rejoining standby's request can overtake the pair's news of it: it is held and served
+    /// as soon as the mate is reported reachable.
+    @Test func aRequestThatOvertakesTheNewsOfTheMateIsServedWhenItArrives() {
+        var pair = ReplicationPair()
+        pair.handle(0, .roleChanged(.active, epoch: 1))
+        pair.handle(1, .roleChanged(.standby, epoch: 0))
+        pair.handle(1, .mateReachable(true))  // the standby heard the active first
+        #expect(pair.inFlightKinds == ["snapshotRequest"])
+        pair.deliver()
+        #expect(Self.started(pair.traces(0)) == 0)
+        pair.now = pair.now + .milliseconds(3)
+        pair.handle(0, .mateReachable(true))
+        #expect(Self.started(pair.traces(0)) == 1)
+        pair.deliverAll()
+        #expect(pair.boards[1].isHot && pair.boards[0].mateIsHot)
+    }
+}
