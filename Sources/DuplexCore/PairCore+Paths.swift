@@ -31,9 +31,12 @@ extension PairCore {
         paths[path].mateSentAt = frame.sentAt
         paths[path].mateReceivedAt = now
         paths[path].lastHeardAt = now
-        // A saturated hold (the mate kept our frame for seconds: we were frozen) measures nothing.
+        // A saturated hold (the mate kept our frame for seconds: we were frozen) measures nothing;
+        // nor does a round trip longer than the path's timeout: that frame waited in a queue
+        // (this board was frozen or late, and handles it at the step after its arrival).
         if frame.echoSentAt != .zero, frame.echoHold < PairFrame.echoHoldMax {
-            paths[path].rtt = now.since(frame.echoSentAt) - frame.echoHold
+            let rtt = now.since(frame.echoSentAt) - frame.echoHold
+            if rtt <= configuration.paths[path].timeout { paths[path].rtt = rtt }
         }
         if !paths[path].up, paths[path].carrierUp {
             setPath(path, up: true, reason: .heartbeatReceived, into: &actions)

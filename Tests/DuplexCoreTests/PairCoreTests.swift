@@ -322,7 +322,7 @@ import Testing
         #expect(own.contains(.trace(.frameRejected(path: 0, reason: .ownBoard))))
     }
 
-    @Test func aSaturatedEchoHoldMeasuresNoRoundTrip() {
+    @Test func aSaturatedEchoHoldOrAQueuedFrameMeasuresNoRoundTrip() {
         var core = PairCore(configuration: .init(cluster: 7, board: 1, incarnation: 1, paths: [.init()]))
         let t0 = Instant(nanoseconds: 10_000_000_000)
         _ = core.handle(.started, now: t0)
@@ -339,6 +339,13 @@ import Testing
         frame.echoHold = .microseconds(900)
         _ = core.handle(.frameReceived(frame, path: 0), now: t0)
         #expect(core.status.paths[0].rtt == .microseconds(100))
+        // A frame handled 1.8 s after it came (this board was frozen for 2 s; the mate held our
+        // last frame for the 0.2 s before): the queue's wait, not the path's round trip.
+        frame.sequence += 1
+        frame.echoSentAt = Instant(nanoseconds: 8_000_000_000)
+        frame.echoHold = .milliseconds(200)
+        _ = core.handle(.frameReceived(frame, path: 0), now: t0)
+        #expect(core.status.paths[0].rtt == .microseconds(100), "not 1.8 s")
     }
 
     @Test func measuresRoundTripTimeFromEchoes() {
