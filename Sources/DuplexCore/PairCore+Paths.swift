@@ -11,6 +11,11 @@ extension PairCore {
             return reject(path: path, reason: .foreignCluster, into: &actions)
         }
         guard frame.sender != configuration.board else {
+            // Another incarnation with this board's id is another board, misconfigured (this
+            // board's own frames, reflected by a loop, carry its own incarnation).
+            if frame.incarnation != configuration.incarnation {
+                boardIDConflict(frame, path: path, now: now, into: &actions)
+            }
             return reject(path: path, reason: .ownBoard, into: &actions)
         }
         // A duplicate or a reordered old frame proves nothing about the path now, and neither
@@ -48,6 +53,20 @@ extension PairCore {
                 paths[index].lastHeardAt = nil
                 setPath(index, up: false, reason: .mateSaidGoodbye, into: &actions)
             }
+        }
+    }
+
+    /// Two boards share an id: neither can tell the other's frames from its own mate's, so
+    /// each would take the role alone and both would hold the addresses. A starting board
+    /// gives up (failed: the configuration must be fixed and the board restarted); a board
+    /// that already has a role keeps it, and both say so loudly.
+    private mutating func boardIDConflict(_ frame: PairFrame, path: Int, now: Instant, into actions: inout PairActions) {
+        if boardIDConflictReportedAt.map({ $0 + Self.boardIDConflictReportInterval <= now }) ?? true {
+            boardIDConflictReportedAt = now
+            actions.append(.trace(.boardIDConflict(path: path, incarnation: frame.incarnation)))
+        }
+        if role == .starting {
+            changeRole(to: .failed, reason: .boardIDConflict, now: now, into: &actions)
         }
     }
 

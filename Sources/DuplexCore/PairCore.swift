@@ -40,6 +40,10 @@ public struct PairCore: Sendable {
     var sentQuietly = false
     /// When the last rotating heartbeat went out.
     var lastBeatAt: Instant = .zero
+    /// When frames of another board with this board's id were last told (`boardIDConflict`).
+    var boardIDConflictReportedAt: Instant?
+    /// How often a board-id conflict that goes on is told again.
+    static let boardIDConflictReportInterval = Duration.seconds(10)
     /// Set once `.stop` was returned: the core then only answers with nothing.
     public internal(set) var stopped = false
     public internal(set) var lastRoleChange: RoleChange?

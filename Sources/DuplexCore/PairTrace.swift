@@ -16,6 +16,10 @@ public enum PairTrace: Sendable, Hashable {
     case stallDetected(Duration)
     /// A different incarnation of the mate appeared (the mate restarted).
     case mateRestarted(board: UInt16)
+    /// Frames carrying this board's own id came from another board (another incarnation) on
+    /// `path`: two boards are configured with the same `[board] id`. Told when first heard,
+    /// then at most every `PairCore.boardIDConflictReportInterval` while it lasts.
+    case boardIDConflict(path: Int, incarnation: UInt32)
 }
 
 public enum RoleChangeReason: UInt8, Sendable, Hashable, CaseIterable, CustomStringConvertible {
@@ -45,6 +49,7 @@ public enum RoleChangeReason: UInt8, Sendable, Hashable, CaseIterable, CustomStr
     case releaseFailed
     case discoveryMateStateWhole
     case discoveryMatePersistedMore
+    case boardIDConflict
 
     public var description: String {
         switch self {
@@ -74,6 +79,7 @@ public enum RoleChangeReason: UInt8, Sendable, Hashable, CaseIterable, CustomStr
         case .releaseFailed: "the logical addresses could not be removed for a switchover"
         case .discoveryMateStateWhole: "this board's checkpoint journal was refused and the mate's state is whole"
         case .discoveryMatePersistedMore: "the mate persisted newer checkpoint state"
+        case .boardIDConflict: "another board uses this board's id; fix [board] id on one of them and restart it"
         }
     }
 }

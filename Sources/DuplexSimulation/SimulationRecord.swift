@@ -81,6 +81,7 @@ public struct SimulationRecord: Sendable, Hashable, CustomStringConvertible {
         case .dualActiveResolved(let won, let mateEpoch): "dual active: \(won ? "won" : "lost") (mate epoch \(mateEpoch))"
         case .stallDetected(let gap): "stall detected: \(gap)"
         case .mateRestarted(let board): "mate board\(board) restarted"
+        case .boardIDConflict(let path, let incarnation): "ALARM board id used by another board (incarnation \(incarnation)) on path\(path)"
         }
     }
 }

@@ -348,6 +348,47 @@ import Testing
         #expect(core.status.paths[0].rtt == .microseconds(100), "not 1.8 s")
     }
 
+    /// Two boards configured with the same id cannot tell each other from their own frames,
+    /// and would both take the role: a starting board that hears another incarnation with its
+    /// id fails (and says why), a board that has a role keeps it; both tell it at once and
+    /// then every ten seconds while it lasts. Its own frames reflected back (same incarnation)
+    /// are only rejected.
+    @Test func anotherBoardWithThisBoardsIDIsAConflict() {
+        func conflicts(_ actions: PairActions) -> Int {
+            actions.filter { if case .trace(.boardIDConflict) = $0 { true } else { false } }.count
+        }
+        let t0 = Instant(nanoseconds: 10_000_000_000)
+        var frame = PairFrameTests.sample()
+        frame.cluster = 7
+        frame.sender = 1
+        var starting = PairCore(configuration: .init(cluster: 7, board: 1, incarnation: 5, paths: [.init()]))
+        _ = starting.handle(.started, now: t0)
+        frame.incarnation = 5  // its own frame, reflected
+        #expect(conflicts(starting.handle(.frameReceived(frame, path: 0), now: t0)) == 0)
+        #expect(starting.role == .starting)
+        frame.incarnation = 6
+        frame.sequence += 1
+        #expect(conflicts(starting.handle(.frameReceived(frame, path: 0), now: t0)) == 1)
+        #expect(starting.role == .failed)
+        #expect(starting.lastRoleChange?.reason == .boardIDConflict)
+        #expect(!starting.mateReachable)
+
+        var harness = PairHarness()
+        harness.start(0)
+        harness.run(for: .milliseconds(400))
+        #expect(harness.roles[0] == .active)
+        var active = harness.cores[0]
+        let now = harness.now
+        frame.incarnation = 99
+        frame.sequence += 1
+        #expect(conflicts(active.handle(.frameReceived(frame, path: 0), now: now)) == 1)
+        frame.sequence += 1
+        #expect(conflicts(active.handle(.frameReceived(frame, path: 0), now: now + .seconds(1))) == 0)
+        frame.sequence += 1
+        #expect(conflicts(active.handle(.frameReceived(frame, path: 0), now: now + .seconds(11))) == 1)
+        #expect(active.role == .active)
+    }
+
     @Test func measuresRoundTripTimeFromEchoes() {
         var harness = PairHarness.settled()
         harness.run(for: .milliseconds(20))

@@ -108,6 +108,37 @@ extension PairIntegrationTests {
         #expect(!FileManager.default.fileExists(atPath: socket), "a refused configuration created \(socket)")
     }
 
+    /// Two boards configured with the same `[board] id` cannot tell each other apart from
+    /// their own frames and would both take the role (both holding the address). Started
+    /// together, both fail instead, neither holds the address, and each says why.
+    @Test func twoBoardsWithTheSameIDBothFailAndSayWhy() throws {
+        let lab = try LabFixture()
+        defer { lab.remove() }
+        // A discovery window long enough that both surely start within it.
+        var paths: [Node: String] = [:]
+        for node in [Node.a, .b] {
+            var text = try String(contentsOfFile: lab.configuration(node), encoding: .utf8)
+            #expect(text.contains("discovery-window = 300ms"))
+            text = text.replacingOccurrences(of: "discovery-window = 300ms", with: "discovery-window = 2s")
+            if node == .b {
+                #expect(text.contains("\nid = 2\n"), "board B's id in \(lab.configuration(.b))")
+                text = text.replacingOccurrences(of: "\nid = 2\n", with: "\nid = 1\n")
+            }
+            paths[node] = "\(lab.value("DIR"))/\(node.rawValue)-same-id.conf"
+            try text.write(toFile: paths[node]!, atomically: true, encoding: .utf8)
+        }
+        try lab.startDaemon(.a, configuration: paths[.a])
+        try lab.startDaemon(.b, configuration: paths[.b])
+        try lab.waitUntil("both boards failed") { try lab.role(.a) == "failed" && lab.role(.b) == "failed" }
+        for node in [Node.a, .b] {
+            let held = try lab.held(node)
+            #expect(!held.v4 && !held.v6, "board \(node) holds the address: \(held)")
+            let events = try lab.events(node).map(\.message)
+            #expect(events.contains { $0.contains("uses this board's id 1") }, "board \(node): \(events)")
+            #expect(events.contains { $0.contains("starting -> failed") && $0.contains("another board uses this board's id") })
+        }
+    }
+
     @Test func sigtermOnTheActiveHandsOverToTheMate() throws {
         let lab = try LabFixture()
         defer { lab.remove() }

@@ -42,6 +42,12 @@ extension ControlService {
         case .mateRestarted(let board):
             logger.notice("mate restarted", metadata: ["duplex.mate": "\(board)"])
             remember(time, "mate", "mate board \(board) restarted", epoch: epochSeen)
+        case .boardIDConflict(let path, let incarnation):
+            let name = configuration.links[path].name
+            logger.error("another board uses this board's id; fix [board] id on one of them", metadata: [
+                "duplex.board": "\(configuration.board.id)", "duplex.link": "\(name)", "duplex.incarnation": "\(incarnation)",
+            ])
+            remember(time, "alarm", "another board (incarnation \(incarnation)) uses this board's id \(configuration.board.id) on \(name)", epoch: epochSeen)
         }
     }
 
