@@ -105,18 +105,17 @@ public struct PairConfiguration: Sendable, Hashable {
 
     /// The same configuration with another heartbeat mode.
     public func with(heartbeats: Heartbeats) -> PairConfiguration {
-        var copy = PairConfiguration(
-            cluster: cluster, board: board, priority: priority, incarnation: incarnation, paths: paths,
-            discoveryWindow: discoveryWindow, preempt: preempt, handoverTimeout: handoverTimeout,
-            actuationAttemptsMax: actuationAttemptsMax, actuationRetryDelay: actuationRetryDelay,
-            heartbeats: heartbeats, standbyInterval: standbyInterval)
-        copy.persistedStateDamaged = persistedStateDamaged
-        copy.persistedSequence = persistedSequence
-        return copy
+        rebuilt(heartbeats: heartbeats, standbyInterval: standbyInterval)
     }
 
     /// The same configuration with another standby interval (nil: the standby sends at the interval).
     public func with(standbyInterval: Duration?) -> PairConfiguration {
+        rebuilt(heartbeats: heartbeats, standbyInterval: standbyInterval)
+    }
+
+    /// The same configuration built again (the rotation group and the standby interval derive
+    /// from these two), with every other field as it is.
+    private func rebuilt(heartbeats: Heartbeats, standbyInterval: Duration?) -> PairConfiguration {
         var copy = PairConfiguration(
             cluster: cluster, board: board, priority: priority, incarnation: incarnation, paths: paths,
             discoveryWindow: discoveryWindow, preempt: preempt, handoverTimeout: handoverTimeout,

@@ -26,6 +26,15 @@ extension PairIntegrationTests {
         return daemons
     }
 
+    /// Starts both boards at once with `configurations` and waits for B active and A standby.
+    static func startExpectingBActive(_ lab: LabFixture, _ configurations: [Node: String], run: Int) throws -> [SpawnedProcess] {
+        let daemons = try [Node.a, .b].map { node in
+            try lab.startDaemon(node, label: "duplexd-\(node.rawValue)-\(run)", configuration: configurations[node])
+        }
+        try lab.waitUntil("B is active and A standby (run \(run))") { try lab.role(.b) == "active" && lab.role(.a) == "standby" }
+        return daemons
+    }
+
     /// Stops both boards in order (SIGTERM) and waits for them.
     static func stopPair(_ daemons: [SpawnedProcess]) {
         for daemon in daemons {
@@ -130,10 +139,7 @@ extension PairIntegrationTests {
             try text.replacingOccurrences(of: "discovery-window = 300ms", with: "discovery-window = 2s")
                 .write(toFile: joint[node]!, atomically: true, encoding: .utf8)
         }
-        daemons = try [Node.a, .b].map { node in
-            try lab.startDaemon(node, label: "duplexd-\(node.rawValue)-4", configuration: joint[node])
-        }
-        try lab.waitUntil("B is active and A standby (run 4)") { try lab.role(.b) == "active" && lab.role(.a) == "standby" }
+        daemons = try Self.startExpectingBActive(lab, joint, run: 4)
         #expect(Self.holds(lab, .b, "calls", expected), "B kept its state")
         #expect(poll { Self.holds(lab, .a, "calls", expected) }, "A refilled from B's snapshot")
         let eventsA = try lab.events(.a).map(\.message)
@@ -154,10 +160,7 @@ extension PairIntegrationTests {
         #expect(Self.holds(lab, .b, "calls", expected), "B's writes while alone")
         daemons[1].send(SIGTERM)
         #expect(daemons[1].waitForExit(seconds: 5) != nil, "B's duplexd did not stop on SIGTERM")
-        daemons = try [Node.a, .b].map { node in
-            try lab.startDaemon(node, label: "duplexd-\(node.rawValue)-5", configuration: joint[node])
-        }
-        try lab.waitUntil("B is active and A standby (run 5)") { try lab.role(.b) == "active" && lab.role(.a) == "standby" }
+        daemons = try Self.startExpectingBActive(lab, joint, run: 5)
         #expect(Self.holds(lab, .b, "calls", expected), "B kept its newer state")
         #expect(poll { Self.holds(lab, .a, "calls", expected) }, "A got the newer state from B")
         let reasons = try lab.events(.a).map(\.message)
