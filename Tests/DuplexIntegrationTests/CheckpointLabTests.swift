@@ -85,3 +85,42 @@ extension PairIntegrationTests {
         #expect(shown.contains("call/299"), "\(shown)")
     }
 }
+
+extension PairIntegrationTests {
+    /// A standby stopped in order leaves the active without a mate: a synchronous write is
+    /// refused at once (policy `fail`), never left waiting for a replica nobody keeps. (The
+    /// stopping standby's last snapshot request used to start a stream after the active had
+    /// seen it go, and the active then counted its mate as hot.)
+    @Test func aStandbyStoppedInOrderLeavesNoStreamBehind() throws {
+        let lab = try LabFixture()
+        defer { lab.remove() }
+        try lab.startDaemon(.a, configuration: Self.checkpointConfiguration(lab, .a))
+        let daemonB = try lab.startDaemon(.b, configuration: Self.checkpointConfiguration(lab, .b))
+        try lab.waitUntil("A is active and B standby") { try lab.role(.a) == "active" && lab.role(.b) == "standby" }
+        let limits = CheckpointLimits(sizeMax: 1 << 20, sectionsMax: 320, sectionSizeMax: 256)
+        let active = try Duplex.Checkpoint.open(name: "calls", limits: limits, socketPath: Self.checkpointSocket(lab, .a))
+        try Self.waitUntilReplicated(active, lab)
+        daemonB.send(SIGTERM)
+        #expect(daemonB.waitForExit(seconds: 5) != nil, "duplexd on B did not stop on SIGTERM")
+        // Over a moment in which any late message of B's arrives, every sync write is refused.
+        var refused = 0
+        for index in 0..<20 {
+            usleep(20_000)
+            do throws(CheckpointClientError) {
+                _ = try active.write(SectionKey("after/\(index)"), [1])
+                Issue.record("write \(index) was accepted without a mate")
+                break
+            } catch {
+                #expect(error.code == .mateNotHot, "write \(index): \(error)")
+                guard error.code == .mateNotHot else { break }  // a wait that timed out: once is enough
+                refused += 1
+            }
+        }
+        #expect(refused == 20, "\(lab.diagnostics())")
+        let listing = try lab.duplexctl(.a, ["checkpoints", "--json"]).checked().output
+        let root = try JSONSerialization.jsonObject(with: Data(listing.utf8)) as? [String: Any]
+        let replication = root?["replication"] as? [String: Any]
+        #expect(replication?["mate_hot"] as? Bool == false, "\(listing)")
+        #expect(replication?["pending"] as? Int == 0, "\(listing)")
+    }
+}
