@@ -154,6 +154,10 @@ struct CheckpointServiceTests {
         let decoded = try CheckpointSyncReport(blob: status.report.encoded())
         #expect(!decoded.isReplicated)
         #expect(decoded.summary == "not replicated")
+        // Taking the role over records no loss of a replica this board never had.
+        try fixture.setRole(.active, epoch: 2)
+        let records = fixture.service.takeRecords().map(\.message)
+        #expect(!records.contains { $0.contains("LOSS OF STATE") }, "\(records)")
     }
 
     @Test func standbyReadsTheReplicaReadOnly() throws {

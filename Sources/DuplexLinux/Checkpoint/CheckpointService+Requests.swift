@@ -203,6 +203,12 @@ extension CheckpointService {
 
     /// Logs what the replication core reports.
     func log(_ trace: ReplicationTrace) {
+        // Without a replication path this board keeps no replica, by configuration: the core's
+        // account of one (resyncs, "state lost" at a takeover) would only mislead.
+        guard transport != nil else {
+            logger.debug("checkpoint replication (not replicated)", metadata: ["duplex.trace": "\(trace)"])
+            return
+        }
         switch trace {
         case .stateLost(let sequence, let missing, let incomplete):
             logger.warning("took over from a replica that was not hot: checkpoint state lost", metadata: [
