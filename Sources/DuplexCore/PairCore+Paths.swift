@@ -47,6 +47,7 @@ extension PairCore {
             setPath(path, up: true, reason: .heartbeatReceived, into: &actions)
         }
         updateMate(from: frame, now: now, into: &actions)
+        checkTiming(of: frame, path: path, now: now, into: &actions)
         if frame.kind == .goodbye {
             mate.departed = true
             for index in paths.indices where paths[index].up {
@@ -68,6 +69,26 @@ extension PairCore {
         if role == .starting {
             changeRole(to: .failed, reason: .boardIDConflict, now: now, into: &actions)
         }
+    }
+
+    /// An interval as the wire carries it (whole microseconds, saturated).
+    static func wireInterval(_ interval: Duration) -> Duration {
+        .microseconds(min(interval.nanoseconds / 1_000, UInt64(UInt32.max)))
+    }
+
+    /// Tells (paced) when the mate's frames on `path` say other heartbeat timing than this
+    /// board's: the two would judge each other by different timeouts (one spurious takeover
+    /// at start, alarms). A frame that says none (interval 0) is not checked.
+    private mutating func checkTiming(of frame: PairFrame, path: Int, now: Instant, into actions: inout PairActions) {
+        let own = paths[path].configuration
+        guard frame.interval != .zero,
+            frame.interval != Self.wireInterval(own.interval)
+                || frame.missedHeartbeatsMax != UInt8(clamping: own.missedHeartbeatsMax),
+            paths[path].timingMismatchReportedAt.map({ $0 + Self.boardIDConflictReportInterval <= now }) ?? true
+        else { return }
+        paths[path].timingMismatchReportedAt = now
+        actions.append(
+            .trace(.timingMismatch(path: path, mateInterval: frame.interval, mateMissedHeartbeatsMax: frame.missedHeartbeatsMax)))
     }
 
     private mutating func reject(path: Int, reason: FrameRejection, into actions: inout PairActions) {
@@ -222,7 +243,9 @@ extension PairCore {
             epoch: frameEpoch, sequence: sequence, incarnation: configuration.incarnation, role: role,
             priority: configuration.priority, path: UInt8(path), sentAt: now,
             echoSentAt: state.mateSentAt, echoHold: hold, mateIncarnation: mate.known ? mate.incarnation : 0,
-            pathsUp: pathsUpBits, persistedSequence: role == .starting ? configuration.persistedSequence : 0)
+            pathsUp: pathsUpBits, persistedSequence: role == .starting ? configuration.persistedSequence : 0,
+            interval: Self.wireInterval(state.configuration.interval),
+            missedHeartbeatsMax: UInt8(clamping: state.configuration.missedHeartbeatsMax))
         assert(frame.sender != 0 && frame.sequence > 0)
         return frame
     }

@@ -11,6 +11,8 @@ extension PairCore {
         var mateSentAt: Instant = .zero
         var mateReceivedAt: Instant = .zero
         var rtt: Duration?
+        /// When other heartbeat timing of the mate's on this path was last told.
+        var timingMismatchReportedAt: Instant?
         var framesSent: UInt64 = 0
         var framesReceived: UInt64 = 0
         var framesRejected: UInt64 = 0

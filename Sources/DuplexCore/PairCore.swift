@@ -42,7 +42,7 @@ public struct PairCore: Sendable {
     var lastBeatAt: Instant = .zero
     /// When frames of another board with this board's id were last told (`boardIDConflict`).
     var boardIDConflictReportedAt: Instant?
-    /// How often a board-id conflict that goes on is told again.
+    /// How often a board-id conflict or a timing mismatch that goes on is told again.
     static let boardIDConflictReportInterval = Duration.seconds(10)
     /// Set once `.stop` was returned: the core then only answers with nothing.
     public internal(set) var stopped = false

@@ -1,7 +1,7 @@
 /// A frame of the pair protocol, as carried in the payload of a raw Ethernet frame on a
 /// dedicated link or of a UDP datagram on the service LAN.
 ///
-/// Wire format, version 4, big-endian, 72 bytes for every type:
+/// Wire format, version 4, big-endian, 80 bytes for every type:
 ///
 /// | offset | size | field |
 /// | ---: | ---: | --- |
@@ -23,14 +23,17 @@
 /// | 52 | 4 | echo hold: ns between receiving that echo and sending this frame (saturates) |
 /// | 56 | 4 | the mate's incarnation as last heard (0 if none): whom a handover is offered to |
 /// | 60 | 8 | persisted sequence: while the sender starts, the sequence of the checkpoint state it loaded from its journals (0: none); 0 after |
-/// | 68 | 4 | CRC-32C (Castagnoli) of bytes 0..<68 |
+/// | 68 | 4 | the sender's heartbeat interval on this path (µs, saturates) |
+/// | 72 | 1 | the sender's missed-heartbeat limit on this path |
+/// | 73 | 3 | reserved (sent as 0, ignored) |
+/// | 76 | 4 | CRC-32C (Castagnoli) of bytes 0..<76 |
 public struct PairFrame: Sendable, Hashable {
     public static let magic: UInt16 = 0x4458
     public static let version: UInt8 = 4
-    public static let size = 72
+    public static let size = 80
     /// Where the type byte is: kernel filters split frames by it.
     public static let kindOffset = 3
-    static let checksummedSize = 68
+    static let checksummedSize = 76
 
     /// Frame types.
     public enum Kind: UInt8, Sendable, Hashable {
@@ -95,12 +98,17 @@ public struct PairFrame: Sendable, Hashable {
     /// While the sender starts: the sequence of the persistent checkpoint state it loaded at
     /// start (0: none). Start-up discovery prefers the board that persisted more.
     public var persistedSequence: UInt64
+    /// The sender's heartbeat timing on this path (`PairConfiguration.Path`): both boards must
+    /// configure the same, and a board that hears other timing says so.
+    public var interval: Duration
+    public var missedHeartbeatsMax: UInt8
 
     public init(
         kind: Kind, cluster: UInt32, sender: UInt16, flags: Flags, epoch: UInt64, sequence: UInt64,
         incarnation: UInt32, role: Role, priority: UInt8, path: UInt8, sentAt: Instant,
         echoSentAt: Instant = .zero, echoHold: Duration = .zero, mateIncarnation: UInt32 = 0,
-        pathsUp: UInt8 = 0, persistedSequence: UInt64 = 0
+        pathsUp: UInt8 = 0, persistedSequence: UInt64 = 0, interval: Duration = .zero,
+        missedHeartbeatsMax: UInt8 = 0
     ) {
         self.kind = kind
         self.cluster = cluster
@@ -118,6 +126,8 @@ public struct PairFrame: Sendable, Hashable {
         self.mateIncarnation = mateIncarnation
         self.pathsUp = pathsUp
         self.persistedSequence = persistedSequence
+        self.interval = interval
+        self.missedHeartbeatsMax = missedHeartbeatsMax
     }
 
     /// Path bits a frame may carry.
@@ -161,6 +171,10 @@ public struct PairFrame: Sendable, Hashable {
         writer.write(UInt32(clamping: echoHold.nanoseconds))
         writer.write(mateIncarnation)
         writer.write(persistedSequence)
+        writer.write(UInt32(clamping: interval.nanoseconds / 1_000))
+        writer.write(missedHeartbeatsMax)
+        writer.write(UInt8(0))
+        writer.write(UInt16(0))
         assert(writer.offset == PairFrame.checksummedSize)
         let crc = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: buffer[0..<PairFrame.checksummedSize]))
         writer.write(crc)
@@ -181,7 +195,7 @@ public struct PairFrame: Sendable, Hashable {
     }
 
     private static func decodeBody(_ reader: inout ByteReader) -> Result<PairFrame, DecodeError> {
-        // Every read below is within the 68 bytes checked above, so the force-unwraps are safe.
+        // Every read below is within the 76 bytes checked above, so the force-unwraps are safe.
         guard let kind = Kind(rawValue: reader.read()!) else { return .failure(.unknownKind) }
         let cluster: UInt32 = reader.read()!
         let sender: UInt16 = reader.read()!
@@ -200,12 +214,17 @@ public struct PairFrame: Sendable, Hashable {
         let echoHold = Duration(nanoseconds: UInt64(reader.read(UInt32.self)!))
         let mateIncarnation: UInt32 = reader.read()!
         let persistedSequence: UInt64 = reader.read()!
+        let interval = Duration.microseconds(UInt64(reader.read(UInt32.self)!))
+        let missedHeartbeatsMax: UInt8 = reader.read()!
+        _ = reader.read(UInt8.self)!  // reserved
+        _ = reader.read(UInt16.self)!  // reserved
         assert(reader.offset == checksummedSize)
         return .success(
             PairFrame(
                 kind: kind, cluster: cluster, sender: sender, flags: flags, epoch: epoch,
                 sequence: sequence, incarnation: incarnation, role: role, priority: priority,
                 path: path, sentAt: sentAt, echoSentAt: echoSentAt, echoHold: echoHold,
-                mateIncarnation: mateIncarnation, pathsUp: pathsUp, persistedSequence: persistedSequence))
+                mateIncarnation: mateIncarnation, pathsUp: pathsUp, persistedSequence: persistedSequence,
+                interval: interval, missedHeartbeatsMax: missedHeartbeatsMax))
     }
 }

@@ -20,6 +20,10 @@ public enum PairTrace: Sendable, Hashable {
     /// `path`: two boards are configured with the same `[board] id`. Told when first heard,
     /// then at most every `PairCore.boardIDConflictReportInterval` while it lasts.
     case boardIDConflict(path: Int, incarnation: UInt32)
+    /// The mate's heartbeat timing on `path` (as its frames say) is not this board's: both
+    /// boards must configure the same. Told when first heard, then at most every
+    /// `PairCore.boardIDConflictReportInterval` while it lasts.
+    case timingMismatch(path: Int, mateInterval: Duration, mateMissedHeartbeatsMax: UInt8)
 }
 
 public enum RoleChangeReason: UInt8, Sendable, Hashable, CaseIterable, CustomStringConvertible {

@@ -147,7 +147,7 @@ extension Simulation {
             statistics.dualActiveResolutions += 1
         case .stallDetected:
             statistics.stalls += 1
-        case .pathChanged, .pathsRestored, .frameRejected, .actuationFailed, .mateRestarted, .boardIDConflict:
+        case .pathChanged, .pathsRestored, .frameRejected, .actuationFailed, .mateRestarted, .boardIDConflict, .timingMismatch:
             break
         }
     }

@@ -389,6 +389,33 @@ import Testing
         #expect(active.role == .active)
     }
 
+    /// Both boards must configure the same heartbeat timing; frames say the sender's, and a
+    /// board that hears other timing on a path says so (paced), whatever its role. A frame that
+    /// says none is not checked.
+    @Test func otherHeartbeatTimingOfTheMateIsAnAlarm() {
+        func mismatches(_ actions: PairActions) -> [PairTrace] {
+            actions.compactMap { if case .trace(let trace) = $0, case .timingMismatch = trace { trace } else { nil } }
+        }
+        var core = PairCore(configuration: .init(cluster: 7, board: 1, incarnation: 1, paths: [.init()]))
+        let t0 = Instant(nanoseconds: 10_000_000_000)
+        _ = core.handle(.started, now: t0)
+        var frame = PairFrameTests.sample()
+        frame.cluster = 7
+        func receive(_ interval: Duration, _ missed: UInt8, at: Instant) -> [PairTrace] {
+            frame.sequence += 1
+            frame.interval = interval
+            frame.missedHeartbeatsMax = missed
+            return mismatches(core.handle(.frameReceived(frame, path: 0), now: at))
+        }
+        let own = PairConfiguration.Path()
+        #expect(receive(own.interval, UInt8(own.missedHeartbeatsMax), at: t0).isEmpty)
+        #expect(receive(.zero, 0, at: t0).isEmpty, "a frame that says no timing")
+        #expect(receive(.milliseconds(10), UInt8(own.missedHeartbeatsMax), at: t0)
+            == [.timingMismatch(path: 0, mateInterval: .milliseconds(10), mateMissedHeartbeatsMax: UInt8(own.missedHeartbeatsMax))])
+        #expect(receive(.milliseconds(10), 3, at: t0 + .seconds(5)).isEmpty, "paced")
+        #expect(receive(own.interval, 9, at: t0 + .seconds(10)).count == 1, "the limit differs")
+    }
+
     @Test func measuresRoundTripTimeFromEchoes() {
         var harness = PairHarness.settled()
         harness.run(for: .milliseconds(20))

@@ -9,7 +9,7 @@ import Testing
             sequence: 42, incarnation: 0xDEAD_BEEF, role: .standby, priority: 100, path: 1,
             sentAt: Instant(nanoseconds: 123_456_789), echoSentAt: Instant(nanoseconds: 99),
             echoHold: .microseconds(15), mateIncarnation: 0x0102_0304, pathsUp: 0b0101,
-            persistedSequence: 0x1112_1314_1516_1718)
+            persistedSequence: 0x1112_1314_1516_1718, interval: .milliseconds(4), missedHeartbeatsMax: 3)
     }
 
     func encode(_ frame: PairFrame) -> [UInt8] {
@@ -58,7 +58,10 @@ import Testing
         #expect(bytes[35] == 0b0101)  // paths up: 0 and 2
         #expect(Array(bytes[56..<60]) == [1, 2, 3, 4])  // the mate's incarnation
         #expect(Array(bytes[60..<68]) == [0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18])  // persisted sequence
-        #expect(PairFrame.size == 72)
+        #expect(Array(bytes[68..<72]) == [0, 0, 0x0F, 0xA0])  // interval: 4,000 µs
+        #expect(bytes[72] == 3)  // missed-heartbeat limit
+        #expect(Array(bytes[73..<76]) == [0, 0, 0])  // reserved
+        #expect(PairFrame.size == 80)
     }
 
     @Test func paddingIsIgnored() throws {
@@ -93,11 +96,11 @@ import Testing
         func reencode(_ mutate: (inout [UInt8]) -> Void) -> PairFrame.DecodeError? {
             var bytes = encode(Self.sample())
             mutate(&bytes)
-            let crc = CRC32C.checksum(Array(bytes[0..<68]))
-            bytes[68] = UInt8(crc >> 24)
-            bytes[69] = UInt8((crc >> 16) & 0xFF)
-            bytes[70] = UInt8((crc >> 8) & 0xFF)
-            bytes[71] = UInt8(crc & 0xFF)
+            let crc = CRC32C.checksum(Array(bytes[0..<76]))
+            bytes[76] = UInt8(crc >> 24)
+            bytes[77] = UInt8((crc >> 16) & 0xFF)
+            bytes[78] = UInt8((crc >> 8) & 0xFF)
+            bytes[79] = UInt8(crc & 0xFF)
             return bytes.withUnsafeBytes {
                 if case .failure(let error) = PairFrame.decode($0) { return error }
                 return nil

@@ -139,6 +139,26 @@ extension PairIntegrationTests {
         }
     }
 
+    /// Both boards must configure the same heartbeat timing; each says which it uses in its
+    /// frames, and a board that hears other timing raises an alarm naming the path and both.
+    @Test func otherHeartbeatTimingOfTheMateRaisesAnAlarm() throws {
+        let lab = try LabFixture()
+        defer { lab.remove() }
+        let text = try String(contentsOfFile: lab.configuration(.b), encoding: .utf8)
+        #expect(text.contains("[link bp1]\n"))
+        let path = "\(lab.value("DIR"))/b-timing.conf"
+        try text.replacingOccurrences(of: "[link bp1]\n", with: "[link bp1]\nmissed-max = 5\n")
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        try lab.startDaemon(.a)
+        try lab.startDaemon(.b, configuration: path)
+        // Polled until the daemons answer and the alarm is there.
+        func tells(_ node: Node, _ text: String) -> Bool {
+            ((try? lab.events(node)) ?? []).contains { $0.message.contains(text) }
+        }
+        try lab.waitUntil("A tells the mate's other timing") { tells(.a, "heartbeat timing on bp1 is 4ms x 5, this board's 4ms x ") }
+        try lab.waitUntil("B tells the mate's other timing") { tells(.b, "this board's 4ms x 5: configure the same on both") }
+    }
+
     @Test func sigtermOnTheActiveHandsOverToTheMate() throws {
         let lab = try LabFixture()
         defer { lab.remove() }

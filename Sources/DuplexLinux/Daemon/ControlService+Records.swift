@@ -48,6 +48,13 @@ extension ControlService {
                 "duplex.board": "\(configuration.board.id)", "duplex.link": "\(name)", "duplex.incarnation": "\(incarnation)",
             ])
             remember(time, "alarm", "another board (incarnation \(incarnation)) uses this board's id \(configuration.board.id) on \(name)", epoch: epochSeen)
+        case .timingMismatch(let path, let interval, let missed):
+            let link = configuration.links[path]
+            let own = "\(link.interval) x \(link.missedMax)"
+            logger.warning("the mate's heartbeat timing differs from this board's; configure the same on both", metadata: [
+                "duplex.link": "\(link.name)", "duplex.mate": "\(interval) x \(missed)", "duplex.own": "\(own)",
+            ])
+            remember(time, "alarm", "the mate's heartbeat timing on \(link.name) is \(interval) x \(missed), this board's \(own): configure the same on both", epoch: epochSeen)
         }
     }
 
