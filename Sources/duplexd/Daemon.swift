@@ -73,6 +73,7 @@ func runDaemon(configuration: Configuration, logger: Logger) throws {
         "duplex.links": "\(configuration.links.count)", "duplex.socket": "\(configuration.control.socketPath)",
         "duplex.components": "\(configuration.components.count)",
     ])
+    if priority > 0 { tellKernelPreemption(logger: logger) }
     // Once the first role is decided and every thread has done its first work, the pair thread
     // drops the read-only pages that start-up touched (configuration parsing, thread and service
     // set-up, the start-up log, the first role change), so that only what runs afterwards comes
@@ -189,5 +190,23 @@ func pathIO(_ link: Configuration.Link) throws -> PairService.PathIO {
     case .udp(let udp):
         let socket = try UDPLink(local: udp.local, peer: udp.peer, device: udp.interface)
         return .udp(socket, interfaceIndex: try udp.interface.map { try NetworkInterface(named: $0).index })
+    }
+}
+
+/// Tells the operator how the kernel preempts kernel code for the real-time pair thread: a
+/// warning when another process's system calls can hold it off (see `KernelPreemption`).
+func tellKernelPreemption(logger: Logger) {
+    var names = utsname()
+    uname(&names)
+    let version = withUnsafeBytes(of: &names.version) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+    let preemption = KernelPreemption.judge(
+        realtimeFlag: readTextFile("/sys/kernel/realtime"), debugfsMode: readTextFile("/sys/kernel/debug/sched/preempt"),
+        commandLine: readTextFile("/proc/cmdline"), version: version)
+    if preemption.holdsOffRealTime {
+        logger.warning(
+            "the kernel may hold the real-time pair thread off while other processes run kernel code; boot it with preempt=full or use a PREEMPT_RT kernel",
+            metadata: ["duplex.preemption": "\(preemption)"])
+    } else {
+        logger.info("kernel preemption", metadata: ["duplex.preemption": "\(preemption)"])
     }
 }
