@@ -32,6 +32,26 @@ import Testing
         #expect(Self.started(pair.traces(0)) == 1)
     }
 
+    /// A synchronous write waiting for the mate when the standby asks for a new snapshot (an
+    /// operator resync) is answered at once, unconfirmed, instead of waiting for the whole
+    /// snapshot; later synchronous writes are refused until the standby is hot again, and the
+    /// write is in the snapshot.
+    @Test func aWriteWaitingWhenTheStandbyResyncsIsAnsweredAtOnce() {
+        var pair = ReplicationPair.hot()
+        pair.write(ReplicationPair.create, sync: true)
+        pair.deliverAll()
+        let waiting = pair.write(ReplicationPair.set("k", [1]), sync: true)
+        #expect(pair.completions[waiting] == nil, "waits for the mate")
+        pair.inFlight.removeAll()  // the update never reaches the standby's old stream
+        pair.handle(0, .messageReceived(ReplicationMessage(epoch: 1, .snapshotRequest(snapshot: 77, replicaSequence: 0))))
+        guard case .unconfirmed? = pair.completions[waiting] else {
+            Issue.record("answered \(String(describing: pair.completions[waiting]))")
+            return
+        }
+        let next = pair.write(ReplicationPair.set("k", [2]), sync: true)
+        #expect(pair.completions[next] == .refused(.mateNotHot))
+    }
+
     /// A rejoining standby's request can overtake the pair's news of it: it is held and served
     /// as soon as the mate is reported reachable.
     @Test func aRequestThatOvertakesTheNewsOfTheMateIsServedWhenItArrives() {

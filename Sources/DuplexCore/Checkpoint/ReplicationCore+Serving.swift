@@ -18,6 +18,14 @@ extension ReplicationCore {
     mutating func snapshotRequested(_ snapshot: UInt64, now: Instant, into actions: inout ReplicationActions) {
         // A repeat of the current request: its chunks are on their way.
         guard sender.session?.snapshot != snapshot else { return }
+        // The standby's replica is being replaced (an operator resync, or a loss seen on its
+        // side only): requests waiting for it would wait for the whole snapshot, hundreds of
+        // milliseconds for a large store. They are answered now, unconfirmed (on this board;
+        // the snapshot carries them), as when the mate is lost.
+        for pending in sender.pending {
+            actions.append(.complete(request: pending.request, .unconfirmed(sequence: pending.sequence)))
+        }
+        sender.pending = []
         let writer = SnapshotWriter(snapshot: snapshot, store: store, chunkSize: configuration.chunkSizeMax)
         let summary = writer.summary
         sender.session = SenderSession(
