@@ -3,6 +3,15 @@ import Testing
 @testable import DuplexCore
 
 @Suite struct PairCoreTests {
+    /// A started board 1 of cluster 7 on one path, and a frame of its mate (board 2) to feed it.
+    static func startedAlone(at start: Instant) -> (core: PairCore, mateFrame: PairFrame) {
+        var core = PairCore(configuration: .init(cluster: 7, board: 1, incarnation: 1, paths: [.init()]))
+        _ = core.handle(.started, now: start)
+        var frame = PairFrameTests.sample()
+        frame.cluster = 7
+        return (core, frame)
+    }
+
     @Test func startsAloneAndBecomesActiveAfterDiscovery() {
         var harness = PairHarness()
         harness.start(0)
@@ -304,10 +313,8 @@ import Testing
     }
 
     @Test func rejectsForeignAndStaleFrames() {
-        var core = PairCore(configuration: .init(cluster: 7, board: 1, incarnation: 1, paths: [.init()]))
         let t0 = Instant(nanoseconds: 1_000)
-        _ = core.handle(.started, now: t0)
-        var frame = PairFrameTests.sample()
+        var (core, frame) = Self.startedAlone(at: t0)
         frame.cluster = 8
         let foreign = core.handle(.frameReceived(frame, path: 0), now: t0)
         #expect(foreign.contains(.trace(.frameRejected(path: 0, reason: .foreignCluster))))
@@ -323,11 +330,8 @@ import Testing
     }
 
     @Test func aSaturatedEchoHoldOrAQueuedFrameMeasuresNoRoundTrip() {
-        var core = PairCore(configuration: .init(cluster: 7, board: 1, incarnation: 1, paths: [.init()]))
         let t0 = Instant(nanoseconds: 10_000_000_000)
-        _ = core.handle(.started, now: t0)
-        var frame = PairFrameTests.sample()
-        frame.cluster = 7
+        var (core, frame) = Self.startedAlone(at: t0)
         // Our frame of 6 s ago, held by the mate longer than the wire can say (we were frozen).
         frame.echoSentAt = Instant(nanoseconds: 4_000_000_000)
         frame.echoHold = PairFrame.echoHoldMax
@@ -396,11 +400,8 @@ import Testing
         func mismatches(_ actions: PairActions) -> [PairTrace] {
             actions.compactMap { if case .trace(let trace) = $0, case .timingMismatch = trace { trace } else { nil } }
         }
-        var core = PairCore(configuration: .init(cluster: 7, board: 1, incarnation: 1, paths: [.init()]))
         let t0 = Instant(nanoseconds: 10_000_000_000)
-        _ = core.handle(.started, now: t0)
-        var frame = PairFrameTests.sample()
-        frame.cluster = 7
+        var (core, frame) = Self.startedAlone(at: t0)
         func receive(_ interval: Duration, _ missed: UInt8, at: Instant) -> [PairTrace] {
             frame.sequence += 1
             frame.interval = interval
