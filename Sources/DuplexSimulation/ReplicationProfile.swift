@@ -40,6 +40,11 @@ public struct ReplicationProfile: Sendable, Hashable {
     /// With `linkMTU`: snapshot chunks sized to one datagram of the link, as duplexd sizes
     /// them; false for the largest chunks (cut into fragments).
     public var chunksFitMTU = true
+    /// With `linkMTU`: a message larger than one datagram of the link goes as segments that
+    /// each fit one (`ReplicationSegment`), each lost, duplicated, corrupted and delayed on
+    /// its own, and put back together by the receiver's `SegmentReassembler`, as duplexd's
+    /// transport does; false leaves it to IP fragments (see `linkMTU`).
+    public var segmentsLargeMessages = true
     /// Operator resyncs of the standby (`duplexctl resync`) at random times while the faults
     /// last: at least one and at most this many (0: none).
     public var resyncsMax = 0
@@ -68,6 +73,25 @@ public struct ReplicationProfile: Sendable, Hashable {
         profile.resyncsMax = 8
         return profile
     }
+
+    /// Updates with sections of up to 8 KiB (six datagrams each at MTU 1,500) while a fifth
+    /// of the datagrams are lost, over a link of MTU 1,500: with IP fragments, the fragments
+    /// of the updates that lost one fill the receiver's reassembly memory.
+    public static var largeUpdatesUnderLoss: ReplicationProfile {
+        var profile = ReplicationProfile()
+        profile.duration = .seconds(2)
+        profile.writeGap = .microseconds(50)...(.microseconds(500))
+        profile.lossPerMille = 200
+        profile.linkMTU = 1_500
+        profile.largeSectionsPerMille = 900
+        profile.crashes = false
+        return profile
+    }
+
+    /// Of the sections the workload writes within their limits, the share (per mille) of large
+    /// ones (1,500 bytes to 8 KiB, in checkpoints that allow them); the others hold up to 300
+    /// bytes.
+    public var largeSectionsPerMille: UInt64 = 0
 
     /// A standby joins a store of many sections, some larger than a chunk, while writes go on.
     public static var bulk: ReplicationProfile {
@@ -146,6 +170,9 @@ public struct ReplicationOutcome: Sendable, Hashable {
     public var batchedUpdates = 0
     /// Fragmented datagrams dropped because the receiver's reassembly memory was full.
     public var reassemblyDrops = 0
+    /// Messages sent as segments, and those the receiver put back together.
+    public var segmentedMessages = 0
+    public var reassembledMessages = 0
     public var events = 0
     /// Simulated time from the end of the faults to convergence.
     public var convergedAfter: Duration = .zero

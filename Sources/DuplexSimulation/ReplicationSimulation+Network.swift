@@ -34,10 +34,32 @@ extension ReplicationSimulation {
         }
     }
 
-    /// Puts a message on the channel: lost, duplicated, corrupted and delayed while faults last.
+    /// Puts a message on the channel, as one datagram or (`segmentsLargeMessages`) as the
+    /// segments of one that does not fit the link's MTU.
     private mutating func transmit(_ message: ReplicationMessage, from board: Int) {
         outcome.messages += 1
         let bytes = message.encoded()
+        guard profile.segmentsLargeMessages, let mtu = profile.linkMTU,
+            let plan = ReplicationSegment.plan(length: bytes.count, datagramSize: mtu - Self.ipv4UDPHeaderSize)
+        else { return transmit(datagram: bytes, from: board) }
+        outcome.segmentedMessages += 1
+        let number = boards[board].nextSegmented
+        boards[board].nextSegmented &+= 1
+        var datagram = [UInt8](repeating: 0, count: mtu - Self.ipv4UDPHeaderSize)
+        for index in 0..<plan.count {
+            let length = bytes.withUnsafeBytes { encoded in
+                datagram.withUnsafeMutableBytes {
+                    ReplicationSegment.encode(
+                        message: number, encoded, index: index, count: plan.count, stride: plan.stride, into: $0)
+                }
+            }
+            transmit(datagram: Array(datagram[0..<length]), from: board)
+        }
+    }
+
+    /// Puts one datagram on the channel: lost, duplicated, corrupted and delayed while faults
+    /// last (`outcome.lost` and the others count datagrams).
+    private mutating func transmit(datagram bytes: [UInt8], from board: Int) {
         guard flights.count < Self.flightsMax else {
             outcome.lost += 1
             return
@@ -112,8 +134,14 @@ extension ReplicationSimulation {
         else { return }
         let flight = flights.remove(at: index)
         guard boards[flight.to].alive, reassembles(flight) else { return }
-        let decoded = flight.bytes.withUnsafeBytes { buffer in
-            Result { () throws(ReplicationDecodeError) in try ReplicationMessage(decoding: buffer) }
+        let decoded: Result<ReplicationMessage, ReplicationDecodeError>
+        if flight.bytes.withUnsafeBytes(ReplicationSegment.isSegment) {
+            guard let message = reassemble(flight) else { return }
+            decoded = message
+        } else {
+            decoded = flight.bytes.withUnsafeBytes { buffer in
+                Result { () throws(ReplicationDecodeError) in try ReplicationMessage(decoding: buffer) }
+            }
         }
         switch decoded {
         case .success(let message):
@@ -127,6 +155,25 @@ extension ReplicationSimulation {
             }
             handle(flight.to, .messageReceived(message))
         case .failure(let error): handle(flight.to, .messageMalformed(error))
+        }
+    }
+
+    /// Hands a segment to the receiving board's reassembler: nil while its message is not
+    /// complete, else the message (or why the segment or the message did not decode).
+    private mutating func reassemble(_ flight: Flight) -> Result<ReplicationMessage, ReplicationDecodeError>? {
+        let accepted = flight.bytes.withUnsafeBytes { buffer in
+            Result { () throws(ReplicationDecodeError) in
+                try boards[flight.to].reassembler.accept(try ReplicationSegment(decoding: buffer))
+            }
+        }
+        switch accepted {
+        case .failure(let error): return .failure(error)
+        case .success(.complete(let slot)):
+            outcome.reassembledMessages += 1
+            return boards[flight.to].reassembler.withMessage(in: slot) { bytes in
+                Result { () throws(ReplicationDecodeError) in try ReplicationMessage(decoding: bytes) }
+            }
+        case .success: return nil
         }
     }
 }

@@ -84,9 +84,14 @@ extension ReplicationSimulation {
         if roll < 20 {
             return .delete(keys.isEmpty || roll < 2 ? key : workload.pick(keys))
         }
-        let length = roll < 23
+        var length = roll < 23
             ? checkpoint.limits.sectionSizeMax + workload.uniform(0...10)
             : workload.uniform(0...min(300, checkpoint.limits.sectionSizeMax))
+        if roll >= 23, profile.largeSectionsPerMille > 0, checkpoint.limits.sectionSizeMax >= 1_500,
+            workload.chance(perMille: profile.largeSectionsPerMille)
+        {
+            length = workload.uniform(1_500...min(8_192, checkpoint.limits.sectionSizeMax))
+        }
         return .write(key, bytes(length))
     }
 

@@ -52,6 +52,10 @@ public struct ReplicationSimulation: Sendable {
         /// `history` replayed up to `shadow.sequence`.
         var shadow = CheckpointStore()
         var incarnation: UInt32
+        /// Segmented messages from the mate being put back together, as its transport does.
+        var reassembler = SegmentReassembler()
+        /// The number its next segmented message carries.
+        var nextSegmented: UInt32 = 0
     }
 
     struct Flight: Sendable {
@@ -133,7 +137,9 @@ public struct ReplicationSimulation: Sendable {
         if let mtu = profile.linkMTU, profile.batchSizeMax > 0 {
             configuration.batchSizeMax = ReplicationConfiguration.batchSize(fitting: mtu - Self.ipv4UDPHeaderSize)
         }
-        return ReplicaBoard(core: ReplicationCore(configuration: configuration), startedAt: now, incarnation: incarnation)
+        var board = ReplicaBoard(core: ReplicationCore(configuration: configuration), startedAt: now, incarnation: incarnation)
+        board.nextSegmented = incarnation  // each start numbers its segmented messages from elsewhere
+        return board
     }
 
     public mutating func run() {

@@ -131,6 +131,65 @@ struct CheckpointImpairmentLabTests {
         try Self.expectHotAgain(lab, active)
     }
 
+    /// The IPv4 fragments board `node`'s kernel received so far (`ReasmReqds`).
+    static func fragmentsReceived(_ lab: LabFixture, _ node: Node) throws -> UInt64 {
+        let snmp = try lab.ip(["netns", "exec", lab.namespace(node), "cat", "/proc/net/snmp"])
+        let lines = snmp.split(separator: "\n").filter { $0.hasPrefix("Ip:") }
+        guard lines.count == 2, let index = lines[0].split(separator: " ").firstIndex(of: "ReasmReqds"),
+            let value = UInt64(lines[1].split(separator: " ")[index])
+        else { throw LabError("no ReasmReqds in: \(snmp)") }
+        return value
+    }
+
+    /// Sections of 4 KiB at MTU 1,500 under a fifth of the datagrams lost: each update goes as
+    /// three segments of one datagram each, which the rule (by UDP port) drops one by one, and
+    /// the kernel fragments nothing (IP fragments that lost their first, the one with the port,
+    /// would sit in B's reassembly memory for 30 s). Every acknowledged write is on B's
+    /// replica, and B is hot again after.
+    @Test func largeSectionsUnderLossGoAsSegments() throws {
+        let lab = try LabFixture(links: 1, missedMax: LabFixture.floodMissedMax)
+        defer { lab.remove() }
+        let configurationA = try Lab.checkpointConfiguration(lab, .a, policy: "fail")
+        try lab.startDaemon(.a, configuration: configurationA)
+        try lab.startDaemon(.b, configuration: Lab.checkpointConfiguration(lab, .b, policy: "fail"))
+        try lab.waitUntil("A is active and B standby") { try lab.role(.a) == "active" && lab.role(.b) == "standby" }
+        let limits = CheckpointLimits(sizeMax: 8 << 20, sectionsMax: 1024, sectionSizeMax: 4096)
+        let active = try Duplex.Checkpoint.open(name: "large", limits: limits, socketPath: Lab.checkpointSocket(lab, .a))
+        try Lab.waitUntilReplicated(active, lab)
+        let port = try Self.replicationPort(configurationA)
+        let fragmentsBefore = try Self.fragmentsReceived(lab, .b)
+        try lab.nft(.b, script: """
+            table netdev impair {
+                chain ingress {
+                    type filter hook ingress device "bp0" priority -500; policy accept;
+                    udp dport \(port) numgen random mod 10 < 2 counter drop
+                }
+            }
+            """)
+        func value(_ index: Int) -> [UInt8] { (0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ index) } }
+        let count = 400
+        var notReplicated: [Int] = []
+        for index in 0..<count {
+            let mode: WriteMode = index % 8 == 0 ? .sync : .async
+            let result = try active.write(SectionKey("w/\(index % 200)"), value(index), mode: mode)
+            if mode == .sync, result?.isReplicated != true { notReplicated.append(index) }
+        }
+        #expect(notReplicated.isEmpty, "sync writes not acknowledged by the mate: \(notReplicated.prefix(10))")
+        #expect(try active.flush().isReplicated, "the flush after the writes was not replicated")
+        let dropped = try Self.nftCounts(lab, .b, family: "netdev", table: "impair")
+        try lab.nftDelete(.b, family: "netdev", table: "impair")
+
+        let replica = try Duplex.Checkpoint.open(name: "large", creating: false, socketPath: Lab.checkpointSocket(lab, .b))
+        let held = try Lab.contents(replica)
+        let wrong = (200..<count).filter { held["w/\($0 % 200)"] != value($0) }
+        #expect(wrong.isEmpty, "sections missing or old on B's replica: \(wrong.prefix(10))")
+        #expect(held == (try Lab.contents(active)), "B's replica differs from A's store")
+        #expect(dropped.first ?? 0 > 0, "the rule dropped nothing: \(dropped)")
+        #expect(try Self.counters(lab, .a)["updates_resent", default: 0] > 0, "no retransmission")
+        #expect(try Self.fragmentsReceived(lab, .b) == fragmentsBefore, "B's kernel received IP fragments")
+        try Self.expectHotAgain(lab, active)
+    }
+
     /// Sends a random fifth of A's replication datagrams on bp0 through a slow HTB class
     /// (1:20, 512 kbit/s, a queue of at most 200 datagrams), so that they arrive after later
     /// ones; and duplicates another random fifth.

@@ -80,6 +80,20 @@ final class TwoLinkNetns: Sendable {
     }
 }
 
+/// The IPv4 fragments the kernel of namespace `ns` received so far (`ReasmReqds` in
+/// `/proc/net/snmp`).
+func kernelReassemblies(_ ns: String) throws -> Int {
+    let snmp = try run("/usr/sbin/ip", ["netns", "exec", ns, "cat", "/proc/net/snmp"])
+    let lines = snmp.split(separator: "\n").filter { $0.hasPrefix("Ip:") }
+    guard lines.count == 2 else { throw CommandFailed(command: "cat /proc/net/snmp", status: 0, output: snmp) }
+    let names = lines[0].split(separator: " ")
+    let values = lines[1].split(separator: " ")
+    guard let index = names.firstIndex(of: "ReasmReqds"), let value = Int(values[index]) else {
+        throw CommandFailed(command: "cat /proc/net/snmp", status: 0, output: snmp)
+    }
+    return value
+}
+
 /// Receives until `count` datagrams arrived or about `seconds` passed with nothing new.
 func collect(
     _ transport: ReplicationTransport, count: Int, seconds: Int = 3
@@ -167,10 +181,81 @@ struct ReplicationTransportTests {
         let (a, b) = try net.transports()
         let message = ReplicationSamples.largest(sequence: 1)
         #expect(message.encodedSize > 48 * 1024 && message.encodedSize <= Limits.replicationMessageSizeMax)
+        let reassembliesBefore = try kernelReassemblies(net.b)
         #expect(a.send(message) == .sent(path: 0))
         let received = collect(b, count: 1)
         #expect(received.map(\.event) == [.messageReceived(message)])
         #expect(b.statistics.snapshot()[0].bytesReceived == UInt64(message.encodedSize))
+        #expect(a.statistics.snapshot()[0].bytesSent == UInt64(message.encodedSize))
+        // 34 segments of at most 1,472 bytes (MTU 1,500), put back together by b's transport:
+        // the kernel fragmented nothing.
+        let plan = try #require(ReplicationSegment.plan(length: message.encodedSize, datagramSize: a.datagramPayloadMax))
+        #expect(plan.count == 34)
+        #expect(a.statistics.segments.sent == 34 && a.statistics.snapshot()[0].datagramsSent == 34)
+        let atB = b.statistics.segments
+        #expect(atB.received == 34 && atB.reassembled == 1 && atB.discarded == 0)
+        #expect(try kernelReassemblies(net.b) == reassembliesBefore)
+    }
+
+    /// With segments turned off (a mate of an older build), the kernel fragments the message
+    /// and the mate's stack reassembles it: the same message arrives.
+    @Test func withoutSegmentsTheKernelFragments() throws {
+        let net = try TwoLinkNetns()
+        defer { net.remove() }
+        let pathsA = net.paths(side: 0)
+        let a = try withNetworkNamespace(net.a) { try ReplicationTransport(paths: pathsA, segmenting: false) }
+        let (_, b) = try net.transports()
+        let message = ReplicationSamples.largest(sequence: 1)
+        let reassembliesBefore = try kernelReassemblies(net.b)
+        #expect(a.send(message) == .sent(path: 0))
+        #expect(collect(b, count: 1).map(\.event) == [.messageReceived(message)])
+        #expect(a.statistics.segments.sent == 0 && a.statistics.snapshot()[0].datagramsSent == 1)
+        #expect(try kernelReassemblies(net.b) >= reassembliesBefore + 34)  // 48 KiB in fragments of 1,480 bytes
+    }
+
+    /// Segments of messages that lost one never deliver anything; each holds a slot of the
+    /// reassembler until newer messages need it (`SegmentReassembler.slotsDefault` slots), and is
+    /// then counted as given up.
+    /// A whole message after them arrives; a segment with a bad CRC is counted as malformed.
+    @Test func segmentsOfALostMessageAreGivenUpAndTheNextMessageArrives() throws {
+        let net = try TwoLinkNetns()
+        defer { net.remove() }
+        let pathsA = net.paths(side: 0)
+        let a = try withNetworkNamespace(net.a) { try ReplicationTransport(paths: pathsA) }
+        let mate = try withNetworkNamespace(net.b) {
+            try UDPLink(local: TwoLinkNetns.endpoint("192.0.2.2:7410"), peer: TwoLinkNetns.endpoint("192.0.2.1:7410"))
+        }
+        func segments(_ message: ReplicationMessage, number: UInt32) -> [[UInt8]] {
+            let encoded = message.encoded()
+            let plan = ReplicationSegment.plan(length: encoded.count, datagramSize: 1_472)!
+            return (0..<plan.count).map { index in
+                var datagram = [UInt8](repeating: 0, count: 1_472)
+                let length = encoded.withUnsafeBytes { bytes in
+                    datagram.withUnsafeMutableBytes {
+                        ReplicationSegment.encode(message: number, bytes, index: index, count: plan.count, stride: plan.stride, into: $0)
+                    }
+                }
+                return Array(datagram[0..<length])
+            }
+        }
+        var datagrams: [[UInt8]] = []
+        let lossy = SegmentReassembler.slotsDefault + 1
+        for number in 1...lossy {  // each loses its third segment
+            var parts = segments(ReplicationSamples.largest(sequence: UInt64(number)), number: UInt32(number))
+            parts.remove(at: 2)
+            datagrams += parts
+        }
+        var corrupt = segments(ReplicationSamples.largest(sequence: 9), number: 9)[0]
+        corrupt[100] ^= 1
+        let whole = ReplicationSamples.largest(sequence: 100)
+        datagrams += [corrupt] + segments(whole, number: 100)
+        for datagram in datagrams { #expect(try datagram.withUnsafeBytes { try mate.send($0) }) }
+        let events = collect(a, count: 2).map(\.event)
+        #expect(events == [.messageMalformed(.badChecksum), .messageReceived(whole)])
+        let stats = a.statistics.segments
+        // The last lossy message took the first one's slot, the whole one the second's.
+        #expect(stats.received == UInt64(datagrams.count - 1) && stats.reassembled == 1 && stats.discarded == 2)
+        #expect(a.statistics.snapshot()[0].malformed == 1 && a.statistics.snapshot()[0].received == 1)
     }
 
     @Test func garbageIsCountedAsMalformedAndDropped() throws {
@@ -300,7 +385,10 @@ struct ReplicationTransportTests {
         for message in messages { a.enqueue(message) }
         #expect(a.flush().sent == messages.count)
         #expect(collect(b, count: messages.count).map(\.event) == messages.map { .messageReceived($0) })
-        #expect(a.statistics.snapshot()[0].datagramsSent == 3)
+        // The two small ones share a datagram, the large one goes as its 34 segments (none
+        // shared with the small one after it), then the last small one.
+        #expect(a.statistics.snapshot()[0].datagramsSent == 1 + 34 + 1)
+        #expect(a.statistics.segments.sent == 34)
     }
 
     /// Snapshot chunks sized to the path MTU go out as trains (UDP segmentation offload) and

@@ -122,11 +122,37 @@ import Testing
     @Test func chunksCutIntoFragmentsStallAResyncUnderLoss() {
         var profile = ReplicationProfile.resyncUnderLoss
         profile.chunksFitMTU = false
+        profile.segmentsLargeMessages = false  // the fragments of the build that stalled
         profile.quiet = .seconds(1)  // the stall lasts (30 s of held fragments): no need to watch it longer
         let outcome = ReplicationSimulation.run(seed: 20_001, profile: profile)
         #expect(outcome.failure?.invariant == .converges, "\(outcome.failure.map { "\($0)" } ?? "converged")")
         #expect(outcome.failure?.detail.contains("standby waiting") == true)
         #expect(outcome.reassemblyDrops > 0)
+    }
+
+    /// Updates of sections up to 8 KiB (up to six datagrams each at MTU 1,500) under a fifth
+    /// of the datagrams lost and some duplicated, corrupted and reordered: as segments (how
+    /// duplexd sends them), each lost segment costs its update a retransmission, every seed
+    /// converges with every invariant held, and no reassembly memory fills.
+    @Test("large updates as segments under loss converge", arguments: 0..<4 as Range<UInt64>)
+    func largeUpdatesAsSegmentsUnderLoss(_ seed: UInt64) {
+        let outcome = ReplicationSimulation.run(seed: 30_000 + seed, profile: .largeUpdatesUnderLoss)
+        #expect(outcome.failure == nil, "\(outcome.failure.map { "\($0)" } ?? "")")
+        #expect(outcome.segmentedMessages > 100 && outcome.reassembledMessages > 50)
+        #expect(outcome.reassemblyDrops == 0)
+        #expect(outcome.replicated > 0)
+    }
+
+    /// The same traffic as IP fragments (before segments): the fragments of every update that
+    /// lost one stay in the standby's reassembly memory for 30 s, the memory fills, and then
+    /// no large update gets through at all.
+    @Test func largeUpdatesAsFragmentsFillTheReassemblyMemory() {
+        var profile = ReplicationProfile.largeUpdatesUnderLoss
+        profile.segmentsLargeMessages = false
+        profile.quiet = .seconds(1)
+        let outcome = ReplicationSimulation.run(seed: 30_000, profile: profile)
+        #expect(outcome.reassemblyDrops > 0)
+        #expect(outcome.segmentedMessages == 0)
     }
 
     @Test func aCleanChannelConvergesAtOnce() {

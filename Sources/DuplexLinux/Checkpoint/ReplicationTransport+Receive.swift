@@ -74,6 +74,9 @@ extension ReplicationTransport {
             return
         }
         let datagram = UnsafeRawBufferPointer(start: receiveArena + index * capacity, count: length)
+        if ReplicationSegment.isSegment(datagram) {
+            return deliver(segment: datagram, path: path, counters: counters, handler)
+        }
         var offset = 0
         // Each step takes at least a message header and CRC (20 bytes), or ends the datagram.
         for _ in 0...(capacity / 20) {
@@ -95,5 +98,39 @@ extension ReplicationTransport {
             }
         }
         assert(offset == length, "every byte of the datagram was read")
+    }
+
+    /// Hands a segment to the reassembler and, when it completes its message, the message to
+    /// `handler`; a segment or a reassembled message that does not decode is counted and
+    /// dropped as `.messageMalformed`.
+    private func deliver(
+        segment datagram: UnsafeRawBufferPointer, path: Int, counters: PathCounters,
+        _ handler: (Int, ReplicationEvent) -> Void
+    ) {
+        let outcome: SegmentReassembler.Outcome
+        do {
+            outcome = try reassembler.accept(try ReplicationSegment(decoding: datagram))
+        } catch {
+            counters.malformed.wrappingAdd(1, ordering: .relaxed)
+            statistics.reassemblyDiscarded.store(reassembler.discarded, ordering: .relaxed)
+            handler(path, .messageMalformed(error))
+            return
+        }
+        counters.segmentsReceived.wrappingAdd(1, ordering: .relaxed)
+        statistics.reassemblyDiscarded.store(reassembler.discarded, ordering: .relaxed)
+        guard case .complete(let slot) = outcome else { return }
+        statistics.reassembled.store(reassembler.completed, ordering: .relaxed)
+        let decoded = reassembler.withMessage(in: slot) { bytes in
+            Result { () throws(ReplicationDecodeError) in (try ReplicationMessage(decoding: bytes), bytes.count) }
+        }
+        switch decoded {
+        case .success(let (message, size)):
+            counters.received.wrappingAdd(1, ordering: .relaxed)
+            counters.bytesReceived.wrappingAdd(UInt64(size), ordering: .relaxed)
+            handler(path, .messageReceived(message))
+        case .failure(let error):
+            counters.malformed.wrappingAdd(1, ordering: .relaxed)
+            handler(path, .messageMalformed(error))
+        }
     }
 }

@@ -59,7 +59,10 @@ extension ReplicationTransport {
     public func enqueue(_ message: ReplicationMessage) {
         let size = message.encodedSize
         precondition(size <= Limits.replicationMessageSizeMax, "a replication message within its size bound")
-        var joins = sendCount > 0 && sendLengths[sendCount - 1] + size <= coalescingLimit
+        if segmenting, let plan = ReplicationSegment.plan(length: size, datagramSize: datagramPayloadMax) {
+            return enqueueSegments(message, size: size, count: plan.count, stride: plan.stride)
+        }
+        var joins = sendCount > 0 && !sendSealed[sendCount - 1] && sendLengths[sendCount - 1] + size <= coalescingLimit
         // Only snapshot chunks go in trains: a train is one packet until a device or the
         // receiving stack cuts it, lost or delayed whole, and the updates a client writes in a
         // burst must be lost one datagram at a time (a gap the standby reports at once).
@@ -86,12 +89,38 @@ extension ReplicationTransport {
             // fits the path MTU, may start a train.
             let trainable = segmentation && isChunk && size * 2 > coalescingLimit && size <= datagramPayloadMax
             sendSegmentSizes[sendCount] = trainable ? UInt16(size) : 0
+            sendSealed[sendCount] = false
             sendCount += 1
         }
         sendUsed += size
         assert(sendCount <= Self.sendBatchMax && sendUsed <= Self.sendArenaSize, "the batch within its bounds")
         assert(sendStarts[sendCount - 1]! + sendLengths[sendCount - 1] == UnsafeRawPointer(sendArena + sendUsed),
                "the last datagram ends where the arena's free space starts")
+    }
+
+    /// Encodes a message larger than the path MTU's payload as `count` segments, one datagram
+    /// each (see the type's description). The message counts as sent with its last segment.
+    private func enqueueSegments(_ message: ReplicationMessage, size: Int, count: Int, stride: Int) {
+        let written = message.encode(into: UnsafeMutableRawBufferPointer(rebasing: segmentScratch[0..<size]))
+        assert(written == size, "encodedSize and encode agree")
+        let encoded = UnsafeRawBufferPointer(rebasing: segmentScratch[0..<size])
+        let number = nextSegmentedMessage
+        nextSegmentedMessage &+= 1
+        for index in 0..<count {
+            let room = ReplicationSegment.overhead + stride
+            if sendUsed + room > Self.sendArenaSize || sendCount == Self.sendBatchMax { sendBatch() }
+            let start = sendArena + sendUsed
+            let length = ReplicationSegment.encode(
+                message: number, encoded, index: index, count: count, stride: stride,
+                into: UnsafeMutableRawBufferPointer(start: start, count: room))
+            sendStarts[sendCount] = UnsafeRawPointer(start)
+            sendLengths[sendCount] = length
+            sendMessageCounts[sendCount] = index == count - 1 ? 1 : 0
+            sendSegmentSizes[sendCount] = 0
+            sendSealed[sendCount] = true
+            sendCount += 1
+            sendUsed += length
+        }
     }
 
     /// Whether a large snapshot chunk of `size` bytes goes on as the next segment of the last
@@ -188,9 +217,15 @@ extension ReplicationTransport {
         var datagrams = 0
         var bytes = 0
         var trains = 0
+        var segments = 0
         for index in range {
             messages += sendMessageCounts[index]
-            bytes += sendLengths[index]
+            if sendSealed[index] {
+                segments += 1
+                bytes += sendLengths[index] - ReplicationSegment.overhead  // the message's bytes
+            } else {
+                bytes += sendLengths[index]
+            }
             if isTrain(index) {
                 datagrams += sendMessageCounts[index]
                 trains += 1
@@ -202,6 +237,7 @@ extension ReplicationTransport {
         counters.datagramsSent.wrappingAdd(UInt64(datagrams), ordering: .relaxed)
         counters.bytesSent.wrappingAdd(UInt64(bytes), ordering: .relaxed)
         counters.trainsSent.wrappingAdd(UInt64(trains), ordering: .relaxed)
+        counters.segmentsSent.wrappingAdd(UInt64(segments), ordering: .relaxed)
         batchOutcome.sent += messages
     }
 

@@ -8,6 +8,9 @@ extension ReplicationTransport {
         public let paths: [Path]
         let counters: [PathCounters]
         let current = Atomic<Int>(0)
+        /// Segmented messages the reassembler completed, and those it gave up (a segment lost).
+        let reassembled = Atomic<UInt64>(0)
+        let reassemblyDiscarded = Atomic<UInt64>(0)
 
         init(paths: [Path]) {
             self.paths = paths
@@ -23,6 +26,17 @@ extension ReplicationTransport {
                 (total.sent + path.trainsSent.load(ordering: .relaxed),
                  total.refusals + path.segmentationRefusals.load(ordering: .relaxed))
             }
+        }
+
+        /// Segments sent and received on every path (see `ReplicationTransport`), the messages
+        /// put back together from them, and the messages given up because a segment of theirs
+        /// never came (or did not fit the others).
+        public var segments: (sent: UInt64, received: UInt64, reassembled: UInt64, discarded: UInt64) {
+            let (sent, received) = counters.reduce((UInt64(0), UInt64(0))) { total, path in
+                (total.0 + path.segmentsSent.load(ordering: .relaxed),
+                 total.1 + path.segmentsReceived.load(ordering: .relaxed))
+            }
+            return (sent, received, reassembled.load(ordering: .relaxed), reassemblyDiscarded.load(ordering: .relaxed))
         }
 
         /// A copy of every path's counters, in path order.
@@ -65,6 +79,8 @@ extension ReplicationTransport {
         let selected = Atomic<UInt64>(0)
         let trainsSent = Atomic<UInt64>(0)
         let segmentationRefusals = Atomic<UInt64>(0)
+        let segmentsSent = Atomic<UInt64>(0)
+        let segmentsReceived = Atomic<UInt64>(0)
         /// 0 while up, else a `DownReason` raw value.
         let state = Atomic<UInt8>(0)
     }

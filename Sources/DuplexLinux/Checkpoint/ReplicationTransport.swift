@@ -10,8 +10,17 @@ import Synchronization
 /// A datagram holds one encoded `ReplicationMessage`, or several small ones back to back up to
 /// `coalescingLimit` bytes, the path MTU's payload by default (the messages carry their own
 /// length and CRC, so the receiver cuts them apart; a 64-byte write is a 132-byte message, and
-/// the stack's cost is per datagram). A message larger than that goes alone, fragmented by the
-/// kernel to the link's MTU.
+/// the stack's cost is per datagram).
+///
+/// A message larger than the path MTU's payload (an update with large sections; at MTU 1,500
+/// already an update of one 4 KiB section) goes as *segments*: datagrams of their own format
+/// that each fit the path MTU (`ReplicationSegment`), put back together by the mate's transport
+/// (`SegmentReassembler`, a few slots allocated once) before the message is decoded. So the
+/// kernel never fragments a replication datagram: under loss, the fragments of a datagram that
+/// lost one sit in the mate's reassembly memory for 30 s and, once that memory is full, no
+/// fragmented datagram gets through at all; a lost segment costs only its message, which the
+/// core retransmits. Both boards must run a build that reassembles segments (`segmenting:
+/// false` leaves large messages to the kernel's fragments, for a mate that does not).
 ///
 /// Consecutive snapshot chunks of one size that fits the path MTU go as one *train*: a single
 /// send with UDP segmentation offload (`UDP_SEGMENT`), which the kernel cuts into one datagram
@@ -130,6 +139,17 @@ public final class ReplicationTransport: @unchecked Sendable {
     let sendSegmentSizes: UnsafeMutablePointer<UInt16>
     /// Trains are sent (see the type's description): asked for and not refused by the kernel.
     public internal(set) var segmentation: Bool
+    /// Messages larger than `datagramPayloadMax` go as segments (see the type's description).
+    public let segmenting: Bool
+    /// Each entry of the batch is a segment: it carries no whole message, and no other
+    /// message joins its datagram.
+    let sendSealed: UnsafeMutablePointer<Bool>
+    /// A message to be cut into segments is encoded here first (allocated once).
+    let segmentScratch: UnsafeMutableRawBufferPointer
+    /// The number the next segmented message carries.
+    var nextSegmentedMessage: UInt32
+    /// Segmented messages from the mate, being put back together.
+    var reassembler = SegmentReassembler()
     var sendCount = 0
     var sendUsed = 0
     /// What became of the messages sent since the last `flush()`.
@@ -143,12 +163,16 @@ public final class ReplicationTransport: @unchecked Sendable {
     /// - Parameters:
     ///   - paths: 1...`Limits.linksMax` paths, in order of preference.
     ///   - coalescingSizeMax: 0...`datagramSizeMax`; see the property.
-    ///   - segmentation: send runs of large messages as trains (see the type's description).
+    ///   - segmentation: send runs of large snapshot chunks as trains (see the type's
+    ///     description).
+    ///   - segmenting: send messages larger than the path MTU's payload as segments (see the
+    ///     type's description); false leaves them to the kernel's IP fragmentation.
     /// - Throws: `Errno` from the first socket call that failed (`EADDRNOTAVAIL` when a local
     ///   address is not configured, `ENODEV`, `EADDRINUSE`, `EPERM` without `CAP_NET_RAW` for a
     ///   device); every socket opened so far is closed.
     public init(
-        paths: [Path], coalescingSizeMax: Int = ReplicationTransport.coalescingSizeDefault, segmentation: Bool = true
+        paths: [Path], coalescingSizeMax: Int = ReplicationTransport.coalescingSizeDefault, segmentation: Bool = true,
+        segmenting: Bool = true
     ) throws(Errno) {
         precondition(!paths.isEmpty && paths.count <= Limits.linksMax, "1...linksMax replication paths")
         precondition((0...Self.datagramSizeMax).contains(coalescingSizeMax), "a coalescing bound within a datagram")
@@ -157,6 +181,7 @@ public final class ReplicationTransport: @unchecked Sendable {
         self.paths = paths
         self.coalescingSizeMax = coalescingSizeMax
         self.segmentation = segmentation
+        self.segmenting = segmenting
         var sockets: [CInt] = []
         do throws(Errno) {
             for path in paths { sockets.append(try Self.openSocket(path)) }
@@ -179,6 +204,11 @@ public final class ReplicationTransport: @unchecked Sendable {
         sendLengths = .allocate(capacity: Self.sendBatchMax)
         sendMessageCounts = .allocate(capacity: Self.sendBatchMax)
         sendSegmentSizes = .allocate(capacity: Self.sendBatchMax)
+        sendSealed = .allocate(capacity: Self.sendBatchMax)
+        segmentScratch = .allocate(byteCount: Limits.replicationMessageSizeMax, alignment: 16)
+        // Numbers from a new start differ from the previous start's, whose segments the mate
+        // may still hold (a clash would cost only that message: its CRC refuses the mix).
+        nextSegmentedMessage = UInt32(truncatingIfNeeded: MonotonicClock.now().nanoseconds >> 10)
         statistics.setCurrent(0)
     }
 
@@ -191,6 +221,8 @@ public final class ReplicationTransport: @unchecked Sendable {
         sendLengths.deallocate()
         sendMessageCounts.deallocate()
         sendSegmentSizes.deallocate()
+        sendSealed.deallocate()
+        segmentScratch.deallocate()
     }
 
     /// Whether `path` is in use (not marked down).
