@@ -5,14 +5,13 @@ struct UpdatePlan: Sendable {
     var creates = false
     var removes = false
     /// The final state of each section the update touches (nil: deleted), each key once, in
-    /// the order first touched: an array searched linearly (at most
-    /// `Limits.checkpointOperationsMax` keys), because a dictionary per update cost more than
-    /// the update itself.
-    var changes: [(key: SectionKey, section: Section?)] = []
+    /// the order first touched: searched linearly (at most `Limits.checkpointOperationsMax`
+    /// keys), because a dictionary per update cost more than the update itself.
+    var changes = PlanChanges()
 
     /// The index of `key` in `changes`.
     func changeIndex(_ key: SectionKey) -> Int? {
-        changes.firstIndex { $0.key == key }
+        changes.index(of: key)
     }
     var size: Int
     var sections: Int
@@ -28,6 +27,47 @@ struct UpdatePlan: Sendable {
     var sectionIndex: Dictionary<SectionKey, Section>.Index?
     /// The update adds or removes a key (not only overwrites).
     var changesKeys = false
+}
+
+/// The changes of an update plan: the first one inline, the others in an array allocated
+/// only when a second key comes (most updates write one section: an allocation and a release
+/// less per write on the active and on the replica).
+struct PlanChanges: Sendable, RandomAccessCollection {
+    typealias Element = (key: SectionKey, section: Section?)
+
+    private var first: Element?
+    private var rest: [Element] = []
+
+    var startIndex: Int { 0 }
+    var endIndex: Int { first == nil ? 0 : 1 + rest.count }
+
+    subscript(position: Int) -> Element {
+        get {
+            precondition(position >= 0 && position < endIndex, "a change of the plan")
+            return position == 0 ? first! : rest[position - 1]
+        }
+        set {
+            precondition(position >= 0 && position < endIndex, "a change of the plan")
+            if position == 0 { first = newValue } else { rest[position - 1] = newValue }
+        }
+    }
+
+    /// The index of the change of `key`, if any.
+    func index(of key: SectionKey) -> Int? {
+        guard let first else { return nil }
+        if first.key == key { return 0 }
+        return rest.firstIndex { $0.key == key }.map { $0 + 1 }
+    }
+
+    /// Adds the change of a key not in the plan yet; `capacity` is the most the plan can hold.
+    mutating func append(_ change: Element, capacity: Int) {
+        guard first != nil else {
+            first = change
+            return
+        }
+        if rest.isEmpty { rest.reserveCapacity(Swift.max(capacity - 1, 1)) }
+        rest.append(change)
+    }
 }
 
 extension CheckpointStore {
@@ -112,8 +152,7 @@ extension CheckpointStore {
             if let index = plan.changeIndex(key) {
                 plan.changes[index].section = section
             } else {
-                if plan.changes.isEmpty { plan.changes.reserveCapacity(plan.operations) }
-                plan.changes.append((key, section))
+                plan.changes.append((key, section), capacity: plan.operations)
             }
         }
         func retract(_ key: SectionKey, _ old: Section) {

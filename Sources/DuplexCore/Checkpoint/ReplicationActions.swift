@@ -11,7 +11,9 @@ public struct ReplicationActions: Sendable, RandomAccessCollection {
     public var endIndex: Int { storage.count }
 
     public subscript(position: Int) -> ReplicationAction {
-        storage[position]
+        // Read in place: a caller that passes `actions[i]` on borrows it, no copy (and no
+        // retain and release of what it carries).
+        _read { yield storage[position] }
     }
 
     /// - Important: traps when more than `Limits.replicationActionsMax` actions are appended (a
@@ -19,5 +21,10 @@ public struct ReplicationActions: Sendable, RandomAccessCollection {
     mutating func append(_ action: ReplicationAction) {
         precondition(storage.count < Limits.replicationActionsMax, "too many actions in one step")
         storage.append(action)
+    }
+
+    /// Empties the collection and keeps its storage, for the next `handle(_:now:into:)`.
+    public mutating func removeAll() {
+        storage.removeAll(keepingCapacity: true)
     }
 }

@@ -115,40 +115,30 @@ extension CheckpointService {
                 // One clock reading per `servingClockFrames` frames (it was 3 % of the
                 // active's thread under a stream of small asynchronous writes).
                 if index % Self.servingClockFrames == 0 { servingNow = MonotonicClock.now() }
-                let outcome: (SessionHeader, SessionRequest?, ReplicationDecodeError?)?
+                // The header, then the request decoded in place (a tuple of both, optional,
+                // cost 5 % of the thread in copies under small asynchronous writes).
+                let bytes = UnsafeRawBufferPointer(rebasing: raw[offset...])
+                let header: SessionHeader
                 do throws(ReplicationDecodeError) {
-                    outcome = try Self.nextFrame(UnsafeRawBufferPointer(rebasing: raw[offset...]), knownName: lastName)
+                    guard let parsed = try SessionHeader.parse(bytes), bytes.count >= parsed.length else { return }
+                    header = parsed
                 } catch {
                     failure = error
                     return
                 }
-                guard let (header, request, error) = outcome else { return }
                 offset += header.length
                 assert(offset <= raw.count, "within the buffer")
-                if let request {
-                    if case .write(let name, _, _) = request { lastName = name }
+                let payload = UnsafeRawBufferPointer(rebasing: bytes[SessionHeader.size..<header.length])
+                do throws(ReplicationDecodeError) {
+                    let request = try SessionRequest(type: header.type, payload: payload, knownName: lastName)
+                    if case .write(let name, _, _) = request, name != lastName { lastName = name }
                     handle(request, id: header.request, from: serial)
-                } else {
-                    respond(serial, header.request, .failed(SessionError(.badRequest, message: "\(error!)")))
+                } catch {
+                    respond(serial, header.request, .failed(SessionError(.badRequest, message: "\(error)")))
                 }
             }
         }
         return (offset, failure)
-    }
-
-    /// The next whole frame at the start of `bytes`: its header and the decoded request, or the
-    /// decoding error of a frame whose boundary is intact (answered, the connection kept).
-    /// - Throws: a framing error (the connection must close).
-    static func nextFrame(
-        _ bytes: UnsafeRawBufferPointer, knownName: String? = nil
-    ) throws(ReplicationDecodeError) -> (SessionHeader, SessionRequest?, ReplicationDecodeError?)? {
-        guard let header = try SessionHeader.parse(bytes), bytes.count >= header.length else { return nil }
-        let payload = UnsafeRawBufferPointer(rebasing: bytes[SessionHeader.size..<header.length])
-        do throws(ReplicationDecodeError) {
-            return (header, try SessionRequest(type: header.type, payload: payload, knownName: knownName), nil)
-        } catch {
-            return (header, nil, error)
-        }
     }
 
     static func hasWholeFrame(_ client: SessionClient) throws(ReplicationDecodeError) -> Bool {

@@ -96,6 +96,8 @@ public final class CheckpointService: @unchecked Sendable {
     /// While a client's frames are served: the clock reading their steps share (refreshed
     /// every `servingClockFrames` frames), instead of one reading per write.
     var servingNow: Instant?
+    /// The storage of the last step's actions, emptied, for the next step (nil while a step runs).
+    var spareActions: ReplicationActions? = ReplicationActions()
     /// Frames served per clock reading.
     static let servingClockFrames = 64
 
@@ -332,10 +334,16 @@ public final class CheckpointService: @unchecked Sendable {
 
     /// Runs the core on one event and carries out its orders.
     func step(_ event: ReplicationEvent, now: Instant? = nil) {
-        let actions = core.handle(event, now: now ?? servingNow ?? MonotonicClock.now())
-        for action in actions {
-            perform(action)
+        // The actions' storage is reused from step to step; a step that an action starts
+        // (a stalled write resumed) takes a new one.
+        var actions = spareActions ?? ReplicationActions()
+        spareActions = nil
+        core.handle(event, now: now ?? servingNow ?? MonotonicClock.now(), into: &actions)
+        for index in actions.indices {
+            perform(actions[index])  // borrowed in place
         }
+        actions.removeAll()
+        spareActions = actions
     }
 
     private func perform(_ action: ReplicationAction) {
