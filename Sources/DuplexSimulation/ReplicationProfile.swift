@@ -152,6 +152,8 @@ public struct ReplicationOutcome: Sendable, Hashable {
     public var duplicated = 0
     public var corrupted = 0
     public var snapshotsInstalled = 0
+    /// Streams a standby resumed from its replica instead of installing a snapshot.
+    public var streamsResumed = 0
     public var takeovers = 0
     /// Takeovers from a standby that was not hot (recorded as `stateLost`).
     public var lossyTakeovers = 0

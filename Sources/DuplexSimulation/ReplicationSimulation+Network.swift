@@ -28,6 +28,7 @@ extension ReplicationSimulation {
             record(board, .action(action))
             if case .stateLost = trace { outcome.lossyTakeovers += 1 }
             if case .snapshotInstalled = trace { outcome.snapshotsInstalled += 1 }
+            if case .streamResumed = trace { outcome.streamsResumed += 1 }
             if case .resyncStarted(.streamRefused, _, _) = trace { outcome.refusedStreamResyncs += 1 }
         case .readinessChanged, .windowOpened:
             record(board, .action(action))

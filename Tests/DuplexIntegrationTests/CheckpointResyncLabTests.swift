@@ -78,4 +78,45 @@ struct CheckpointResyncLabTests {
         let refused = try lab.duplexctl(.a, ["resync"])
         #expect(!refused.succeeded, "the active took a resync: \(refused.output)")
     }
+
+    /// A standby that misses the active for a moment (here: its daemon frozen for 300 ms, so
+    /// that the active drops its stream) comes back with the replica of that stream: the
+    /// active resumes it from the replica's sequence with the writes made meanwhile, and no
+    /// snapshot is sent. Both boards keep their roles; B ends hot with every write.
+    @Test func aStandbyBackFromAShortAbsenceResumesItsStreamWithoutASnapshot() throws {
+        let lab = try LabFixture(links: 1, missedMax: LabFixture.floodMissedMax)
+        defer { lab.remove() }
+        try lab.startDaemon(.a, configuration: Lab.checkpointConfiguration(lab, .a, policy: "fail"))
+        let daemonB = try lab.startDaemon(.b, configuration: Lab.checkpointConfiguration(lab, .b, policy: "fail"))
+        try lab.waitUntil("A is active and B standby") { try lab.role(.a) == "active" && lab.role(.b) == "standby" }
+        let limits = CheckpointLimits(sizeMax: 8 << 20, sectionsMax: 8192, sectionSizeMax: 256)
+        let active = try Duplex.Checkpoint.open(name: "resume", limits: limits, socketPath: Lab.checkpointSocket(lab, .a))
+        try Lab.waitUntilReplicated(active, lab)
+        for index in 0..<1_000 {
+            try active.write(SectionKey("f/\(index)"), Self.value(index), mode: .async)
+        }
+        #expect(try active.flush().isReplicated, "the fill was not replicated")
+        let installed = try Impaired.counters(lab, .b)["snapshots_installed", default: 0]
+        let served = try Impaired.counters(lab, .a)["snapshots_served", default: 0]
+
+        daemonB.send(SIGSTOP)
+        try lab.waitUntil("A reports the mate lost") { try Lab.checkpointStatus(lab, .a)?["mate_hot"] as? Bool == false }
+        // Writes while B is away: kept by A for a resume (fewer than a window).
+        for index in 0..<200 {
+            try active.write(SectionKey("f/\(index)"), Self.value(index + 7), mode: .async)
+        }
+        daemonB.send(SIGCONT)
+        try lab.waitUntil("B reports a hot replica") {
+            try Lab.checkpointStatus(lab, .b)?["hot"] as? Bool == true
+        }
+        #expect(try active.write("after", [1])?.isReplicated == true)
+        #expect(try lab.role(.a) == "active" && lab.role(.b) == "standby")
+        let replica = try Duplex.Checkpoint.open(name: "resume", creating: false, socketPath: Lab.checkpointSocket(lab, .b))
+        #expect(try Lab.contents(replica) == Lab.contents(active), "B's replica differs from A's store")
+        #expect(try Impaired.counters(lab, .b)["snapshots_installed", default: 0] == installed, "B installed a snapshot")
+        #expect(try Impaired.counters(lab, .a)["snapshots_served", default: 0] == served, "A served a snapshot")
+        let logs = try FileManager.default.contentsOfDirectory(atPath: lab.logDirectory).filter { $0.hasPrefix("duplexd") }
+        let text = try logs.map { try String(contentsOfFile: "\(lab.logDirectory)/\($0)", encoding: .utf8) }.joined()
+        #expect(text.contains("streamResumed"), "no resume in the logs")
+    }
 }

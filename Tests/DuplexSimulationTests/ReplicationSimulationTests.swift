@@ -44,6 +44,7 @@ import Testing
         #expect(outcomes.map(\.blips).reduce(0, +) > 0)
         #expect(outcomes.map(\.refusedStreamResyncs).reduce(0, +) > 0)
         #expect(outcomes.map(\.batches).reduce(0, +) > 0 && outcomes.map(\.batchedUpdates).reduce(0, +) > 0)
+        #expect(outcomes.map(\.streamsResumed).reduce(0, +) > 0)
     }
 
     /// One-sided faults only, many of them: one board alone sees the mate lost and back, or
@@ -61,6 +62,12 @@ import Testing
         #expect(outcomes.map(\.blips).reduce(0, +) > Int(Self.batchSize))
         #expect(outcomes.map(\.refusedStreamResyncs).reduce(0, +) > 0)
         #expect(outcomes.map(\.replicated).reduce(0, +) > 0)
+        // A standby that only lost sight of the mate, or was refused its stream, mostly
+        // resumes it: the snapshots installed are those of the first join and of the blips
+        // that outlasted a window of writes or changed the epoch.
+        let resumed = outcomes.map(\.streamsResumed).reduce(0, +)
+        let installed = outcomes.map(\.snapshotsInstalled).reduce(0, +)
+        #expect(resumed > 0 && resumed + installed > outcomes.count, "resumed \(resumed), installed \(installed)")
         let slowest = outcomes.map(\.convergedAfter).max() ?? .zero
         #expect(slowest < .seconds(1), "converged within \(slowest) of the last fault")
     }

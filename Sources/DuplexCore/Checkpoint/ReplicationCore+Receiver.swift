@@ -195,6 +195,7 @@ extension ReplicationCore {
             try store.replay(update)
         } catch {
             actions.append(.trace(.replicaDiverged(error)))
+            replicaStream = nil  // not a prefix of the active's history: a snapshot replaces it
             startResync(.diverged, now: now, into: &actions)
             return false
         }

@@ -34,6 +34,17 @@ extension ReplicationCore {
     mutating func requestSnapshot(now: Instant, into actions: inout ReplicationActions) {
         precondition(receiver.phase == .waiting && receiver.snapshot != 0, "a request while waiting")
         receiver.requestedAt = now
+        if let stream = replicaStream {
+            // First an offer to resume the replica's stream; the snapshot request right after
+            // it is served only if the active cannot (or does not know how to).
+            actions.append(
+                .send(
+                    ReplicationMessage(
+                        epoch: epoch,
+                        .resumeRequest(
+                            snapshot: receiver.snapshot, streamSnapshot: stream.snapshot, streamEpoch: stream.epoch,
+                            replicaSequence: store.sequence))))
+        }
         actions.append(.trace(.snapshotRequested(snapshot: receiver.snapshot, replicaSequence: store.sequence)))
         actions.append(
             .send(
@@ -148,6 +159,41 @@ extension ReplicationCore {
         }
     }
 
+    /// The active resumed the replica's stream from `from` (see `resumeRequested`): live
+    /// again without a snapshot, if the replica is still that stream's at that sequence.
+    mutating func streamResumed(
+        _ snapshot: UInt64, from: UInt64, epoch messageEpoch: UInt64, now: Instant, into actions: inout ReplicationActions
+    ) {
+        guard snapshot == receiver.snapshot, receiver.phase == .waiting else {
+            // A repeat after we went live: the active may have missed our acknowledgement.
+            if snapshot == receiver.snapshot, receiver.phase == .live { return sendAck(into: &actions) }
+            counters.staleDropped += 1
+            return
+        }
+        guard let stream = replicaStream, stream.epoch == messageEpoch, from == store.sequence else {
+            // Not this replica's stream any more: the snapshot request stands.
+            counters.staleDropped += 1
+            return
+        }
+        epoch = messageEpoch
+        replicaStream = StreamID(snapshot: snapshot, epoch: messageEpoch)
+        receiver.phase = .live
+        receiver.sessionLost = false
+        receiver.installed = SnapshotSummary(
+            snapshot: snapshot, cutover: from, checkpoints: UInt32(store.count), sections: UInt64(store.sectionCount),
+            bytes: UInt64(store.size), checksum: store.checksum, chunks: 0)
+        let stale = receiver.backlog.keys.filter { $0 <= from }
+        for sequence in stale {
+            receiver.backlogBytes -= receiver.backlog.removeValue(forKey: sequence)!.encodedSize
+        }
+        actions.append(.trace(.streamResumed(snapshot: snapshot, sequence: from)))
+        drainBacklog(now: now, into: &actions)
+        guard receiver.phase == .live else { return }
+        nackGap(now: now, into: &actions)
+        checkHot(into: &actions)
+        sendAck(into: &actions)
+    }
+
     /// Replaces the replica by the snapshot, then applies what was held after its cut-over.
     private mutating func install(
         _ replica: CheckpointStore, summary: SnapshotSummary, epoch activeEpoch: UInt64, now: Instant,
@@ -159,6 +205,7 @@ extension ReplicationCore {
         receiver.retired = store
         store = replica
         epoch = activeEpoch
+        replicaStream = StreamID(snapshot: summary.snapshot, epoch: activeEpoch)
         receiver.assembler = nil
         receiver.earlyChunks = [:]
         receiver.earlyChunkBytes = 0

@@ -27,6 +27,7 @@ extension ReplicationCore {
             // A switchover in progress or abandoned keeps the stream; a new epoch starts another.
             if newEpoch != epoch {
                 dropSession(into: &actions)
+                sender.retained = nil  // of the old epoch: no replica can resume it
                 epoch = newEpoch
             }
         case (.sender, .receiver), (.draining, .receiver):
@@ -84,6 +85,7 @@ extension ReplicationCore {
         }
         receiver = ReceiverState()
         sender = SenderState()
+        replicaStream = nil  // the store takes this board's own writes from now on
         sender.sequenceAtTakeover = store.sequence
         epoch = newEpoch
         actions.append(.trace(.tookOver(sequence: store.sequence, epoch: newEpoch)))
@@ -96,7 +98,9 @@ extension ReplicationCore {
         switch mode {
         case .sender, .draining:
             let held = sender.heldRequest
+            let heldResume = sender.heldResume
             sender.heldRequest = nil
+            sender.heldResume = nil
             if !reachable {
                 dropSession(into: &actions)
             } else if sender.session == nil, let dropped = sender.dropped {
@@ -104,6 +108,9 @@ extension ReplicationCore {
                 sendRefusal(dropped, into: &actions)
             }
             // A request that overtook the news of the mate: served now, if it is recent.
+            if reachable, let heldResume, heldResume.at + configuration.snapshotRequestHold >= now {
+                resumeRequested(heldResume.request, now: now, into: &actions)
+            }
             if reachable, let held, held.at + configuration.snapshotRequestHold >= now {
                 snapshotRequested(held.snapshot, now: now, into: &actions)
             }

@@ -21,6 +21,30 @@ struct SenderState: Sendable {
     /// knows), and when: served if the mate becomes reachable within
     /// `ReplicationConfiguration.snapshotRequestHold`, else forgotten.
     var heldRequest: (snapshot: UInt64, at: Instant)?
+    /// A resume request held likewise (served before the held snapshot request).
+    var heldResume: (request: ResumeRequest, at: Instant)?
+    /// The stream dropped when the mate was lost, with every update the standby may lack
+    /// (from its last acknowledgement on, and each write since): while it lasts, a standby
+    /// that comes back with that stream's replica resumes it (`resumeRequested`). Given up
+    /// once it would hold more than a window (the standby then takes a snapshot).
+    var retained: RetainedStream?
+}
+
+/// The updates kept for a dropped stream (see `SenderState.retained`).
+struct RetainedStream: Sendable {
+    var stream: StreamID
+    /// The standby acknowledged every update up to here.
+    var acked: UInt64
+    /// Updates `acked + 1 ... store.sequence`.
+    var window: UpdateWindow
+    var bytes: Int
+}
+
+/// A standby's offer to resume its stream (`ReplicationMessage.Body.resumeRequest`).
+struct ResumeRequest: Sendable, Hashable {
+    var snapshot: UInt64
+    var stream: StreamID
+    var replicaSequence: UInt64
 }
 
 /// A standby's stream: the snapshot its replica comes from, and the active's epoch.
@@ -52,6 +76,9 @@ struct SenderSession: Sendable {
     var mateHot = false
     /// The snapshot being sent, until the standby installed it.
     var serving: SnapshotServing?
+    /// A resumed stream: the replica's sequence it went on from (told again to a repeated
+    /// request, whose answer may have been lost).
+    var resumedFrom: UInt64?
 }
 
 struct WindowEntry: Sendable {
@@ -94,6 +121,8 @@ extension ReplicationCore {
         actions.append(.apply(committed))
         if sender.session != nil {
             enqueue(committed, ackNow: waits, now: now, into: &actions)
+        } else if sender.retained != nil {
+            retain(committed)
         }
         if waits {
             sender.pending.append(PendingRequest(request: request, sequence: committed.sequence))
@@ -118,6 +147,78 @@ extension ReplicationCore {
         // A synchronous write goes at once (with what waits before it); so does a full batch.
         if ackNow || sender.session!.unsent >= Limits.replicationBatchUpdatesMax {
             sendUnsent(now: now, into: &actions)
+        }
+    }
+
+    /// Keeps a write made while the standby's stream is dropped, for a resume; gives the
+    /// stream up once it would hold more than a window.
+    private mutating func retain(_ update: CheckpointUpdate) {
+        let size = update.encodedSize
+        guard sender.retained!.window.count < configuration.windowMax,
+            sender.retained!.bytes + size <= configuration.windowSizeMax
+        else {
+            sender.retained = nil
+            return
+        }
+        assert(update.sequence == sender.retained!.acked + UInt64(sender.retained!.window.count) + 1, "in order")
+        sender.retained!.window.append(WindowEntry(update: update, size: size, sentAt: .zero, ackNow: false))
+        sender.retained!.bytes += size
+    }
+
+    /// A standby offers to resume its stream from its replica's sequence (just before it asks
+    /// for a snapshot with the same identifier): resumed when the replica is that stream's, of
+    /// this epoch, and every update after it is still here (the live stream's window, or what
+    /// was kept when it was dropped). The stream goes on as `request.snapshot`: the standby is
+    /// told (`streamResumed`), the updates it lacks follow at once, and the snapshot request
+    /// that follows is a repeat of a stream already running. Otherwise nothing: the snapshot
+    /// request is served.
+    mutating func resumeRequested(_ request: ResumeRequest, now: Instant, into actions: inout ReplicationActions) {
+        if sender.session?.snapshot == request.snapshot {
+            // A repeat: the answer may have been lost (a snapshot stream of that name: nothing).
+            if let from = sender.session!.resumedFrom {
+                actions.append(.send(ReplicationMessage(epoch: epoch, .streamResumed(snapshot: request.snapshot, from: from))))
+            }
+            return
+        }
+        guard request.stream.epoch == epoch, request.replicaSequence <= store.sequence else { return }
+        var window: UpdateWindow
+        let acked: UInt64
+        if sender.session?.snapshot == request.stream.snapshot, sender.session!.installed, sender.session!.serving == nil {
+            window = sender.session!.window
+            acked = sender.session!.acked
+        } else if let retained = sender.retained, retained.stream == request.stream {
+            window = retained.window
+            acked = retained.acked
+        } else {
+            return
+        }
+        // The replica holds at least what it acknowledged, and nothing this board did not send.
+        guard request.replicaSequence >= acked, request.replicaSequence - acked <= UInt64(window.count) else { return }
+        window.removeFirst(Int(request.replicaSequence - acked))
+        assert(
+            window.isEmpty ? request.replicaSequence == store.sequence
+                : window[0].update.sequence == request.replicaSequence + 1 && window[window.count - 1].update.sequence == store.sequence,
+            "the window holds exactly the updates after the replica")
+        var session = SenderSession(snapshot: request.snapshot, cutover: request.replicaSequence, acked: request.replicaSequence)
+        session.window = window
+        session.windowBytes = window.reduce(0) { $0 + $1.size }
+        session.installed = true
+        session.applied = request.replicaSequence
+        session.resumedFrom = request.replicaSequence
+        session.sentAtFloor = now
+        sender.session = session
+        sender.retained = nil
+        sender.mateApplied = max(sender.mateApplied, request.replicaSequence)
+        actions.append(.trace(.streamResumedForMate(snapshot: request.snapshot, from: request.replicaSequence, updates: window.count)))
+        actions.append(.send(ReplicationMessage(epoch: epoch, .streamResumed(snapshot: request.snapshot, from: request.replicaSequence))))
+        if !window.isEmpty {
+            counters.updatesResent += UInt64(window.count)
+            sendEntries(0..<window.count, now: now, into: &actions)
+        }
+        completeReplicated(into: &actions)
+        if sender.windowWasFull, window.count < configuration.windowMax {
+            sender.windowWasFull = false
+            actions.append(.windowOpened)
         }
     }
 
@@ -353,7 +454,15 @@ extension ReplicationCore {
         }
         sender.pending = []
         let hadSession = sender.session != nil
+        sender.retained = nil
         if let session = sender.session, mode == .sender || mode == .draining {
+            // Kept for a resume: a replica installed from this stream holds every update up
+            // to its acknowledgement.
+            if session.installed, session.serving == nil {
+                sender.retained = RetainedStream(
+                    stream: StreamID(snapshot: session.snapshot, epoch: epoch), acked: session.acked, window: session.window,
+                    bytes: session.windowBytes)
+            }
             // The standby may not see the mate lost (or the epoch change): tell it at once; it
             // resynchronises. Told again when the mate is back, and in answer to its messages.
             let stream = StreamID(snapshot: session.snapshot, epoch: epoch)

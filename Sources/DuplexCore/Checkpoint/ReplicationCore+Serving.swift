@@ -26,6 +26,7 @@ extension ReplicationCore {
             actions.append(.complete(request: pending.request, .unconfirmed(sequence: pending.sequence)))
         }
         sender.pending = []
+        sender.retained = nil  // writes go to the new stream's window from now on
         let writer = SnapshotWriter(snapshot: snapshot, store: store, chunkSize: configuration.chunkSizeMax)
         let summary = writer.summary
         sender.session = SenderSession(

@@ -28,6 +28,11 @@ public struct ReplicationCore: Sendable {
     var reportedHot = false
     /// The replica as it was when this board left the standby role for an idle one.
     var idleReplica: ReplicaState?
+    /// Standby: the stream the replica follows, and nothing else: installed from its snapshot
+    /// (or resumed) and changed since only by its updates, in order. Nil when the replica is
+    /// anything else (a board that was active, a diverged update, an operator's resync). A
+    /// resync offers it to the active, which may resume it instead of sending a snapshot.
+    var replicaStream: StreamID?
 
     public struct Counters: Sendable, Hashable {
         public var updatesSent: UInt64 = 0
@@ -111,7 +116,11 @@ public struct ReplicationCore: Sendable {
         case .tick:
             break
         case .resyncRequested:
-            if mode == .receiver { startResync(.operatorRequested, now: now, into: &actions) }
+            // An operator's resync rebuilds the replica from a snapshot, never by resuming.
+            if mode == .receiver {
+                replicaStream = nil
+                startResync(.operatorRequested, now: now, into: &actions)
+            }
         }
         // Timers are checked after every event, not only on a tick that may come late.
         switch mode {
@@ -139,6 +148,17 @@ public struct ReplicationCore: Sendable {
                 return
             }
             snapshotRequested(snapshot, now: now, into: &actions)
+        case (.sender, .resumeRequest(let snapshot, let streamSnapshot, let streamEpoch, let sequence)),
+            (.draining, .resumeRequest(let snapshot, let streamSnapshot, let streamEpoch, let sequence)):
+            let request = ResumeRequest(
+                snapshot: snapshot, stream: StreamID(snapshot: streamSnapshot, epoch: streamEpoch), replicaSequence: sequence)
+            guard mateReachable else {
+                sender.heldResume = (request, now)
+                return
+            }
+            resumeRequested(request, now: now, into: &actions)
+        case (.receiver, .streamResumed(let snapshot, let from)):
+            streamResumed(snapshot, from: from, epoch: message.epoch, now: now, into: &actions)
         case (.receiver, .update(let update, let ackNow)):
             updateReceived(update, ackNow: ackNow, epoch: message.epoch, now: now, into: &actions)
         case (.receiver, .updates(let updates, let ackNow)):

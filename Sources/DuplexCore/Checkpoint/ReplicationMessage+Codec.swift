@@ -4,7 +4,7 @@
 /// | ---: | ---: | --- |
 /// | 0 | 2 | magic `0x4452` ("DR") |
 /// | 2 | 1 | version (1) |
-/// | 3 | 1 | kind: update 1, ack 2, nack 3, snapshot request 4, chunk 5, snapshot done 6, stream refused 7, updates 8 |
+/// | 3 | 1 | kind: update 1, ack 2, nack 3, snapshot request 4, chunk 5, snapshot done 6, stream refused 7, updates 8, resume request 9, stream resumed 10 |
 /// | 4 | 4 | length of the whole message, CRC included (so a stream can be cut into messages) |
 /// | 8 | 8 | epoch |
 /// | 16 | | body |
@@ -16,7 +16,12 @@
 /// UInt64 snapshot, replica sequence; chunk: UInt64 snapshot, UInt32 index, total, UInt16
 /// length, bytes; snapshot done: UInt64 snapshot, cut-over, UInt32 checkpoints, UInt64
 /// sections, bytes, UInt32 checksum, chunks; stream refused: UInt64 snapshot (not 0); updates:
-/// see `ReplicationMessage+Batch`.
+/// see `ReplicationMessage+Batch`; resume request: UInt64 snapshot, stream snapshot, stream
+/// epoch, replica sequence (none 0 but the sequence); stream resumed: UInt64 snapshot (not
+/// 0), from.
+///
+/// Kinds 9 and 10 came later too: a build without them drops a resume request as
+/// `unknownKind` and serves the snapshot asked for right after it, and never sends the answer.
 ///
 /// Kind 7 was added within version 1: a build without it counts it as `unknownKind` and drops
 /// it, which leaves that build as it was (its standby relies on its own mate-loss detection).
@@ -31,6 +36,7 @@ extension ReplicationMessage {
 
     enum Kind: UInt8 {
         case update = 1, ack, nack, snapshotRequest, snapshotChunk, snapshotDone, streamRefused, updates
+        case resumeRequest, streamResumed
     }
 
     var kind: Kind {
@@ -43,6 +49,8 @@ extension ReplicationMessage {
         case .snapshotDone: .snapshotDone
         case .streamRefused: .streamRefused
         case .updates: .updates
+        case .resumeRequest: .resumeRequest
+        case .streamResumed: .streamResumed
         }
     }
 
@@ -58,6 +66,8 @@ extension ReplicationMessage {
         case .snapshotDone: body = 8 + 8 + 4 + 8 + 8 + 4 + 4
         case .streamRefused: body = 8
         case .updates(let updates, _): body = Self.batchBodySize(updates)
+        case .resumeRequest: body = 32
+        case .streamResumed: body = 16
         }
         return Self.headerSize + body + 4
     }
@@ -128,6 +138,14 @@ extension ReplicationMessage {
             writer.write(snapshot)
         case .updates(let updates, let ackNow):
             Self.encodeBatch(updates, ackNow: ackNow, into: &writer)
+        case .resumeRequest(let snapshot, let streamSnapshot, let streamEpoch, let replicaSequence):
+            writer.write(snapshot)
+            writer.write(streamSnapshot)
+            writer.write(streamEpoch)
+            writer.write(replicaSequence)
+        case .streamResumed(let snapshot, let from):
+            writer.write(snapshot)
+            writer.write(from)
         }
     }
 

@@ -70,6 +70,18 @@ extension ReplicationMessage {
             return .streamRefused(snapshot: snapshot)
         case .updates:
             return try decodeBatch(&reader)
+        case .resumeRequest:
+            let snapshot = try reader.field(UInt64.self)
+            let streamSnapshot = try reader.field(UInt64.self)
+            let streamEpoch = try reader.field(UInt64.self)
+            let replicaSequence = try reader.field(UInt64.self)
+            guard snapshot != 0, streamSnapshot != 0, streamEpoch != 0 else { throw .malformed }
+            return .resumeRequest(
+                snapshot: snapshot, streamSnapshot: streamSnapshot, streamEpoch: streamEpoch, replicaSequence: replicaSequence)
+        case .streamResumed:
+            let snapshot = try reader.field(UInt64.self)
+            guard snapshot != 0 else { throw .malformed }
+            return .streamResumed(snapshot: snapshot, from: try reader.field())
         }
     }
 

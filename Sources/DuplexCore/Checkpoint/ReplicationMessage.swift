@@ -30,6 +30,15 @@ public struct ReplicationMessage: Sendable, Hashable {
         /// epoch (it dropped it on a mate loss only it saw, or started a new epoch): a standby
         /// whose replica follows that stream resynchronises. The epoch is the refused stream's.
         case streamRefused(snapshot: UInt64)
+        /// Standby → active, just before the `snapshotRequest` of the same `snapshot`: the
+        /// replica is the stream `streamSnapshot` of the active's epoch `streamEpoch` up to
+        /// `replicaSequence` and nothing else; if the active still holds every update after
+        /// that, it resumes the stream from there (`streamResumed`) instead of sending a
+        /// snapshot. A build without it drops it (unknown kind) and serves the snapshot.
+        case resumeRequest(snapshot: UInt64, streamSnapshot: UInt64, streamEpoch: UInt64, replicaSequence: UInt64)
+        /// Active → standby: the stream goes on, tagged `snapshot`, from the replica's sequence
+        /// `from`: the updates after it follow; no snapshot comes.
+        case streamResumed(snapshot: UInt64, from: UInt64)
     }
 
     public init(epoch: UInt64, _ body: Body) {

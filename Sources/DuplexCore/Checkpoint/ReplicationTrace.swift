@@ -44,6 +44,11 @@ public enum ReplicationTrace: Sendable, Hashable {
     case bogusAck(received: UInt64, sequence: UInt64)
     /// Bytes from the mate failed to decode.
     case messageRejected(ReplicationDecodeError)
+    /// Active: resumed the standby's stream from its replica's sequence `from` as stream
+    /// `snapshot`, with the `updates` after it, instead of sending a snapshot.
+    case streamResumedForMate(snapshot: UInt64, from: UInt64, updates: Int)
+    /// Standby: the active resumed the replica's stream from `sequence`: no snapshot needed.
+    case streamResumed(snapshot: UInt64, sequence: UInt64)
 }
 
 /// Why a standby resynchronises.
