@@ -41,20 +41,13 @@ extension ReplicationSimulation {
         outcome.messages += 1
         let bytes = message.encoded()
         guard profile.segmentsLargeMessages, let mtu = profile.linkMTU,
-            let plan = ReplicationSegment.plan(length: bytes.count, datagramSize: mtu - Self.ipv4UDPHeaderSize)
+            let segments = ReplicationSegment.datagrams(
+                message: boards[board].nextSegmented, encoded: bytes, datagramSize: mtu - Self.ipv4UDPHeaderSize)
         else { return transmit(datagram: bytes, from: board) }
         outcome.segmentedMessages += 1
-        let number = boards[board].nextSegmented
         boards[board].nextSegmented &+= 1
-        var datagram = [UInt8](repeating: 0, count: mtu - Self.ipv4UDPHeaderSize)
-        for index in 0..<plan.count {
-            let length = bytes.withUnsafeBytes { encoded in
-                datagram.withUnsafeMutableBytes {
-                    ReplicationSegment.encode(
-                        message: number, encoded, index: index, count: plan.count, stride: plan.stride, into: $0)
-                }
-            }
-            transmit(datagram: Array(datagram[0..<length]), from: board)
+        for segment in segments {
+            transmit(datagram: segment, from: board)
         }
     }
 

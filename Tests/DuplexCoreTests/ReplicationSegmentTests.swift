@@ -18,18 +18,7 @@ import Testing
 
     /// The message's segments, each as the datagram the transport sends.
     static func segments(of message: ReplicationMessage, number: UInt32, datagramSize: Int = datagramSize) -> [[UInt8]] {
-        let encoded = message.encoded()
-        let plan = ReplicationSegment.plan(length: encoded.count, datagramSize: datagramSize)!
-        return (0..<plan.count).map { index in
-            var datagram = [UInt8](repeating: 0, count: datagramSize)
-            let length = encoded.withUnsafeBytes { bytes in
-                datagram.withUnsafeMutableBytes {
-                    ReplicationSegment.encode(
-                        message: number, bytes, index: index, count: plan.count, stride: plan.stride, into: $0)
-                }
-            }
-            return Array(datagram[0..<length])
-        }
+        ReplicationSegment.datagrams(message: number, encoded: message.encoded(), datagramSize: datagramSize)!
     }
 
     /// Feeds one datagram to the reassembler; a completed message comes back decoded.

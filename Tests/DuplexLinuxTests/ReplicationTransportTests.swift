@@ -70,6 +70,17 @@ final class TwoLinkNetns: Sendable {
         }
     }
 
+    /// Board a's transport, and the mate's endpoint of link 0 as a plain UDP socket that sends
+    /// anything.
+    func transportAndRawMate() throws -> (ReplicationTransport, UDPLink) {
+        let pathsA = paths(side: 0)
+        let a = try withNetworkNamespace(self.a) { try ReplicationTransport(paths: pathsA) }
+        let mate = try withNetworkNamespace(b) {
+            try UDPLink(local: Self.endpoint("192.0.2.2:7410"), peer: Self.endpoint("192.0.2.1:7410"))
+        }
+        return (a, mate)
+    }
+
     /// Both boards' transports, each opened in its namespace.
     func transports() throws -> (a: ReplicationTransport, b: ReplicationTransport) {
         let pathsA = paths(side: 0)
@@ -220,23 +231,9 @@ struct ReplicationTransportTests {
     @Test func segmentsOfALostMessageAreGivenUpAndTheNextMessageArrives() throws {
         let net = try TwoLinkNetns()
         defer { net.remove() }
-        let pathsA = net.paths(side: 0)
-        let a = try withNetworkNamespace(net.a) { try ReplicationTransport(paths: pathsA) }
-        let mate = try withNetworkNamespace(net.b) {
-            try UDPLink(local: TwoLinkNetns.endpoint("192.0.2.2:7410"), peer: TwoLinkNetns.endpoint("192.0.2.1:7410"))
-        }
+        let (a, mate) = try net.transportAndRawMate()
         func segments(_ message: ReplicationMessage, number: UInt32) -> [[UInt8]] {
-            let encoded = message.encoded()
-            let plan = ReplicationSegment.plan(length: encoded.count, datagramSize: 1_472)!
-            return (0..<plan.count).map { index in
-                var datagram = [UInt8](repeating: 0, count: 1_472)
-                let length = encoded.withUnsafeBytes { bytes in
-                    datagram.withUnsafeMutableBytes {
-                        ReplicationSegment.encode(message: number, bytes, index: index, count: plan.count, stride: plan.stride, into: $0)
-                    }
-                }
-                return Array(datagram[0..<length])
-            }
+            ReplicationSegment.datagrams(message: number, encoded: message.encoded(), datagramSize: 1_472)!
         }
         var datagrams: [[UInt8]] = []
         let lossy = SegmentReassembler.slotsDefault + 1
@@ -261,12 +258,7 @@ struct ReplicationTransportTests {
     @Test func garbageIsCountedAsMalformedAndDropped() throws {
         let net = try TwoLinkNetns()
         defer { net.remove() }
-        let pathsA = net.paths(side: 0)
-        let a = try withNetworkNamespace(net.a) { try ReplicationTransport(paths: pathsA) }
-        // The mate's endpoint of link 0, as a plain UDP socket that sends anything.
-        let mate = try withNetworkNamespace(net.b) {
-            try UDPLink(local: TwoLinkNetns.endpoint("192.0.2.2:7410"), peer: TwoLinkNetns.endpoint("192.0.2.1:7410"))
-        }
+        let (a, mate) = try net.transportAndRawMate()
         var corrupt = ReplicationSamples.messages[3].encoded()
         corrupt[20] ^= 0x40
         let (first, second) = (ReplicationSamples.messages[3], ReplicationSamples.messages[4])

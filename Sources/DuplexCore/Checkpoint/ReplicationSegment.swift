@@ -88,6 +88,22 @@ public struct ReplicationSegment {
         return size
     }
 
+    /// Every segment of an encoded message, each as the datagram it travels in (the
+    /// simulation's channel and tests; the transport encodes into its send arena instead).
+    /// - Returns: nil when the message fits one datagram or would need too many segments.
+    public static func datagrams(message: UInt32, encoded: [UInt8], datagramSize: Int) -> [[UInt8]]? {
+        guard let plan = plan(length: encoded.count, datagramSize: datagramSize) else { return nil }
+        var datagram = [UInt8](repeating: 0, count: datagramSize)
+        return (0..<plan.count).map { index in
+            let length = encoded.withUnsafeBytes { bytes in
+                datagram.withUnsafeMutableBytes {
+                    encode(message: message, bytes, index: index, count: plan.count, stride: plan.stride, into: $0)
+                }
+            }
+            return Array(datagram[0..<length])
+        }
+    }
+
     /// Decodes one datagram; its bytes stay in the datagram (`bytes`).
     /// - Throws: `ReplicationDecodeError` for anything that is not a whole, consistent segment.
     public init(decoding datagram: UnsafeRawBufferPointer) throws(ReplicationDecodeError) {
