@@ -68,6 +68,12 @@ public struct PairConfiguration: Sendable, Hashable {
     /// board with empty journals, never wins over the copy that holds the newer state. Set by
     /// the daemon, before the pair starts.
     public var persistedSequence: UInt64 = 0
+    /// How long a starting board that hears no mate waits before it takes the role alone, when
+    /// that is longer than `discoveryWindow` (nil: the discovery window). A mate heard in the
+    /// meantime is arbitrated with at once, as always. The daemon sets it for a board whose
+    /// persistent checkpoints it last held as a standby: its mate may have gone on writing
+    /// after it left, and only the mate's state has those writes.
+    public var aloneStartWindow: Duration?
 
     public init(
         cluster: UInt32, board: UInt16, priority: UInt8 = 100, incarnation: UInt32,
@@ -123,6 +129,7 @@ public struct PairConfiguration: Sendable, Hashable {
             heartbeats: heartbeats, standbyInterval: standbyInterval)
         copy.persistedStateDamaged = persistedStateDamaged
         copy.persistedSequence = persistedSequence
+        copy.aloneStartWindow = aloneStartWindow
         return copy
     }
 

@@ -33,6 +33,8 @@ extension PairCore {
             // The mate is reachable and not active (starting but less preferred, standby,
             // separated, blocked or failed): this board takes the role.
             takeOver(reason: .discoveryPreferred, now: now, into: &actions)
+        } else if now < aloneEndsAt {
+            return  // no mate yet: a board that last ran as a standby waits longer for it
         } else if isolationOK {
             takeOver(reason: .discoveryNoMate, now: now, into: &actions)
         } else {

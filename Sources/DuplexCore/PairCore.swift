@@ -18,6 +18,8 @@ public struct PairCore: Sendable {
     var startedAt: Instant?
     var lastEventAt: Instant = .zero
     var discoveryEndsAt: Instant = .zero
+    /// When a starting board that hears no mate takes the role alone (`aloneStartWindow`).
+    var aloneEndsAt: Instant = .zero
     var actuation = ActuationState()
     var quiesce: QuiesceState?
     var reannouncePending = false
@@ -86,7 +88,7 @@ public struct PairCore: Sendable {
             }
         }
         if let rotating = rotatingMateDeadline { deadline = min(deadline, rotating) }
-        if role == .starting { deadline = min(deadline, discoveryEndsAt) }
+        if role == .starting { deadline = min(deadline, mateReachable ? discoveryEndsAt : aloneEndsAt) }
         if let quiesce, role == .quiesced { deadline = min(deadline, quiesce.deadline) }
         if let retryAt = actuation.retryAt { deadline = min(deadline, retryAt) }
         return deadline
@@ -128,6 +130,7 @@ public struct PairCore: Sendable {
     private mutating func start(now: Instant, into actions: inout PairActions) {
         startedAt = now
         discoveryEndsAt = now + configuration.discoveryWindow
+        aloneEndsAt = now + max(configuration.discoveryWindow, configuration.aloneStartWindow ?? .zero)
         for index in paths.indices { paths[index].nextSendAt = now }
         // A crash may have left the logical addresses behind: remove them before anything else.
         actuation.held = .unknown

@@ -35,6 +35,8 @@ func startCheckpointService(
         onReadinessChanged: { hot in
             if pair.commands.push(.event(.readinessChanged(hot: hot))) { _ = try? pair.commandSignal.signal() }  // cannot block
         })
+    // Before its thread starts: whether this start waits longer for the mate (see applyLastRole).
+    service.startedFromStandbyState = waitsForMate(configuration, checkpoints: service)  // reads the marker
     let priority = Int32(configuration.pair.realtimePriority)
     let thread = try PosixThread.start(name: "duplex-ckpt", stackSize: 1024 * 1024) {
         if priority > 1, case .failure(let error) = RealTime.setFIFOPriority(priority - 1) {
@@ -54,4 +56,23 @@ func startCheckpointService(
         "duplex.replicationPaths": "\(paths.map(\.description))", "duplex.chunkSize": "\(replication.chunkSizeMax)", "duplex.takeoverBarrier": "\(barrier?.timeout.description ?? "none")",
     ])
     return (service, thread, barrier)
+}
+
+/// A board whose persistent checkpoints it last held as a standby (the journal's marker) waits
+/// `[checkpoint] standby-start-wait` for its mate before it starts alone: the mate may hold
+/// writes made after this board left. Only with persistent state loaded.
+func applyLastRole(_ configuration: Configuration, checkpoints: CheckpointService, pair: PairService, logger: Logger) {
+    guard checkpoints.startedFromStandbyState else { return }
+    let wait = configuration.checkpoint.standbyStartWait
+    pair.setAloneStartWindow(wait)
+    logger.notice(
+        "persistent checkpoints were last held as a standby: waiting for the mate before starting alone",
+        metadata: ["duplex.wait": "\(wait)", "duplex.sequence": "\(checkpoints.journalSequence)"])
+}
+
+/// Whether the journals hold persistent state that this board last held as a standby, and the
+/// configured wait for the mate is longer than the discovery window.
+func waitsForMate(_ configuration: Configuration, checkpoints: CheckpointService) -> Bool {
+    checkpoints.journalSequence > 0 && configuration.checkpoint.standbyStartWait > configuration.pair.discoveryWindow
+        && LastRoleMarker(directory: configuration.checkpoint.directory).read() == .standby
 }

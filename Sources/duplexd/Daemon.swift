@@ -42,6 +42,7 @@ func runDaemon(configuration: Configuration, logger: Logger) throws {
     let checkpoints = try startCheckpointService(configuration, pair: pair, logger: logger)
     // Before the pair thread starts: start-up discovery weighs what the journals held.
     pair.setPersistedState(damaged: checkpoints.service.journalRefused, sequence: checkpoints.service.journalSequence)
+    applyLastRole(configuration, checkpoints: checkpoints.service, pair: pair, logger: logger)
     actuator.claimBarrier = checkpoints.barrier  // before the actuator thread starts
     let listener = try UnixListener(path: configuration.control.socketPath)
     let control = try ControlService(
@@ -117,6 +118,7 @@ func runDaemon(configuration: Configuration, logger: Logger) throws {
         logger.warning("cannot use SCHED_FIFO for the control thread; going on", metadata: ["duplex.error": "\(error)"])
     }
     control.checkpoints = checkpoints.service
+    control.lastRoleMarker = LastRoleMarker(directory: configuration.checkpoint.directory)
     try control.run()
     notifier?.notify("STOPPING=1")
     checkpoints.service.post(.stop)

@@ -24,6 +24,35 @@ import Testing
         #expect(harness.roleChanges(0).last?.2 == .discoveryNoMate)
     }
 
+    /// A board that last held its persistent checkpoints as a standby waits its longer alone
+    /// window when it hears no mate; a mate heard meanwhile is arbitrated with at once, and the
+    /// usual discovery window still applies then.
+    @Test func aLongerAloneWindowHoldsOnlyABoardThatHearsNoMate() {
+        var harness = PairHarness(aloneStartWindows: (nil, .seconds(2)))
+        harness.start(1)
+        harness.run(for: .milliseconds(1_990))
+        #expect(harness.roles[1] == .starting, "still waiting for its mate")
+        harness.run(for: .milliseconds(20))
+        #expect(harness.roles[1] == .active)
+        #expect(harness.roleChanges(1).last?.2 == .discoveryNoMate)
+
+        // The mate comes within the window: the preferred board takes the role after the
+        // ordinary discovery window, not the long one.
+        var joint = PairHarness(priorities: (100, 200), aloneStartWindows: (nil, .seconds(2)))
+        joint.start(1)
+        joint.run(for: .milliseconds(500))
+        joint.start(0)
+        joint.run(for: .milliseconds(50))
+        #expect(joint.roles == [.standby, .active], "board 2 (priority 200) took the role once its mate was heard")
+        #expect(joint.roleChanges(1).last?.2 == .discoveryPreferred)
+
+        // A board without the window starts alone after the discovery window, as before.
+        var plain = PairHarness()
+        plain.start(1)
+        plain.run(for: .milliseconds(310))
+        #expect(plain.roles[1] == .active)
+    }
+
     @Test func cleansUpStaleAddressesAtStart() {
         var core = PairCore(configuration: .init(cluster: 1, board: 1, incarnation: 1, paths: [.init()]))
         let actions = core.handle(.started, now: Instant(nanoseconds: 10))

@@ -38,17 +38,20 @@ struct PairHarness {
     init(
         paths: Int = 2, priorities: (UInt8, UInt8) = (200, 100), preempt: Bool = false,
         heartbeats: PairConfiguration.Heartbeats = .everyPath, standbyInterval: Duration? = nil,
-        damaged: (Bool, Bool) = (false, false), persisted: (UInt64, UInt64) = (0, 0)
+        damaged: (Bool, Bool) = (false, false), persisted: (UInt64, UInt64) = (0, 0),
+        aloneStartWindows: (Duration?, Duration?) = (nil, nil)
     ) {
         let pathConfig = [PairConfiguration.Path](repeating: .init(), count: paths)
         cores = [
-            (UInt16(1), priorities.0, UInt32(11), damaged.0, persisted.0), (2, priorities.1, 22, damaged.1, persisted.1),
-        ].map { board, priority, incarnation, damaged, persisted in
+            (UInt16(1), priorities.0, UInt32(11), damaged.0, persisted.0, aloneStartWindows.0),
+            (2, priorities.1, 22, damaged.1, persisted.1, aloneStartWindows.1),
+        ].map { board, priority, incarnation, damaged, persisted, alone in
             var configuration = PairConfiguration(
                 cluster: 7, board: board, priority: priority, incarnation: incarnation, paths: pathConfig,
                 preempt: preempt, heartbeats: heartbeats, standbyInterval: standbyInterval)
             configuration.persistedStateDamaged = damaged
             configuration.persistedSequence = persisted
+            configuration.aloneStartWindow = alone
             return PairCore(configuration: configuration)
         }
         pathCut = Array(repeating: false, count: paths)

@@ -98,7 +98,7 @@ extension PairIntegrationTests {
 
         Self.stopPair(daemons)
         for directory in [a.directory, b.directory] {
-            #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["calls.journal"])
+            #expect(try FileManager.default.contentsOfDirectory(atPath: directory).sorted() == ["calls.journal", "last-role"])
         }
         daemons = try Self.startPair(lab, configurations, run: 2)
         #expect(Self.holds(lab, .a, "calls", expected), "A's state after the restart")
@@ -165,6 +165,53 @@ extension PairIntegrationTests {
         #expect(poll { Self.holds(lab, .a, "calls", expected) }, "A got the newer state from B")
         let reasons = try lab.events(.a).map(\.message)
         #expect(reasons.contains { $0.contains("the mate persisted newer checkpoint state") }, "A's events: \(reasons)")
+        Self.stopPair(daemons)
+    }
+
+    /// A board whose persistent checkpoints it last held as a standby waits
+    /// `standby-start-wait` (3 s here) for its mate before it starts alone, since its mate may
+    /// have gone on writing after it left; when it does start alone, the event history says so.
+    /// A board that last held them as the active starts after the discovery window as always.
+    @Test func aBoardThatLastRanAsStandbyWaitsForItsMateBeforeStartingAlone() throws {
+        let lab = try LabFixture()
+        defer { lab.remove() }
+        var configurations: [Node: String] = [:]
+        for node in [Node.a, .b] {
+            let path = try Self.persistenceConfiguration(lab, node).configuration
+            let text = try String(contentsOfFile: path, encoding: .utf8) + "standby-start-wait = 3s\n"
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            configurations[node] = path
+        }
+        var daemons = try Self.startPair(lab, configurations, run: 1)
+        let limits = CheckpointLimits(sizeMax: 1 << 20, sectionsMax: 256, sectionSizeMax: 256, persistent: true)
+        let active = try Duplex.Checkpoint.open(name: "calls", limits: limits, socketPath: Self.checkpointSocket(lab, .a))
+        let hot = poll { (try? active.write("first", [1]))??.isReplicated == true }
+        #expect(hot, "B's replica never became hot: \(lab.diagnostics())")
+        guard hot else { return }
+        // B (standby) stops first, then A alone: A last ran as the active, B as a standby.
+        for daemon in [daemons[1], daemons[0]] {
+            daemon.send(SIGTERM)
+            #expect(daemon.waitForExit(seconds: 5) != nil, "duplexd did not stop on SIGTERM")
+        }
+
+        let startedB = Date()
+        daemons = [try lab.startDaemon(.b, label: "duplexd-b-2", configuration: configurations[.b])]
+        try lab.waitUntil("B is up") { try lab.role(.b) != "unreachable" }
+        try lab.waitUntil("B takes the role alone", attempts: 300) { try lab.role(.b) == "active" }
+        let waited = Date().timeIntervalSince(startedB)
+        #expect(waited >= 2.9, "B started alone after \(waited) s, before its 3 s wait for the mate")
+        #expect(Self.holds(lab, .b, "calls", ["first": [1]]), "B serves the state it persisted")
+        let events = try lab.events(.b).map(\.message)
+        #expect(events.contains { $0.contains("took the active role alone with the persistent state it held as a standby") },
+                "B's events: \(events)")
+        Self.stopPair(daemons)
+
+        // A last ran as the active: it starts alone after the discovery window.
+        let startedA = Date()
+        daemons = [try lab.startDaemon(.a, label: "duplexd-a-3", configuration: configurations[.a])]
+        try lab.waitUntil("A takes the role alone") { try lab.role(.a) == "active" }
+        let tookA = Date().timeIntervalSince(startedA)
+        #expect(tookA < 2.9, "A, last the active, waited \(tookA) s")
         Self.stopPair(daemons)
     }
 }

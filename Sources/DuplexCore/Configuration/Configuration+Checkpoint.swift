@@ -20,6 +20,12 @@ extension Configuration {
         /// Default: `/var/lib/duplex/checkpoints` with the default control socket, otherwise
         /// next to the control socket (`X.sock` → `X-checkpoints`), like `socket`.
         public var directory: String = CheckpointSettings.defaultDirectory
+        /// `standby-start-wait` (default 30s, 0...600s; 0 = the discovery window): how long a
+        /// board whose persistent checkpoints it last held as a standby waits for its mate
+        /// before it takes the role alone. Its mate may have gone on writing after it left;
+        /// heard in time, the mate's newer state wins (start-up discovery weighs persisted
+        /// state). A board that last held them as the active starts as always.
+        public var standbyStartWait: Duration = .seconds(30)
 
         public static let defaultTakeoverBarrier = Duration.milliseconds(5)
         public static let defaultDirectory = "/var/lib/duplex/checkpoints"
@@ -45,7 +51,8 @@ extension ConfigurationBuilder {
             defaults.directory = base + "-checkpoints"
         }
         guard let reader = try reader("checkpoint", required: false) else { return defaults }
-        try reader.checkKeys(["socket", "sync-policy", "takeover-barrier", "directory"], context: "[checkpoint]")
+        try reader.checkKeys(
+            ["socket", "sync-policy", "takeover-barrier", "directory", "standby-start-wait"], context: "[checkpoint]")
         let policies: [(String, ReplicationConfiguration.SyncPolicy)] = [("fail", .fail), ("degrade", .degrade)]
         var settings = Configuration.CheckpointSettings(
             socketPath: try reader.value("socket", default: defaults.socketPath, .absolutePath(lengthMax: 107)),
@@ -53,6 +60,8 @@ extension ConfigurationBuilder {
             takeoverBarrier: try reader.value(
                 "takeover-barrier", default: defaults.takeoverBarrier, .duration(in: .zero...Duration.seconds(1))))
         settings.directory = try reader.value("directory", default: defaults.directory, .absolutePath(lengthMax: 4000))
+        settings.standbyStartWait = try reader.value(
+            "standby-start-wait", default: defaults.standbyStartWait, .duration(in: .zero...Duration.seconds(600)))
         return settings
     }
 }

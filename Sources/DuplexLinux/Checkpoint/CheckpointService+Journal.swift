@@ -86,6 +86,21 @@ extension CheckpointService {
         }
     }
 
+    /// Records a first active role taken without the mate by a board whose persisted state
+    /// was a standby's (`startedFromStandbyState`).
+    func noteRole(_ role: Role) {
+        guard startedFromStandbyState, role == .active || role == .standby else { return }
+        if role == .active, !core.mateReachable {
+            record(
+                "took the active role alone with the persistent state it held as a standby (sequence "
+                    + "\(core.store.sequence)): writes its mate made after it left are not here", epoch: core.epoch)
+            logger.warning("took the active role alone with persistent state held as a standby", metadata: [
+                "duplex.sequence": "\(core.store.sequence)",
+            ])
+        }
+        startedFromStandbyState = false
+    }
+
     private func journalFailed(_ error: Errno) {
         logger.error(
             "checkpoint journal write failed; the journal is removed and rewritten whole at the next update",

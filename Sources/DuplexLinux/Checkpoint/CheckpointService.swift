@@ -96,6 +96,9 @@ public final class CheckpointService: @unchecked Sendable {
     /// While a client's frames are served: the clock reading their steps share (refreshed
     /// every `servingClockFrames` frames), instead of one reading per write.
     var servingNow: Instant?
+    /// The marker (`LastRoleMarker`) said `standby` at start, with persistent state loaded: a first role of
+    /// active taken without the mate is recorded as such (set by the daemon before `run`).
+    public var startedFromStandbyState = false
     /// The storage of the last step's actions, emptied, for the next step (nil while a step runs).
     var spareActions: ReplicationActions? = ReplicationActions()
     /// Frames served per clock reading.
@@ -314,6 +317,7 @@ public final class CheckpointService: @unchecked Sendable {
             // What the old active sent before it failed is applied before the takeover.
             if to == .active { drainFromMate() }
             step(.roleChanged(to, epoch: epoch))
+            noteRole(to)
         case .pathChanged(let path, let up, let reason):
             let wasReachable = !pathsUp.isEmpty
             if up { pathsUp.insert(path) } else { pathsUp.remove(path) }

@@ -38,6 +38,10 @@ public final class ControlService {
     var epochSeen: UInt64 = 0
     /// The checkpoint thread, told of role and path changes; set by the daemon before `run()`.
     public var checkpoints: CheckpointService?
+    /// Where the role this board holds is kept for its next start (`LastRoleMarker`); nil: not
+    /// kept. Set before `run()`.
+    public var lastRoleMarker: LastRoleMarker?
+    private var lastRoleMarked: LastRoleMarker.Role?
     private var stopDeadline: Instant?
     private var stopped = false
 
@@ -231,12 +235,35 @@ public final class ControlService {
 
     // MARK: - Notices from the pair thread
 
+    /// Keeps the role in `lastRoleMarker` when it is active or standby and differs from the
+    /// one written last (an `fsync` or two, on this thread: off the pair's and the
+    /// checkpoints' paths).
+    private func markRole(_ role: Role) {
+        guard let marker = lastRoleMarker else { return }
+        let value: LastRoleMarker.Role
+        switch role {
+        case .active: value = .active
+        case .standby: value = .standby
+        default: return
+        }
+        guard value != lastRoleMarked else { return }
+        do {
+            try marker.write(value)
+            lastRoleMarked = value
+        } catch {
+            logger.warning("cannot write the last-role marker", metadata: ["duplex.path": "\(marker.path)", "duplex.error": "\(error)"])
+        }
+    }
+
     private func drainNotices() {
         for _ in 0..<Limits.traceRingMax {
             guard let notice = pair.notices.pop() else { return }
             switch notice {
             case .trace(let trace, let at):
-                if case .roleChanged(_, let to, _, _) = trace { supervisor?.post(.roleChanged(to)) }
+                if case .roleChanged(_, let to, _, _) = trace {
+                    supervisor?.post(.roleChanged(to))
+                    markRole(to)
+                }
                 if let checkpoints, trace.concernsCheckpoints { checkpoints.post(.pairTrace(trace)) }
                 record(trace, at: at)
             case .reply(let request, let outcome):

@@ -137,6 +137,14 @@ public final class PairService: @unchecked Sendable {
         core = PairCore(configuration: configuration)
     }
 
+    /// Sets how long the board waits alone for its mate at start
+    /// (`PairConfiguration.aloneStartWindow`). Call before `run()`.
+    public func setAloneStartWindow(_ window: Duration?) {
+        var configuration = core.configuration
+        configuration.aloneStartWindow = window
+        core = PairCore(configuration: configuration)
+    }
+
     static let timerToken: UInt64 = 1
     static let monitorToken: UInt64 = 2
     static let commandToken: UInt64 = 3
