@@ -20,6 +20,21 @@ extension PairIntegrationTests {
         return path
     }
 
+    /// Starts A and B with replication (sync policy `fail`, `extra` in `[checkpoint]`), waits
+    /// for A active and B standby, opens `name` on A (sections of up to 256 bytes) and waits
+    /// until B's replica takes synchronous writes.
+    static func startReplicatedPair(
+        _ lab: LabFixture, name: String, extra: String = ""
+    ) throws -> (a: SpawnedProcess, b: SpawnedProcess, active: Duplex.Checkpoint) {
+        let daemonA = try lab.startDaemon(.a, configuration: checkpointConfiguration(lab, .a, policy: "fail", extra: extra))
+        let daemonB = try lab.startDaemon(.b, configuration: checkpointConfiguration(lab, .b, policy: "fail", extra: extra))
+        try lab.waitUntil("A is active and B standby") { try lab.role(.a) == "active" && lab.role(.b) == "standby" }
+        let limits = CheckpointLimits(sizeMax: 8 << 20, sectionsMax: 8192, sectionSizeMax: 256)
+        let active = try Duplex.Checkpoint.open(name: name, limits: limits, socketPath: checkpointSocket(lab, .a))
+        try waitUntilReplicated(active, lab)
+        return (daemonA, daemonB, active)
+    }
+
     /// The 64 bytes written to section `index`.
     static func payload(_ index: Int) -> [UInt8] {
         (0..<64).map { UInt8(truncatingIfNeeded: index &* 7 &+ $0) }
@@ -47,13 +62,7 @@ extension PairIntegrationTests {
     @Test func theLogicalAddressFollowsTheAppliedReplica() throws {
         let lab = try LabFixture()
         defer { lab.remove() }
-        let extra = "takeover-barrier = 50ms"
-        let daemonA = try lab.startDaemon(.a, configuration: Self.checkpointConfiguration(lab, .a, policy: "fail", extra: extra))
-        try lab.startDaemon(.b, configuration: Self.checkpointConfiguration(lab, .b, policy: "fail", extra: extra))
-        try lab.waitUntil("A is active and B standby") { try lab.role(.a) == "active" && lab.role(.b) == "standby" }
-        let limits = CheckpointLimits(sizeMax: 8 << 20, sectionsMax: 8192, sectionSizeMax: 256)
-        let active = try Duplex.Checkpoint.open(name: "stream", limits: limits, socketPath: Self.checkpointSocket(lab, .a))
-        try Self.waitUntilReplicated(active, lab)
+        let (daemonA, _, active) = try Self.startReplicatedPair(lab, name: "stream", extra: "takeover-barrier = 50ms")
         // A stream of asynchronous writes, still in flight when A dies.
         for index in 0..<3_000 {
             try active.write(SectionKey("s/\(index)"), Self.payload(index), mode: .async)

@@ -86,12 +86,7 @@ struct CheckpointResyncLabTests {
     @Test func aStandbyBackFromAShortAbsenceResumesItsStreamWithoutASnapshot() throws {
         let lab = try LabFixture(links: 1, missedMax: LabFixture.floodMissedMax)
         defer { lab.remove() }
-        try lab.startDaemon(.a, configuration: Lab.checkpointConfiguration(lab, .a, policy: "fail"))
-        let daemonB = try lab.startDaemon(.b, configuration: Lab.checkpointConfiguration(lab, .b, policy: "fail"))
-        try lab.waitUntil("A is active and B standby") { try lab.role(.a) == "active" && lab.role(.b) == "standby" }
-        let limits = CheckpointLimits(sizeMax: 8 << 20, sectionsMax: 8192, sectionSizeMax: 256)
-        let active = try Duplex.Checkpoint.open(name: "resume", limits: limits, socketPath: Lab.checkpointSocket(lab, .a))
-        try Lab.waitUntilReplicated(active, lab)
+        let (_, daemonB, active) = try Lab.startReplicatedPair(lab, name: "resume")
         for index in 0..<1_000 {
             try active.write(SectionKey("f/\(index)"), Self.value(index), mode: .async)
         }
