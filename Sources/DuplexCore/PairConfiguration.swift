@@ -74,6 +74,8 @@ public struct PairConfiguration: Sendable, Hashable {
     /// persistent checkpoints it last held as a standby: its mate may have gone on writing
     /// after it left, and only the mate's state has those writes.
     public var aloneStartWindow: Duration?
+    /// What this board's build can do, sent in every frame (`PairFrame.Capabilities`).
+    public var capabilities: PairFrame.Capabilities = .thisBuild
 
     public init(
         cluster: UInt32, board: UInt16, priority: UInt8 = 100, incarnation: UInt32,
@@ -130,6 +132,7 @@ public struct PairConfiguration: Sendable, Hashable {
         copy.persistedStateDamaged = persistedStateDamaged
         copy.persistedSequence = persistedSequence
         copy.aloneStartWindow = aloneStartWindow
+        copy.capabilities = capabilities
         return copy
     }
 

@@ -114,6 +114,11 @@ extension PairCore {
         mate.priority = frame.priority
         mate.flags = frame.flags
         mate.persistedSequence = frame.persistedSequence
+        if !mate.capabilitiesTold || frame.capabilities != mate.capabilities {
+            mate.capabilities = frame.capabilities
+            mate.capabilitiesTold = true
+            actions.append(.trace(.mateCapabilities(frame.capabilities)))
+        }
         mate.offeredTo = frame.mateIncarnation
         mate.pathsUp = frame.pathsUp
         if frame.flags.contains(.rotating) { mate.rotatingHeardAt = now }
@@ -245,7 +250,8 @@ extension PairCore {
             echoSentAt: state.mateSentAt, echoHold: hold, mateIncarnation: mate.known ? mate.incarnation : 0,
             pathsUp: pathsUpBits, persistedSequence: role == .starting ? configuration.persistedSequence : 0,
             interval: Self.wireInterval(state.configuration.interval),
-            missedHeartbeatsMax: UInt8(clamping: state.configuration.missedHeartbeatsMax))
+            missedHeartbeatsMax: UInt8(clamping: state.configuration.missedHeartbeatsMax),
+            capabilities: configuration.capabilities)
         assert(frame.sender != 0 && frame.sequence > 0)
         return frame
     }

@@ -34,6 +34,9 @@ extension PairCore {
         var flags: PairFrame.Flags = []
         /// While the mate starts: the sequence of the persistent state it loaded.
         var persistedSequence: UInt64 = 0
+        /// What the mate's build can do, and whether it was reported (`.mateCapabilities`).
+        var capabilities: PairFrame.Capabilities = []
+        var capabilitiesTold = false
         var lastHeardAt: Instant?
         /// The mate said goodbye: later frames of the same incarnation are stale.
         var departed = false

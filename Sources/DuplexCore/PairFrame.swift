@@ -25,7 +25,8 @@
 /// | 60 | 8 | persisted sequence: while the sender starts, the sequence of the checkpoint state it loaded from its journals (0: none); 0 after |
 /// | 68 | 4 | the sender's heartbeat interval on this path (µs, saturates) |
 /// | 72 | 1 | the sender's missed-heartbeat limit on this path |
-/// | 73 | 3 | reserved (sent as 0, ignored) |
+/// | 73 | 1 | the sender's capabilities (`PairFrame.Capabilities`; bits this build does not know are kept, not refused) |
+/// | 74 | 2 | reserved (sent as 0, ignored) |
 /// | 76 | 4 | CRC-32C (Castagnoli) of bytes 0..<76 |
 public struct PairFrame: Sendable, Hashable {
     public static let magic: UInt16 = 0x4458
@@ -44,6 +45,20 @@ public struct PairFrame: Sendable, Hashable {
         case handover = 2
         /// "I am leaving (orderly stop) and am not active": the mate need not wait for a timeout.
         case goodbye = 3
+    }
+
+    /// What the sender's build can do, for features both boards must have (a rolling upgrade
+    /// runs two builds side by side). Byte 73 was reserved and sent as 0 before: a build
+    /// without this field ignores it, and its frames say it can do none of these.
+    public struct Capabilities: OptionSet, Sendable, Hashable {
+        public let rawValue: UInt8
+        public init(rawValue: UInt8) { self.rawValue = rawValue }
+        /// It puts segmented replication messages back together (`ReplicationSegment`).
+        public static let reassemblesSegments = Capabilities(rawValue: 1 << 0)
+        /// It answers a standby's offer to resume its stream (`resumeRequest`).
+        public static let resumesStreams = Capabilities(rawValue: 1 << 1)
+        /// What this build can do.
+        public static let thisBuild: Capabilities = [.reassemblesSegments, .resumesStreams]
     }
 
     /// Flag bits.
@@ -102,13 +117,14 @@ public struct PairFrame: Sendable, Hashable {
     /// configure the same, and a board that hears other timing says so.
     public var interval: Duration
     public var missedHeartbeatsMax: UInt8
+    public var capabilities: Capabilities
 
     public init(
         kind: Kind, cluster: UInt32, sender: UInt16, flags: Flags, epoch: UInt64, sequence: UInt64,
         incarnation: UInt32, role: Role, priority: UInt8, path: UInt8, sentAt: Instant,
         echoSentAt: Instant = .zero, echoHold: Duration = .zero, mateIncarnation: UInt32 = 0,
         pathsUp: UInt8 = 0, persistedSequence: UInt64 = 0, interval: Duration = .zero,
-        missedHeartbeatsMax: UInt8 = 0
+        missedHeartbeatsMax: UInt8 = 0, capabilities: Capabilities = []
     ) {
         self.kind = kind
         self.cluster = cluster
@@ -128,6 +144,7 @@ public struct PairFrame: Sendable, Hashable {
         self.persistedSequence = persistedSequence
         self.interval = interval
         self.missedHeartbeatsMax = missedHeartbeatsMax
+        self.capabilities = capabilities
     }
 
     /// Path bits a frame may carry.
@@ -173,7 +190,7 @@ public struct PairFrame: Sendable, Hashable {
         writer.write(persistedSequence)
         writer.write(UInt32(clamping: interval.nanoseconds / 1_000))
         writer.write(missedHeartbeatsMax)
-        writer.write(UInt8(0))
+        writer.write(capabilities.rawValue)
         writer.write(UInt16(0))
         assert(writer.offset == PairFrame.checksummedSize)
         let crc = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: buffer[0..<PairFrame.checksummedSize]))
@@ -216,7 +233,7 @@ public struct PairFrame: Sendable, Hashable {
         let persistedSequence: UInt64 = reader.read()!
         let interval = Duration.microseconds(UInt64(reader.read(UInt32.self)!))
         let missedHeartbeatsMax: UInt8 = reader.read()!
-        _ = reader.read(UInt8.self)!  // reserved
+        let capabilities = Capabilities(rawValue: reader.read()!)
         _ = reader.read(UInt16.self)!  // reserved
         assert(reader.offset == checksummedSize)
         return .success(
@@ -225,6 +242,6 @@ public struct PairFrame: Sendable, Hashable {
                 sequence: sequence, incarnation: incarnation, role: role, priority: priority,
                 path: path, sentAt: sentAt, echoSentAt: echoSentAt, echoHold: echoHold,
                 mateIncarnation: mateIncarnation, pathsUp: pathsUp, persistedSequence: persistedSequence,
-                interval: interval, missedHeartbeatsMax: missedHeartbeatsMax))
+                interval: interval, missedHeartbeatsMax: missedHeartbeatsMax, capabilities: capabilities))
     }
 }

@@ -24,6 +24,8 @@ public enum PairTrace: Sendable, Hashable {
     /// boards must configure the same. Told when first heard, then at most every
     /// `PairCore.boardIDConflictReportInterval` while it lasts.
     case timingMismatch(path: Int, mateInterval: Duration, mateMissedHeartbeatsMax: UInt8)
+    /// The mate's build can do this (first heard, or changed: a restart with another build).
+    case mateCapabilities(PairFrame.Capabilities)
 }
 
 public enum RoleChangeReason: UInt8, Sendable, Hashable, CaseIterable, CustomStringConvertible {

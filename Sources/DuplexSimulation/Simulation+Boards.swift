@@ -147,7 +147,8 @@ extension Simulation {
             statistics.dualActiveResolutions += 1
         case .stallDetected:
             statistics.stalls += 1
-        case .pathChanged, .pathsRestored, .frameRejected, .actuationFailed, .mateRestarted, .boardIDConflict, .timingMismatch:
+        case .pathChanged, .pathsRestored, .frameRejected, .actuationFailed, .mateRestarted, .boardIDConflict, .timingMismatch,
+            .mateCapabilities:
             break
         }
     }

@@ -83,6 +83,7 @@ public struct SimulationRecord: Sendable, Hashable, CustomStringConvertible {
         case .mateRestarted(let board): "mate board\(board) restarted"
         case .boardIDConflict(let path, let incarnation): "ALARM board id used by another board (incarnation \(incarnation)) on path\(path)"
         case .timingMismatch(let path, let interval, let missed): "ALARM mate's timing on path\(path): \(interval) x \(missed)"
+        case .mateCapabilities(let capabilities): "mate capabilities \(capabilities.rawValue)"
         }
     }
 }

@@ -14,7 +14,8 @@ func startCheckpointService(
         incarnation: UInt32.random(in: 1...UInt32.max), syncPolicy: configuration.checkpoint.syncPolicy)
     replication.syncPolicy = configuration.checkpoint.syncPolicy
     let paths = ReplicationTransport.Path.paths(of: configuration)
-    let transport = paths.isEmpty ? nil : try ReplicationTransport(paths: paths)
+    // Segments only once the mate's frames say its build reassembles them (see observe).
+    let transport = paths.isEmpty ? nil : try ReplicationTransport(paths: paths, segmenting: false)
     // Snapshot chunks that fit one datagram of the links: never IP fragments (see chunkSizeMax).
     if let transport { replication.chunkSizeMax = ReplicationConfiguration.chunkSize(fitting: transport.datagramPayloadMax) }
     // Consecutive updates share a message that fits one datagram (one header, checksum and step each).

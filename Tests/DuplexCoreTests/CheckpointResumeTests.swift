@@ -84,6 +84,18 @@ import Testing
         #expect(pair.boards[1].store == pair.boards[0].store)
     }
 
+    /// A mate whose build does not resume streams (its pair frames say so) gets no offer: the
+    /// standby asks for a snapshot alone, as before.
+    @Test func noOfferToAMateThatCannotResume() {
+        var pair = CheckpointOneSidedLossTests.written()
+        pair.boards[1].mateResumesStreams = false
+        pair.handle(1, .mateReachable(false))
+        pair.handle(1, .mateReachable(true))
+        #expect(pair.inFlightKinds.contains("snapshotRequest") && !pair.inFlightKinds.contains("resumeRequest"))
+        #expect(CheckpointOneSidedLossTests.converge(&pair) != nil)
+        #expect(Self.resumed(pair).isEmpty)
+    }
+
     @Test func anOperatorResyncAlwaysTakesASnapshot() {
         var pair = CheckpointOneSidedLossTests.written()
         let installsBefore = Self.installs(pair)

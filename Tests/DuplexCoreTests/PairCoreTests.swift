@@ -53,6 +53,27 @@ import Testing
         #expect(plain.roles[1] == .active)
     }
 
+    /// The mate's capabilities are told once when it is first heard, and again when they
+    /// change (it restarted with another build), not with every frame.
+    @Test func theMatesCapabilitiesAreToldWhenFirstHeardAndWhenTheyChange() {
+        let harness = PairHarness.settled()
+        for board in 0..<2 {
+            let told = harness.traces[board].compactMap { if case .mateCapabilities(let c) = $0 { c } else { nil } }
+            #expect(told == [.thisBuild], "board \(board + 1): \(told)")
+        }
+        func told(_ actions: PairActions) -> [PairFrame.Capabilities] {
+            actions.compactMap { if case .trace(.mateCapabilities(let c)) = $0 { c } else { nil } }
+        }
+        var (core, frame) = Self.startedAlone(at: Instant(nanoseconds: 1_000_000))
+        frame.path = 0
+        #expect(told(core.handle(.frameReceived(frame, path: 0), now: Instant(nanoseconds: 2_000_000))) == [.thisBuild])
+        frame.sequence += 1
+        #expect(told(core.handle(.frameReceived(frame, path: 0), now: Instant(nanoseconds: 3_000_000))) == [])
+        frame.sequence += 1
+        frame.capabilities = []  // the mate restarted with an older build
+        #expect(told(core.handle(.frameReceived(frame, path: 0), now: Instant(nanoseconds: 4_000_000))) == [[]])
+    }
+
     @Test func cleansUpStaleAddressesAtStart() {
         var core = PairCore(configuration: .init(cluster: 1, board: 1, incarnation: 1, paths: [.init()]))
         let actions = core.handle(.started, now: Instant(nanoseconds: 10))

@@ -9,7 +9,8 @@ import Testing
             sequence: 42, incarnation: 0xDEAD_BEEF, role: .standby, priority: 100, path: 1,
             sentAt: Instant(nanoseconds: 123_456_789), echoSentAt: Instant(nanoseconds: 99),
             echoHold: .microseconds(15), mateIncarnation: 0x0102_0304, pathsUp: 0b0101,
-            persistedSequence: 0x1112_1314_1516_1718, interval: .milliseconds(4), missedHeartbeatsMax: 3)
+            persistedSequence: 0x1112_1314_1516_1718, interval: .milliseconds(4), missedHeartbeatsMax: 3,
+            capabilities: .thisBuild)
     }
 
     func encode(_ frame: PairFrame) -> [UInt8] {
@@ -60,8 +61,24 @@ import Testing
         #expect(Array(bytes[60..<68]) == [0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18])  // persisted sequence
         #expect(Array(bytes[68..<72]) == [0, 0, 0x0F, 0xA0])  // interval: 4,000 µs
         #expect(bytes[72] == 3)  // missed-heartbeat limit
-        #expect(Array(bytes[73..<76]) == [0, 0, 0])  // reserved
+        #expect(bytes[73] == 0b11)  // capabilities: reassembles segments, resumes streams
+        #expect(Array(bytes[74..<76]) == [0, 0])  // reserved
         #expect(PairFrame.size == 80)
+    }
+
+    /// A frame of a build before capabilities (byte 73 sent as 0) says it can do none of them;
+    /// bits a later build may add are kept, not refused.
+    @Test func capabilitiesOfOlderAndNewerBuilds() throws {
+        var older = Self.sample()
+        older.capabilities = []
+        var bytes = encode(older)
+        #expect(bytes[73] == 0)
+        #expect(try bytes.withUnsafeBytes { try PairFrame.decode($0).get() }.capabilities == [])
+        bytes[73] = 0b1000_0001
+        let crc = CRC32C.checksum(Array(bytes[0..<76]))
+        bytes[76..<80] = [UInt8(crc >> 24), UInt8(crc >> 16 & 0xFF), UInt8(crc >> 8 & 0xFF), UInt8(crc & 0xFF)]
+        let newer = try bytes.withUnsafeBytes { try PairFrame.decode($0).get() }
+        #expect(newer.capabilities.contains(.reassemblesSegments) && newer.capabilities.rawValue == 0b1000_0001)
     }
 
     @Test func paddingIsIgnored() throws {

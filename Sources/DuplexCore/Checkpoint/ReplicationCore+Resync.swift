@@ -34,7 +34,7 @@ extension ReplicationCore {
     mutating func requestSnapshot(now: Instant, into actions: inout ReplicationActions) {
         precondition(receiver.phase == .waiting && receiver.snapshot != 0, "a request while waiting")
         receiver.requestedAt = now
-        if let stream = replicaStream {
+        if mateResumesStreams, let stream = replicaStream {
             // First an offer to resume the replica's stream; the snapshot request right after
             // it is served only if the active cannot (or does not know how to).
             actions.append(

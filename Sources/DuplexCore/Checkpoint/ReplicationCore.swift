@@ -33,6 +33,10 @@ public struct ReplicationCore: Sendable {
     /// anything else (a board that was active, a diverged update, an operator's resync). A
     /// resync offers it to the active, which may resume it instead of sending a snapshot.
     var replicaStream: StreamID?
+    /// Standby: whether the mate's build answers an offer to resume (`resumeRequest`); the
+    /// adapter sets it from the mate's pair frames (`PairFrame.Capabilities`). An older build
+    /// would drop the offer as an unknown kind (and count it as malformed).
+    public var mateResumesStreams = true
 
     public struct Counters: Sendable, Hashable {
         public var updatesSent: UInt64 = 0

@@ -5,7 +5,7 @@ extension PairTrace {
     /// mate's reachability).
     public var concernsCheckpoints: Bool {
         switch self {
-        case .roleChanged, .pathChanged: true
+        case .roleChanged, .pathChanged, .mateCapabilities: true
         default: false
         }
     }

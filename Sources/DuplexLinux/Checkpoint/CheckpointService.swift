@@ -331,6 +331,11 @@ public final class CheckpointService: @unchecked Sendable {
             // Without a replication path the mate's replica cannot be reached: the core is
             // never told of a mate it would ask for snapshots in vain.
             if transport != nil, wasReachable != !pathsUp.isEmpty { step(.mateReachable(!pathsUp.isEmpty)) }
+        case .mateCapabilities(let capabilities):
+            // Large messages go as segments only to a mate that puts them back together; an
+            // older build gets them as IP fragments, as before.
+            transport?.segmenting = capabilities.contains(.reassemblesSegments)
+            core.mateResumesStreams = capabilities.contains(.resumesStreams)
         default:
             break
         }

@@ -139,8 +139,10 @@ public final class ReplicationTransport: @unchecked Sendable {
     let sendSegmentSizes: UnsafeMutablePointer<UInt16>
     /// Trains are sent (see the type's description): asked for and not refused by the kernel.
     public internal(set) var segmentation: Bool
-    /// Messages larger than `datagramPayloadMax` go as segments (see the type's description).
-    public let segmenting: Bool
+    /// Messages larger than `datagramPayloadMax` go as segments (see the type's description);
+    /// the owner turns it off for a mate whose build does not reassemble them (its pair
+    /// frames say so: `PairFrame.Capabilities`). Segments that arrive are reassembled either way.
+    public var segmenting: Bool
     /// Each entry of the batch is a segment: it carries no whole message, and no other
     /// message joins its datagram.
     let sendSealed: UnsafeMutablePointer<Bool>

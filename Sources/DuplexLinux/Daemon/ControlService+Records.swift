@@ -55,6 +55,12 @@ extension ControlService {
                 "duplex.link": "\(link.name)", "duplex.mate": "\(interval) x \(missed)", "duplex.own": "\(own)",
             ])
             remember(time, "alarm", "the mate's heartbeat timing on \(link.name) is \(interval) x \(missed), this board's \(own): configure the same on both", epoch: epochSeen)
+        case .mateCapabilities(let capabilities):
+            let missing = PairFrame.Capabilities.thisBuild.subtracting(capabilities)
+            guard !missing.isEmpty else { return }
+            logger.notice("the mate's build lacks features of this one (a rolling upgrade?); both boards do without them", metadata: [
+                "duplex.mateCapabilities": "\(capabilities.rawValue)", "duplex.missing": "\(missing.rawValue)",
+            ])
         }
     }
 
