@@ -107,4 +107,51 @@ import Testing
             #expect(refused, "cut at \(length)")
         }
     }
+
+    /// A snapshot assembled over the replica it replaces shares the bytes of every section
+    /// that did not change (no new allocation), takes new bytes for the others, and is equal
+    /// to the active's store either way.
+    @Test func unchangedSectionsShareThePreviousReplicasBytes() throws {
+        var replica = CheckpointStore()
+        try replica.create("c", limits: .maximal)
+        try replica.create("gone", limits: .maximal)
+        for index in 0..<50 {
+            try replica.write("c", SectionKey("k\(index)"), (0..<300).map { UInt8(truncatingIfNeeded: index &+ $0) })
+        }
+        try replica.write("gone", "x", [1])
+        var store = replica
+        for index in 0..<10 {  // ten changed, one new, one checkpoint removed
+            try store.write("c", SectionKey("k\(index)"), (0..<300).map { UInt8(truncatingIfNeeded: index &* 3 &+ 1 &+ $0) })
+        }
+        try store.write("c", "new", [7, 7])
+        try store.remove("gone")
+        var writer = SnapshotWriter(snapshot: 4, store: store, chunkSize: 2_048)
+        var assembler = SnapshotAssembler(snapshot: 4, epoch: 1, previous: replica)
+        while let chunk = writer.nextChunk() { try assembler.accept(chunk) }
+        let copy = try assembler.finish(writer.summary)
+        #expect(copy == store)
+        #expect(assembler.sectionsReused == 40)
+        func storage(_ store: CheckpointStore, _ key: String) -> UnsafeRawPointer? {
+            store.checkpoint("c")!.sections[SectionKey(key)]!.bytes.withUnsafeBytes { $0.baseAddress }
+        }
+        #expect(storage(copy, "k20") == storage(replica, "k20"), "an unchanged section shares its bytes")
+        #expect(storage(copy, "k3") != storage(replica, "k3"))
+        // Without a previous replica nothing is shared.
+        var fresh = SnapshotAssembler(snapshot: 4, epoch: 1)
+        var again = SnapshotWriter(snapshot: 4, store: store, chunkSize: 2_048)
+        while let chunk = again.nextChunk() { try fresh.accept(chunk) }
+        #expect(try fresh.finish(again.summary) == store && fresh.sectionsReused == 0)
+    }
+
+    @Test func bytesCompareEightAtATimeAndTheRest() {
+        let a: [UInt8] = Array(0..<21)
+        var b = a
+        #expect(a.withUnsafeBytes { x in b.withUnsafeBytes { SnapshotAssembler.equal(x, $0) } })
+        for index in [0, 7, 8, 15, 16, 20] {
+            b = a
+            b[index] ^= 1
+            #expect(!a.withUnsafeBytes { x in b.withUnsafeBytes { SnapshotAssembler.equal(x, $0) } }, "byte \(index)")
+        }
+        #expect(!a.withUnsafeBytes { x in Array(a.dropLast()).withUnsafeBytes { SnapshotAssembler.equal(x, $0) } })
+    }
 }

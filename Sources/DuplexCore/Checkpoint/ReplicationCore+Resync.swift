@@ -66,7 +66,7 @@ extension ReplicationCore {
                 counters.staleDropped += 1
                 return
             }
-            receiver.assembler = SnapshotAssembler(snapshot: chunk.snapshot, epoch: messageEpoch)
+            receiver.assembler = SnapshotAssembler(snapshot: chunk.snapshot, epoch: messageEpoch, previous: store)
             receiver.phase = .syncing
             receiver.progressAt = now
         case .syncing:

@@ -14,6 +14,14 @@ struct SnapshotAssembler: Sendable {
     private var lastName: String?
     private(set) var sectionsReceived: UInt64 = 0
     private(set) var bytesReceived: UInt64 = 0
+    /// The replica this snapshot replaces (nil: none): a section whose bytes it already holds
+    /// takes those bytes (shared, copy on write) instead of a new allocation. A resync of a
+    /// replica that was mostly right then faults in no new memory for what did not change.
+    private let previous: CheckpointStore?
+    /// The open checkpoint's sections in `previous`.
+    private var previousSections: [SectionKey: Section]?
+    /// Sections that took the previous replica's bytes.
+    private(set) var sectionsReused: UInt64 = 0
 
     struct Header: Sendable, Hashable {
         var cutover: UInt64
@@ -37,9 +45,12 @@ struct SnapshotAssembler: Sendable {
         var bytes: [UInt8]
     }
 
-    init(snapshot: UInt64, epoch: UInt64) {
+    /// - Parameter previous: the replica the snapshot will replace, whose unchanged sections'
+    ///   bytes the new one shares.
+    init(snapshot: UInt64, epoch: UInt64, previous: CheckpointStore? = nil) {
         self.snapshot = snapshot
         self.epoch = epoch
+        self.previous = previous.flatMap { $0.count > 0 ? $0 : nil }
     }
 
     /// Takes the next chunk (`chunk.index == nextIndex`).
@@ -109,6 +120,7 @@ struct SnapshotAssembler: Sendable {
         // not rebuilt as it grows.
         let left = header!.sections - min(header!.sections, sectionsReceived)
         open!.checkpoint.sections.reserveCapacity(Int(min(UInt64(sections), left)))
+        previousSections = previous?.checkpoints[name]?.sections
     }
 
     private mutating func section(_ reader: inout ByteReader) throws(ReplicationDecodeError) {
@@ -125,7 +137,7 @@ struct SnapshotAssembler: Sendable {
         if partial == nil, offset == 0, part.count == length {
             // The whole value in this record (the common case): no partial buffer.
             try startSection(key)
-            return try add(key, [UInt8](part))
+            return try add(key, reused(key, part) ?? [UInt8](part))
         }
         var building: PartialSection
         if let continued = partial {
@@ -147,6 +159,32 @@ struct SnapshotAssembler: Sendable {
             return
         }
         try add(key, building.bytes)
+    }
+
+    /// The previous replica's bytes of `key` when they are exactly `part`.
+    private mutating func reused(_ key: SectionKey, _ part: UnsafeRawBufferPointer) -> [UInt8]? {
+        guard let old = previousSections?[key]?.bytes, old.count == part.count,
+            old.withUnsafeBytes({ Self.equal($0, part) })
+        else { return nil }
+        sectionsReused += 1
+        return old
+    }
+
+    /// Whether two buffers of the same length hold the same bytes, eight at a time.
+    static func equal(_ lhs: UnsafeRawBufferPointer, _ rhs: UnsafeRawBufferPointer) -> Bool {
+        guard lhs.count == rhs.count else { return false }
+        var offset = 0
+        while offset + 8 <= lhs.count {
+            guard lhs.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+                == rhs.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+            else { return false }
+            offset += 8
+        }
+        while offset < lhs.count {
+            guard lhs[offset] == rhs[offset] else { return false }
+            offset += 1
+        }
+        return true
     }
 
     /// Checks that a new section may start in the open checkpoint: keys ascending, room left.
@@ -177,6 +215,7 @@ struct SnapshotAssembler: Sendable {
         store.checkpoints[current.checkpoint.name] = current.checkpoint
         store.size += current.checkpoint.size
         open = nil
+        previousSections = nil
     }
 
     /// Checks the assembled store against the summary and returns it at the cut-over sequence.
