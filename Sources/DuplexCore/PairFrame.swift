@@ -57,8 +57,10 @@ public struct PairFrame: Sendable, Hashable {
         public static let reassemblesSegments = Capabilities(rawValue: 1 << 0)
         /// It answers a standby's offer to resume its stream (`resumeRequest`).
         public static let resumesStreams = Capabilities(rawValue: 1 << 1)
+        /// It assembles snapshots whose sections come in any order, not only in key order.
+        public static let takesUnorderedSnapshots = Capabilities(rawValue: 1 << 2)
         /// What this build can do.
-        public static let thisBuild: Capabilities = [.reassemblesSegments, .resumesStreams]
+        public static let thisBuild: Capabilities = [.reassemblesSegments, .resumesStreams, .takesUnorderedSnapshots]
     }
 
     /// Flag bits.

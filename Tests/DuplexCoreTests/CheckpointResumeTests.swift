@@ -96,6 +96,30 @@ import Testing
         #expect(Self.resumed(pair).isEmpty)
     }
 
+    /// The snapshot's sections in the order they went: the table's order by default, key
+    /// order for a mate whose build needs it (its pair frames say so).
+    @Test(arguments: [true, false])
+    func aMateThatNeedsKeyOrderGetsItsSnapshotInKeyOrder(_ unordered: Bool) {
+        var pair = Pair.hot()
+        pair.write(Pair.create, sync: false)
+        for index in 0..<200 { pair.write(Pair.set(SectionKey("k\(index)"), [UInt8(index & 0xFF)]), sync: false) }
+        pair.deliverAll()
+        pair.boards[0].mateTakesUnorderedSnapshots = unordered
+        pair.handle(1, .resyncRequested)
+        var chunks: [SnapshotChunk] = []
+        for _ in 0..<10_000 where !pair.inFlight.isEmpty {
+            if case .snapshotChunk(let chunk) = try? ReplicationMessage(decoding: pair.inFlight[0].bytes).body { chunks.append(chunk) }
+            _ = pair.deliver()
+        }
+        #expect(CheckpointOneSidedLossTests.converge(&pair) != nil)
+        #expect(pair.boards[1].store == pair.boards[0].store)
+        let keys = SnapshotWriterTests.keysInChunks(chunks.sorted { $0.index < $1.index })
+        let table = pair.boards[0].store.checkpoint("c")!.sections
+        #expect(keys.count == 200)
+        #expect(keys == (unordered ? Array(table.keys) : table.keys.sorted()))
+        #expect(Array(table.keys) != table.keys.sorted(), "the two orders differ")
+    }
+
     @Test func anOperatorResyncAlwaysTakesASnapshot() {
         var pair = CheckpointOneSidedLossTests.written()
         let installsBefore = Self.installs(pair)

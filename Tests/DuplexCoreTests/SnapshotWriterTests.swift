@@ -33,6 +33,73 @@ import Testing
         #expect(try assembler.finish(writer.summary) == before)
     }
 
+    /// The section records' keys in the order the chunks carry them.
+    static func keysInChunks(_ chunks: [SnapshotChunk]) -> [SectionKey] {
+        var keys: [SectionKey] = []
+        for chunk in chunks {
+            var offset = chunk.index == 0 ? SnapshotChunk.beginSize : 0
+            while offset < chunk.bytes.count {
+                let bytes = chunk.bytes
+                if bytes[offset] == SnapshotChunk.Tag.checkpoint.rawValue {
+                    offset += SnapshotChunk.checkpointRecordSize(name: String(decoding: bytes[(offset + 2)..<(offset + 2 + Int(bytes[offset + 1]))], as: UTF8.self))
+                    continue
+                }
+                let keyLength = Int(bytes[offset + 1]) << 8 | Int(bytes[offset + 2])
+                let key = SectionKey(Array(bytes[(offset + 3)..<(offset + 3 + keyLength)]))
+                let at = offset + 3 + keyLength
+                let valueOffset = Int(bytes[at + 4]) << 24 | Int(bytes[at + 5]) << 16 | Int(bytes[at + 6]) << 8 | Int(bytes[at + 7])
+                let part = Int(bytes[at + 8]) << 8 | Int(bytes[at + 9])
+                if valueOffset == 0 { keys.append(key) }
+                offset = at + 10 + part
+            }
+        }
+        return keys
+    }
+
+    /// By default the sections go in the table's order, each once with its lengths taken from
+    /// the table's entries; for an older mate they go in key order. Both assemble into the same
+    /// store.
+    @Test func sectionsGoInTheTablesOrderOrInKeyOrderForAnOlderMate() throws {
+        var store = CheckpointStore()
+        try store.create("c", limits: .maximal)
+        var random = TestRandom(seed: 23)
+        for index in 0..<500 {
+            let key = SectionKey((0..<Int.random(in: 1...40, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) } + [UInt8(index & 0xFF), UInt8(index >> 8)])
+            try store.write("c", key, Array(repeating: UInt8(index & 0xFF), count: Int.random(in: 0...3_000, using: &random)))
+        }
+        let table = store.checkpoint("c")!.sections
+        let entries = SnapshotWriter.tableOrder(table)
+        #expect(entries.map(\.position) == Array(table.indices))
+        #expect(entries.allSatisfy { $0.keyLength == table[$0.position].key.bytes.count && $0.valueLength == table[$0.position].value.bytes.count })
+        for inKeyOrder in [false, true] {
+            var writer = SnapshotWriter(snapshot: 7, store: store, chunkSize: 4_096, inKeyOrder: inKeyOrder)
+            var chunks: [SnapshotChunk] = []
+            while let chunk = writer.nextChunk() { chunks.append(chunk) }
+            let keys = Self.keysInChunks(chunks)
+            #expect(keys == (inKeyOrder ? table.keys.sorted() : Array(table.keys)), "in key order: \(inKeyOrder)")
+            var assembler = SnapshotAssembler(snapshot: 7, epoch: 1)
+            for chunk in chunks { try assembler.accept(chunk) }
+            #expect(try assembler.finish(writer.summary) == store)
+        }
+    }
+
+    /// A section that comes twice (in whatever order) makes the snapshot malformed.
+    @Test func aKeyThatComesTwiceIsRefused() throws {
+        var store = CheckpointStore()
+        try store.create("c", limits: .maximal)
+        try store.write("c", "a", [1, 2, 3])
+        try store.write("c", "b", [4, 5, 6])
+        var writer = SnapshotWriter(snapshot: 3, store: store)
+        var chunk = writer.nextChunk()!
+        #expect(writer.nextChunk() == nil)
+        // The record of key "b" (tag 3, key length 1) made into a second record of "a".
+        let record: [UInt8] = [SnapshotChunk.Tag.section.rawValue, 0, 1, UInt8(ascii: "b")]
+        let at = try #require(chunk.bytes.indices.first { chunk.bytes[$0...].starts(with: record) })
+        chunk.bytes[at + 3] = UInt8(ascii: "a")
+        var assembler = SnapshotAssembler(snapshot: 3, epoch: 1)
+        #expect(throws: ReplicationDecodeError.malformed) { try assembler.accept(chunk) }
+    }
+
     /// The radix sort orders by word, stably, whatever bytes the words differ in.
     @Test func theRadixSortIsAStableSortOfTheWords() {
         var random = TestRandom(seed: 17)

@@ -95,6 +95,19 @@ public struct Checkpoint: Sendable, Hashable {
         assert(size >= 0, "a size never goes negative")
     }
 
+    /// Adds a section whose key is not in the checkpoint yet; a key already there is left as it
+    /// was, and the answer is false.
+    mutating func insertNew(_ key: SectionKey, _ section: Section) -> Bool {
+        // One hash lookup: a key that was there comes back from the insert and is put back.
+        guard let old = sections.updateValue(section, forKey: key) else {
+            size += Checkpoint.footprint(key: key, count: section.bytes.count)
+            checksum &+= section.checksum
+            return true
+        }
+        sections[key] = old
+        return false
+    }
+
     /// Sets or removes one section and keeps the size and checksum up to date.
     mutating func set(_ key: SectionKey, _ section: Section?) {
         // One hash lookup each way: the old value comes back from the change itself.
@@ -114,14 +127,30 @@ public struct Checkpoint: Sendable, Hashable {
     }
 }
 
-/// A section's value and the CRC computed when it was written.
+/// A section's value and the CRC computed when it was written, with the lengths of its key
+/// and value kept inline: a snapshot counts its chunks from the section table alone, without
+/// visiting every key's and value's storage (100,000 sections: two cache misses each).
+/// The lengths fit the bits a 16-byte stride leaves after the value's reference and the CRC.
 struct Section: Sendable, Hashable {
+    /// Changed in place only by tests that corrupt a replica (same length: the lengths below
+    /// stay true).
     var bytes: [UInt8]
-    var checksum: UInt32
+    let checksum: UInt32
+    let keyLength: UInt16
+    let valueLength: UInt16
 
     init(key: SectionKey, bytes: [UInt8]) {
+        self.init(key: key, bytes: bytes, checksum: Checkpoint.sectionChecksum(key: key, bytes: bytes))
+    }
+
+    /// A section whose CRC is known: the `checksum` of a section with the same key and bytes.
+    init(key: SectionKey, bytes: [UInt8], checksum: UInt32) {
+        precondition(Limits.sectionSizeMax <= Int(UInt16.max) && Limits.sectionKeySizeMax <= Int(UInt16.max), "lengths fit 16 bits")
+        precondition(bytes.count <= Limits.sectionSizeMax && key.bytes.count <= Limits.sectionKeySizeMax, "a section within the limits")
         self.bytes = bytes
-        checksum = Checkpoint.sectionChecksum(key: key, bytes: bytes)
+        self.checksum = checksum
+        keyLength = UInt16(truncatingIfNeeded: key.bytes.count)
+        valueLength = UInt16(truncatingIfNeeded: bytes.count)
     }
 }
 

@@ -27,7 +27,8 @@ extension ReplicationCore {
         }
         sender.pending = []
         sender.retained = nil  // writes go to the new stream's window from now on
-        let writer = SnapshotWriter(snapshot: snapshot, store: store, chunkSize: configuration.chunkSizeMax)
+        let writer = SnapshotWriter(
+            snapshot: snapshot, store: store, chunkSize: configuration.chunkSizeMax, inKeyOrder: !mateTakesUnorderedSnapshots)
         let summary = writer.summary
         sender.session = SenderSession(
             snapshot: snapshot, cutover: store.sequence, acked: store.sequence,

@@ -37,6 +37,10 @@ public struct ReplicationCore: Sendable {
     /// adapter sets it from the mate's pair frames (`PairFrame.Capabilities`). An older build
     /// would drop the offer as an unknown kind (and count it as malformed).
     public var mateResumesStreams = true
+    /// Active: whether the mate's build assembles a snapshot whose sections come in any order
+    /// (`PairFrame.Capabilities.takesUnorderedSnapshots`; the adapter sets it). An older build
+    /// refuses anything but key order, which costs a sort of every key before the first chunk.
+    public var mateTakesUnorderedSnapshots = true
 
     public struct Counters: Sendable, Hashable {
         public var updatesSent: UInt64 = 0

@@ -35,7 +35,6 @@ struct SnapshotAssembler: Sendable {
         var checkpoint: Checkpoint
         var sections: Int
         var checksum: UInt32
-        var lastKey: SectionKey?
     }
 
     /// A section whose value spans chunks.
@@ -137,7 +136,7 @@ struct SnapshotAssembler: Sendable {
         if partial == nil, offset == 0, part.count == length {
             // The whole value in this record (the common case): no partial buffer.
             try startSection(key)
-            return try add(key, reused(key, part) ?? [UInt8](part))
+            return try add(key, reused(key, part) ?? Section(key: key, bytes: [UInt8](part)))
         }
         var building: PartialSection
         if let continued = partial {
@@ -158,13 +157,14 @@ struct SnapshotAssembler: Sendable {
             partial = building
             return
         }
-        try add(key, building.bytes)
+        try add(key, Section(key: key, bytes: building.bytes))
     }
 
-    /// The previous replica's bytes of `key` when they are exactly `part`.
-    private mutating func reused(_ key: SectionKey, _ part: UnsafeRawBufferPointer) -> [UInt8]? {
-        guard let old = previousSections?[key]?.bytes, old.count == part.count,
-            old.withUnsafeBytes({ Self.equal($0, part) })
+    /// The previous replica's section of `key` when its bytes are exactly `part`: its bytes
+    /// and its CRC (of the same key and bytes) serve again.
+    private mutating func reused(_ key: SectionKey, _ part: UnsafeRawBufferPointer) -> Section? {
+        guard let old = previousSections?[key], old.bytes.count == part.count,
+            old.bytes.withUnsafeBytes({ Self.equal($0, part) })
         else { return nil }
         sectionsReused += 1
         return old
@@ -187,18 +187,18 @@ struct SnapshotAssembler: Sendable {
         return true
     }
 
-    /// Checks that a new section may start in the open checkpoint: keys ascending, room left.
+    /// Checks that a new section may start in the open checkpoint: room left.
     private func startSection(_ key: SectionKey) throws(ReplicationDecodeError) {
-        guard open!.lastKey.map({ $0 < key }) ?? true else { throw .malformed }
         guard open!.checkpoint.sectionCount < open!.sections else { throw .overLimit }
     }
 
-    /// Adds a complete section to the open checkpoint, within its limits and the store's.
-    private mutating func add(_ key: SectionKey, _ bytes: [UInt8]) throws(ReplicationDecodeError) {
-        let count = bytes.count
+    /// Adds a complete section to the open checkpoint, within its limits and the store's. The
+    /// sections come in any order (key order from an older build); a key that came before
+    /// makes the snapshot malformed.
+    private mutating func add(_ key: SectionKey, _ section: Section) throws(ReplicationDecodeError) {
+        let count = section.bytes.count
         // Mutated in place: a copy of the open checkpoint would copy its every section.
-        open!.checkpoint.set(key, Section(key: key, bytes: bytes))
-        open!.lastKey = key
+        guard open!.checkpoint.insertNew(key, section) else { throw .malformed }
         guard open!.checkpoint.size <= open!.checkpoint.limits.sizeMax,
             store.size + open!.checkpoint.size <= Limits.checkpointStoreSizeMax
         else { throw .overLimit }

@@ -9,8 +9,9 @@
 /// | 2 | checkpoint | name (UInt8 length, UTF-8), limits (UInt64, UInt32, UInt32), UInt64 sequence, UInt32 checksum, UInt32 section count |
 /// | 3 | section part | key (UInt16 length, bytes), UInt32 value length, UInt32 offset, UInt16 part length, part |
 ///
-/// Checkpoints come in name order and sections in key order; a section larger than the room
-/// left in a chunk continues in the next ones (same key, growing offset).
+/// Checkpoints come in name order, each section once, in the order of the active's table (in
+/// key order for a mate whose build lacks `takesUnorderedSnapshots`); a section larger than
+/// the room left in a chunk continues in the next ones (same key, growing offset).
 public struct SnapshotChunk: Sendable, Hashable {
     /// The snapshot's identifier, chosen by the standby that asked for it.
     public var snapshot: UInt64

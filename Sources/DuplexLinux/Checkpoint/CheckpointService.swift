@@ -131,6 +131,9 @@ public final class CheckpointService: @unchecked Sendable {
         onReadinessChanged: @escaping @Sendable (Bool) -> Void = { _ in }
     ) throws(Errno) {
         core = ReplicationCore(configuration: configuration)
+        // Until the mate's pair frames tell what its build does (`observe`), a snapshot goes in
+        // key order, which every build assembles.
+        core.mateTakesUnorderedSnapshots = false
         self.journal = journal
         self.transport = transport
         transportPaths = linkNames.map { name in transport?.paths.firstIndex { $0.name == name } }
@@ -336,6 +339,7 @@ public final class CheckpointService: @unchecked Sendable {
             // older build gets them as IP fragments, as before.
             transport?.segmenting = capabilities.contains(.reassemblesSegments)
             core.mateResumesStreams = capabilities.contains(.resumesStreams)
+            core.mateTakesUnorderedSnapshots = capabilities.contains(.takesUnorderedSnapshots)
         default:
             break
         }
