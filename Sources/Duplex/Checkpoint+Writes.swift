@@ -93,9 +93,9 @@ extension Checkpoint {
 
     /// Refuses locally what the daemon would refuse, without a round trip.
     func checkSection(_ key: SectionKey, count: Int) throws(CheckpointClientError) {
-        if key.bytes.count > Limits.sectionKeySizeMax {
+        if key.count > Limits.sectionKeySizeMax {
             throw overLimit(CheckpointError(
-                .keyTooLarge, checkpoint: name, value: UInt64(key.bytes.count), limit: UInt64(Limits.sectionKeySizeMax)))
+                .keyTooLarge, checkpoint: name, value: UInt64(key.count), limit: UInt64(Limits.sectionKeySizeMax)))
         }
         if count > limits.sectionSizeMax {
             throw overLimit(CheckpointError(

@@ -46,4 +46,37 @@ import Testing
             #expect(keys[table[key]!] == key)
         }
     }
+
+    /// Keys of up to 16 bytes are kept inline, longer ones in an array: every way of making a
+    /// key gives the same bytes, count, equality and hash, around the boundary too.
+    @Test func inlineAndArrayKeysAgreeWithTheirBytes() {
+        var random = TestRandom(seed: 29)
+        var all: [[UInt8]] = []
+        for length in [0, 1, 7, 8, 9, 15, 16, 17, 24, 255, 256] {
+            for _ in 0..<4 { all.append((0..<length).map { _ in UInt8.random(in: 0...255, using: &random) }) }
+            all.append([UInt8](repeating: 0, count: length))
+        }
+        var table: [SectionKey: [UInt8]] = [:]
+        for bytes in all {
+            let key = SectionKey(bytes)
+            #expect(key.bytes == bytes && key.count == bytes.count)
+            #expect(key.withUnsafeBytes { [UInt8]($0) } == bytes)
+            let raw = bytes.withUnsafeBytes { SectionKey($0) }
+            #expect(raw == key && raw.hashValue == key.hashValue)
+            var changed = SectionKey("x")
+            changed.bytes = bytes
+            #expect(changed == key)
+            table[key] = bytes
+        }
+        for bytes in all { #expect(table[SectionKey(bytes)] == bytes) }
+        // A shorter key padded with zeros is still another key.
+        #expect(SectionKey([1]) != SectionKey([1, 0]) && SectionKey([]) != SectionKey([0]))
+        #expect(SectionKey([UInt8](repeating: 0, count: 16)) != SectionKey([UInt8](repeating: 0, count: 17)))
+        for left in all {
+            for right in all {
+                #expect((SectionKey(left) < SectionKey(right)) == left.lexicographicallyPrecedes(right))
+                #expect((SectionKey(left) == SectionKey(right)) == (left == right))
+            }
+        }
+    }
 }

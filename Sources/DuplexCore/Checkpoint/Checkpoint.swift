@@ -67,16 +67,16 @@ public struct Checkpoint: Sendable, Hashable {
 
     /// The CRC-32C of one section: key length (UInt16, big-endian), key, value.
     static func sectionChecksum(key: SectionKey, bytes: [UInt8]) -> UInt32 {
-        precondition(key.bytes.count <= Limits.sectionKeySizeMax, "a key within its limit")
-        let length = UInt16(key.bytes.count)
+        precondition(key.count <= Limits.sectionKeySizeMax, "a key within its limit")
+        let length = UInt16(key.count)
         var crc = withUnsafeBytes(of: length.bigEndian) { CRC32C.update(0, $0) }
-        crc = key.bytes.withUnsafeBytes { CRC32C.update(crc, $0) }
+        crc = key.withUnsafeBytes { CRC32C.update(crc, $0) }
         return bytes.withUnsafeBytes { CRC32C.update(crc, $0) }
     }
 
     /// What a section counts against `sizeMax`: its key and its value.
     static func footprint(key: SectionKey, count: Int) -> Int {
-        key.bytes.count + count
+        key.count + count
     }
 
     /// `set` for the section at `index` (found with no change since): no hashing.
@@ -146,10 +146,10 @@ struct Section: Sendable, Hashable {
     /// A section whose CRC is known: the `checksum` of a section with the same key and bytes.
     init(key: SectionKey, bytes: [UInt8], checksum: UInt32) {
         precondition(Limits.sectionSizeMax <= Int(UInt16.max) && Limits.sectionKeySizeMax <= Int(UInt16.max), "lengths fit 16 bits")
-        precondition(bytes.count <= Limits.sectionSizeMax && key.bytes.count <= Limits.sectionKeySizeMax, "a section within the limits")
+        precondition(bytes.count <= Limits.sectionSizeMax && key.count <= Limits.sectionKeySizeMax, "a section within the limits")
         self.bytes = bytes
         self.checksum = checksum
-        keyLength = UInt16(truncatingIfNeeded: key.bytes.count)
+        keyLength = UInt16(truncatingIfNeeded: key.count)
         valueLength = UInt16(truncatingIfNeeded: bytes.count)
     }
 }

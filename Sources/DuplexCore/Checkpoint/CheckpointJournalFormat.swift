@@ -87,7 +87,7 @@ public enum CheckpointJournalFormat {
         }
         for key in checkpoint.keys {
             let bytes = checkpoint.sections[key]!.bytes
-            let added = 1 + 2 + key.bytes.count + 4 + bytes.count
+            let added = 1 + 2 + key.count + 4 + bytes.count
             if operations.count == Limits.checkpointOperationsMax || size + added > Limits.checkpointUpdateSizeMax {
                 emit()
             }

@@ -193,10 +193,10 @@ extension CheckpointStore {
     }
 
     private func checkKey(_ key: SectionKey, checkpoint name: String) throws(CheckpointError) {
-        guard key.bytes.count <= Limits.sectionKeySizeMax else {
+        guard key.count <= Limits.sectionKeySizeMax else {
             throw CheckpointError(
                 .keyTooLarge, checkpoint: name, key: SectionKey(Array(key.bytes.prefix(16))),
-                value: UInt64(key.bytes.count), limit: UInt64(Limits.sectionKeySizeMax))
+                value: UInt64(key.count), limit: UInt64(Limits.sectionKeySizeMax))
         }
     }
 

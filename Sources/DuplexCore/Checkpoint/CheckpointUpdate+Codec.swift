@@ -28,8 +28,8 @@ extension CheckpointUpdate {
             switch operation {
             case .create: total += 1 + 16
             case .remove: total += 1
-            case .write(let key, let bytes): total += 1 + 2 + key.bytes.count + 4 + bytes.count
-            case .delete(let key): total += 1 + 2 + key.bytes.count
+            case .write(let key, let bytes): total += 1 + 2 + key.count + 4 + bytes.count
+            case .delete(let key): total += 1 + 2 + key.count
             }
         }
         return total

@@ -70,7 +70,8 @@ extension ByteReader {
     mutating func sectionKey() throws(ReplicationDecodeError) -> SectionKey {
         let count = Int(try field(UInt16.self))
         guard count <= Limits.sectionKeySizeMax else { throw .overLimit }
-        return SectionKey(try field(bytes: count))
+        guard let raw = readBytes(count) else { throw .truncated }
+        return SectionKey(raw)
     }
 
     /// Checkpoint limits: UInt64 size, UInt32 sections (bit 31: persistent), UInt32 section
@@ -100,9 +101,9 @@ extension ByteWriter {
 
     /// Writes a key as `ByteReader.sectionKey` reads it.
     mutating func write(key: SectionKey) {
-        precondition(key.bytes.count <= Int(UInt16.max), "a key fits a UInt16 length")
-        write(UInt16(key.bytes.count))
-        key.bytes.withUnsafeBytes { write(bytes: $0) }
+        precondition(key.count <= Int(UInt16.max), "a key fits a UInt16 length")
+        write(UInt16(key.count))
+        key.withUnsafeBytes { write(bytes: $0) }
     }
 
     /// Writes limits as `ByteReader.checkpointLimits` reads them.

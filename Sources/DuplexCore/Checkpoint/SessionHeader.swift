@@ -158,9 +158,9 @@ extension [UInt8] {
 
     /// Appends a key as `ByteReader.sectionKey` reads it.
     mutating func append(key: SectionKey) {
-        precondition(key.bytes.count <= Int(UInt16.max), "a key fits a UInt16 length")
-        append(bigEndian: UInt16(key.bytes.count))
-        append(contentsOf: key.bytes)
+        precondition(key.count <= Int(UInt16.max), "a key fits a UInt16 length")
+        append(bigEndian: UInt16(key.count))
+        key.withUnsafeBytes { append(contentsOf: $0) }
     }
 
     /// Appends a UInt16 length and UTF-8 text, cut at `UInt16.max` bytes.

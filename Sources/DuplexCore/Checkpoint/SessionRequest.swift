@@ -50,7 +50,7 @@ public enum SessionRequest: Sendable, Hashable {
                 guard Self.append(operation, to: &bytes, frameStart: start) else { return try abandon(&bytes, start, .tooLarge) }
             }
         case .read(let name, let key), .sections(let name, .some(let key), _):
-            guard name.utf8.count <= Int(UInt8.max), key.bytes.count <= Int(UInt16.max) else {
+            guard name.utf8.count <= Int(UInt8.max), key.count <= Int(UInt16.max) else {
                 return try abandon(&bytes, start, .invalidName)
             }
             bytes.append(name: name)
@@ -83,8 +83,8 @@ public enum SessionRequest: Sendable, Hashable {
         request: UInt32, name: String, key: SectionKey, bytes value: some Collection<UInt8>, sync: Bool,
         into bytes: inout [UInt8]
     ) throws(ReplicationDecodeError) {
-        let size = SessionHeader.size + 1 + 1 + name.utf8.count + 2 + 1 + 2 + key.bytes.count + 4 + value.count
-        guard name.utf8.count <= Int(UInt8.max), key.bytes.count <= Int(UInt16.max) else { throw .invalidName }
+        let size = SessionHeader.size + 1 + 1 + name.utf8.count + 2 + 1 + 2 + key.count + 4 + value.count
+        guard name.utf8.count <= Int(UInt8.max), key.count <= Int(UInt16.max) else { throw .invalidName }
         guard size <= SessionHeader.frameSizeMax else { throw .tooLarge }
         let start = SessionHeader.begin(&bytes, type: .write, request: request)
         bytes.append(sync ? 1 : 0)
@@ -108,15 +108,15 @@ public enum SessionRequest: Sendable, Hashable {
     private static func append(_ operation: CheckpointUpdate.Operation, to bytes: inout [UInt8], frameStart: Int) -> Bool {
         switch operation {
         case .write(let key, let value):
-            guard key.bytes.count <= Int(UInt16.max),
-                bytes.count - frameStart + 7 + key.bytes.count + value.count <= SessionHeader.frameSizeMax
+            guard key.count <= Int(UInt16.max),
+                bytes.count - frameStart + 7 + key.count + value.count <= SessionHeader.frameSizeMax
             else { return false }
             bytes.append(3)
             bytes.append(key: key)
             bytes.append(bigEndian: UInt32(value.count))
             bytes.append(contentsOf: value)
         case .delete(let key):
-            guard key.bytes.count <= Int(UInt16.max) else { return false }
+            guard key.count <= Int(UInt16.max) else { return false }
             bytes.append(4)
             bytes.append(key: key)
         case .create, .remove:

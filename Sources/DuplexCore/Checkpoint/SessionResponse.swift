@@ -9,7 +9,7 @@ public struct SessionSection: Sendable, Hashable {
     }
 
     /// Bytes this section takes in a `sectionList` payload.
-    public var encodedSize: Int { 2 + key.bytes.count + 4 + bytes.count }
+    public var encodedSize: Int { 2 + key.count + 4 + bytes.count }
 }
 
 /// A response of the checkpoint session protocol, from `duplexd` to a process.

@@ -174,7 +174,7 @@ struct SnapshotWriter: Sendable {
     /// bytes do, except that keys equal in it (a common prefix, or zero padding) need the full
     /// comparison.
     static func prefix(of key: SectionKey) -> UInt64 {
-        key.bytes.withUnsafeBytes { bytes in
+        key.withUnsafeBytes { bytes in
             var word: UInt64 = 0
             for index in 0..<8 {
                 word <<= 8
@@ -238,7 +238,7 @@ struct SnapshotWriter: Sendable {
                 let (key, section) = tables[cursor.checkpoint][entry.position]
                 sink.write(SnapshotChunk.Tag.section.rawValue)
                 sink.write(UInt16(entry.keyLength))
-                sink.write(key.bytes[...])
+                key.withUnsafeBytes { sink.write($0) }
                 sink.write(UInt32(entry.valueLength))
                 sink.write(UInt32(cursor.offset))
                 sink.write(UInt16(part))
@@ -311,5 +311,11 @@ struct ChunkSink: Sendable {
         count += slice.count
         guard !measuring else { return }
         bytes.append(contentsOf: slice)
+    }
+
+    mutating func write(_ raw: UnsafeRawBufferPointer) {
+        count += raw.count
+        guard !measuring else { return }
+        bytes.append(contentsOf: raw)
     }
 }
