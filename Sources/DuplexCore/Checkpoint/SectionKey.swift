@@ -32,8 +32,11 @@ public struct SectionKey: Sendable, Hashable, Comparable, ExpressibleByStringLit
     private static func packed(_ raw: UnsafeRawBufferPointer) -> Storage {
         precondition(raw.count <= inlineMax, "an inline key")
         var words: (UInt64, UInt64) = (0, 0)
-        withUnsafeMutableBytes(of: &words) { $0.copyMemory(from: raw) }
-        return .inline(words.0, words.1, count: UInt8(raw.count))
+        if let source = raw.baseAddress, raw.count > 0 {
+            // One small copy in memory order (the words are read back the same way).
+            withUnsafeMutableBytes(of: &words) { $0.baseAddress!.copyMemory(from: source, byteCount: raw.count) }
+        }
+        return .inline(words.0, words.1, count: UInt8(truncatingIfNeeded: raw.count))
     }
 
     /// The UTF-8 bytes of `string`.
