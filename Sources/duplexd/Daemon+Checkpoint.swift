@@ -37,7 +37,7 @@ func startCheckpointService(
             if pair.commands.push(.event(.readinessChanged(hot: hot))) { _ = try? pair.commandSignal.signal() }  // cannot block
         })
     // Before its thread starts: whether this start waits longer for the mate (see applyLastRole).
-    service.startedFromStandbyState = waitsForMate(configuration, checkpoints: service)  // reads the marker
+    service.startedBehindMate = markerBehindMate(configuration, checkpoints: service)  // reads the marker
     let priority = Int32(configuration.pair.realtimePriority)
     let thread = try PosixThread.start(name: "duplex-ckpt", stackSize: 1024 * 1024) {
         if priority > 1, case .failure(let error) = RealTime.setFIFOPriority(priority - 1) {
@@ -59,21 +59,25 @@ func startCheckpointService(
     return (service, thread, barrier)
 }
 
-/// A board whose persistent checkpoints it last held as a standby (the journal's marker) waits
-/// `[checkpoint] standby-start-wait` for its mate before it starts alone: the mate may hold
-/// writes made after this board left. Only with persistent state loaded.
+/// A board whose mate may be ahead of its persistent checkpoints (it last held them as a
+/// standby, or as the active while its mate was in reach: the marker) waits `[checkpoint]
+/// standby-start-wait` for its mate before it starts alone: the mate may hold writes made
+/// after this board left. Only with persistent state loaded.
 func applyLastRole(_ configuration: Configuration, checkpoints: CheckpointService, pair: PairService, logger: Logger) {
-    guard checkpoints.startedFromStandbyState else { return }
+    guard let marker = checkpoints.startedBehindMate else { return }
     let wait = configuration.checkpoint.standbyStartWait
     pair.setAloneStartWindow(wait)
+    let held = marker == .standby ? "as a standby" : "as the active while the mate could take over"
     logger.notice(
-        "persistent checkpoints were last held as a standby: waiting for the mate before starting alone",
+        "persistent checkpoints were last held \(held): waiting for the mate before starting alone",
         metadata: ["duplex.wait": "\(wait)", "duplex.sequence": "\(checkpoints.journalSequence)"])
 }
 
-/// Whether the journals hold persistent state that this board last held as a standby, and the
-/// configured wait for the mate is longer than the discovery window.
-func waitsForMate(_ configuration: Configuration, checkpoints: CheckpointService) -> Bool {
-    checkpoints.journalSequence > 0 && configuration.checkpoint.standbyStartWait > configuration.pair.discoveryWindow
-        && LastRoleMarker(directory: configuration.checkpoint.directory).read() == .standby
+/// The marker, when the journals hold persistent state that the mate may be ahead of and the
+/// configured wait for the mate is longer than the discovery window; nil otherwise.
+func markerBehindMate(_ configuration: Configuration, checkpoints: CheckpointService) -> LastRoleMarker.Role? {
+    guard checkpoints.journalSequence > 0, configuration.checkpoint.standbyStartWait > configuration.pair.discoveryWindow,
+        let marker = LastRoleMarker(directory: configuration.checkpoint.directory).read(), marker.mateMayBeAhead
+    else { return nil }
+    return marker
 }

@@ -214,4 +214,68 @@ extension PairIntegrationTests {
         #expect(tookA < 2.9, "A, last the active, waited \(tookA) s")
         Self.stopPair(daemons)
     }
+
+    /// The role a board's marker (`DIRECTORY/last-role`) holds, nil without one.
+    static func lastRole(_ directory: String) -> String? {
+        (try? String(contentsOfFile: directory + "/last-role", encoding: .utf8))?.split(separator: "\n").first.map(String.init)
+    }
+
+    /// The active's marker says whether its mate was in reach. A, killed while its hot mate
+    /// was there, may have been taken over from: started alone later, it waits
+    /// `standby-start-wait` (3 s here) for its mate, and records that it started alone. B,
+    /// which took over and was then stopped alone, holds the newest state and starts after the
+    /// discovery window.
+    @Test func anActiveThatLeftWhileItsMateCouldTakeOverWaitsForItsMate() throws {
+        let lab = try LabFixture()
+        defer { lab.remove() }
+        var configurations: [Node: String] = [:]
+        var directories: [Node: String] = [:]
+        for node in [Node.a, .b] {
+            let (path, directory) = try Self.persistenceConfiguration(lab, node)
+            let text = try String(contentsOfFile: path, encoding: .utf8) + "standby-start-wait = 3s\n"
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            configurations[node] = path
+            directories[node] = directory
+        }
+        var daemons = try Self.startPair(lab, configurations, run: 1)
+        let limits = CheckpointLimits(sizeMax: 1 << 20, sectionsMax: 256, sectionSizeMax: 256, persistent: true)
+        let active = try Duplex.Checkpoint.open(name: "calls", limits: limits, socketPath: Self.checkpointSocket(lab, .a))
+        let hot = poll { (try? active.write("first", [1]))??.isReplicated == true }
+        #expect(hot, "B's replica never became hot: \(lab.diagnostics())")
+        guard hot else { return }
+        let markerA = { Self.lastRole(directories[.a]!) }
+        #expect(poll { markerA() == "active-with-mate" }, "A's marker: \(String(describing: markerA()))")
+
+        // A crashes; B takes over and writes on alone, then stops: B's marker says it was alone.
+        daemons[0].send(SIGKILL)
+        #expect(daemons[0].waitForExit(seconds: 5) != nil, "duplexd on A survived SIGKILL")
+        try lab.waitUntil("B takes over", attempts: 300) { try lab.role(.b) == "active" }
+        let alone = try Duplex.Checkpoint.open(name: "calls", limits: limits, socketPath: Self.checkpointSocket(lab, .b))
+        _ = try alone.write("second", [2], mode: .async)
+        _ = try alone.flush()
+        let markerB = { Self.lastRole(directories[.b]!) }
+        #expect(poll { markerB() == "active" }, "B's marker: \(String(describing: markerB()))")
+        daemons[1].send(SIGTERM)
+        #expect(daemons[1].waitForExit(seconds: 5) != nil, "B's duplexd did not stop on SIGTERM")
+
+        let startedA = Date()
+        daemons = [try lab.startDaemon(.a, label: "duplexd-a-2", configuration: configurations[.a])]
+        try lab.waitUntil("A is up") { try lab.role(.a) != "unreachable" }
+        try lab.waitUntil("A takes the role alone", attempts: 300) { try lab.role(.a) == "active" }
+        let waited = Date().timeIntervalSince(startedA)
+        #expect(waited >= 2.9, "A started alone after \(waited) s, before its 3 s wait for the mate")
+        #expect(Self.holds(lab, .a, "calls", ["first": [1]]), "A serves the state it persisted")
+        let events = try lab.events(.a).map(\.message)
+        #expect(events.contains { $0.contains("as the active while its mate could take over") }, "A's events: \(events)")
+        Self.stopPair(daemons)
+
+        // B was alone when it left: it starts after the discovery window, with its newer state.
+        let startedB = Date()
+        daemons = [try lab.startDaemon(.b, label: "duplexd-b-3", configuration: configurations[.b])]
+        try lab.waitUntil("B takes the role alone") { try lab.role(.b) == "active" }
+        let tookB = Date().timeIntervalSince(startedB)
+        #expect(tookB < 2.9, "B, last the active alone, waited \(tookB) s")
+        #expect(Self.holds(lab, .b, "calls", ["first": [1], "second": [2]]), "B kept its newer state")
+        Self.stopPair(daemons)
+    }
 }

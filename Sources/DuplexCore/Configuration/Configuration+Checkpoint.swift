@@ -21,10 +21,11 @@ extension Configuration {
         /// next to the control socket (`X.sock` → `X-checkpoints`), like `socket`.
         public var directory: String = CheckpointSettings.defaultDirectory
         /// `standby-start-wait` (default 30s, 0...600s; 0 = the discovery window): how long a
-        /// board whose persistent checkpoints it last held as a standby waits for its mate
-        /// before it takes the role alone. Its mate may have gone on writing after it left;
-        /// heard in time, the mate's newer state wins (start-up discovery weighs persisted
-        /// state). A board that last held them as the active starts as always.
+        /// board whose persistent checkpoints it last held as a standby, or as the active while
+        /// its mate was in reach, waits for its mate before it takes the role alone. Its mate
+        /// may have gone on writing after it left; heard in time, the mate's newer state wins
+        /// (start-up discovery weighs persisted state). A board that last held them as the
+        /// active with no mate in reach starts as always.
         public var standbyStartWait: Duration = .seconds(30)
 
         public static let defaultTakeoverBarrier = Duration.milliseconds(5)

@@ -86,19 +86,20 @@ extension CheckpointService {
         }
     }
 
-    /// Records a first active role taken without the mate by a board whose persisted state
-    /// was a standby's (`startedFromStandbyState`).
+    /// Records a first active role taken without the mate by a board whose mate may be ahead
+    /// of its persisted state (`startedBehindMate`).
     func noteRole(_ role: Role) {
-        guard startedFromStandbyState, role == .active || role == .standby else { return }
+        guard let marker = startedBehindMate, role == .active || role == .standby else { return }
         if role == .active, !core.mateReachable {
+            let held = marker == .standby ? "as a standby" : "as the active while its mate could take over"
             record(
-                "took the active role alone with the persistent state it held as a standby (sequence "
+                "took the active role alone with the persistent state it held \(held) (sequence "
                     + "\(core.store.sequence)): writes its mate made after it left are not here", epoch: core.epoch)
-            logger.warning("took the active role alone with persistent state held as a standby", metadata: [
-                "duplex.sequence": "\(core.store.sequence)",
+            logger.warning("took the active role alone with persistent state its mate may be ahead of", metadata: [
+                "duplex.sequence": "\(core.store.sequence)", "duplex.lastRole": "\(marker.rawValue)",
             ])
         }
-        startedFromStandbyState = false
+        startedBehindMate = nil
     }
 
     private func journalFailed(_ error: Errno) {

@@ -96,9 +96,10 @@ public final class CheckpointService: @unchecked Sendable {
     /// While a client's frames are served: the clock reading their steps share (refreshed
     /// every `servingClockFrames` frames), instead of one reading per write.
     var servingNow: Instant?
-    /// The marker (`LastRoleMarker`) said `standby` at start, with persistent state loaded: a first role of
-    /// active taken without the mate is recorded as such (set by the daemon before `run`).
-    public var startedFromStandbyState = false
+    /// What the marker (`LastRoleMarker`) said at start when the mate may be ahead of the
+    /// persistent state loaded (a standby, or an active with its mate in reach): a first role
+    /// of active taken without the mate is recorded as such (set by the daemon before `run`).
+    public var startedBehindMate: LastRoleMarker.Role?
     /// The storage of the last step's actions, emptied, for the next step (nil while a step runs).
     var spareActions: ReplicationActions? = ReplicationActions()
     /// Frames served per clock reading.

@@ -42,6 +42,10 @@ public final class ControlService {
     /// kept. Set before `run()`.
     public var lastRoleMarker: LastRoleMarker?
     private var lastRoleMarked: LastRoleMarker.Role?
+    /// The role and the paths up (the mate is in reach on any), from the pair's traces, for
+    /// the marker.
+    private var markedRole: Role?
+    private var markedPathsUp: Set<Int> = []
     private var stopDeadline: Instant?
     private var stopped = false
 
@@ -237,15 +241,11 @@ public final class ControlService {
 
     /// Keeps the role in `lastRoleMarker` when it is active or standby and differs from the
     /// one written last (an `fsync` or two, on this thread: off the pair's and the
-    /// checkpoints' paths).
-    private func markRole(_ role: Role) {
-        guard let marker = lastRoleMarker else { return }
-        let value: LastRoleMarker.Role
-        switch role {
-        case .active: value = .active
-        case .standby: value = .standby
-        default: return
-        }
+    /// checkpoints' paths). For the active, whether its mate is in reach is part of it.
+    private func markRole() {
+        guard let marker = lastRoleMarker, let role = markedRole,
+            let value = LastRoleMarker.Role(role, mateInReach: !markedPathsUp.isEmpty)
+        else { return }
         guard value != lastRoleMarked else { return }
         do {
             try marker.write(value)
@@ -260,9 +260,16 @@ public final class ControlService {
             guard let notice = pair.notices.pop() else { return }
             switch notice {
             case .trace(let trace, let at):
-                if case .roleChanged(_, let to, _, _) = trace {
+                switch trace {
+                case .roleChanged(_, let to, _, _):
                     supervisor?.post(.roleChanged(to))
-                    markRole(to)
+                    markedRole = to
+                    markRole()
+                case .pathChanged(let path, let up, _):
+                    if up { markedPathsUp.insert(path) } else { markedPathsUp.remove(path) }
+                    markRole()
+                default:
+                    break
                 }
                 if let checkpoints, trace.concernsCheckpoints { checkpoints.post(.pairTrace(trace)) }
                 record(trace, at: at)
