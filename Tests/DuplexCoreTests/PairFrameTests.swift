@@ -61,7 +61,7 @@ import Testing
         #expect(Array(bytes[60..<68]) == [0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18])  // persisted sequence
         #expect(Array(bytes[68..<72]) == [0, 0, 0x0F, 0xA0])  // interval: 4,000 µs
         #expect(bytes[72] == 3)  // missed-heartbeat limit
-        #expect(bytes[73] == 0b11)  // capabilities: reassembles segments, resumes streams
+        #expect(bytes[73] == 0b111)  // capabilities: reassembles segments, resumes streams
         #expect(Array(bytes[74..<76]) == [0, 0])  // reserved
         #expect(PairFrame.size == 80)
     }
