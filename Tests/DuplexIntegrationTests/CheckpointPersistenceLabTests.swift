@@ -168,6 +168,61 @@ extension PairIntegrationTests {
         Self.stopPair(daemons)
     }
 
+    /// Both boards with persistent checkpoints and `standby-start-wait = 3s`, A active and B
+    /// standby, and "first" written to the persistent checkpoint "calls" once B is hot; no
+    /// daemons when B never became hot (recorded as an issue).
+    static func startWaitingPair(_ lab: LabFixture) throws
+        -> (daemons: [SpawnedProcess], configurations: [Node: String], directories: [Node: String])
+    {
+        var configurations: [Node: String] = [:]
+        var directories: [Node: String] = [:]
+        for node in [Node.a, .b] {
+            let (path, directory) = try persistenceConfiguration(lab, node)
+            let text = try String(contentsOfFile: path, encoding: .utf8) + "standby-start-wait = 3s\n"
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            configurations[node] = path
+            directories[node] = directory
+        }
+        let daemons = try startPair(lab, configurations, run: 1)
+        let limits = CheckpointLimits(sizeMax: 1 << 20, sectionsMax: 256, sectionSizeMax: 256, persistent: true)
+        let active = try Duplex.Checkpoint.open(name: "calls", limits: limits, socketPath: checkpointSocket(lab, .a))
+        let hot = poll { (try? active.write("first", [1]))??.isReplicated == true }
+        #expect(hot, "B's replica never became hot: \(lab.diagnostics())")
+        guard hot else {
+            stopPair(daemons)
+            return ([], configurations, directories)
+        }
+        return (daemons, configurations, directories)
+    }
+
+    /// Starts `node` alone and expects it to take the role only after its 3 s wait, with
+    /// "first" from its journal and an event that says it started alone (`recording`).
+    static func startAloneAfterTheWait(
+        _ lab: LabFixture, _ node: Node, _ configurations: [Node: String], recording: String
+    ) throws -> [SpawnedProcess] {
+        let started = Date()
+        let daemons = [try lab.startDaemon(node, label: "duplexd-\(node.rawValue)-alone", configuration: configurations[node])]
+        try lab.waitUntil("\(node) is up") { try lab.role(node) != "unreachable" }
+        try lab.waitUntil("\(node) takes the role alone", attempts: 300) { try lab.role(node) == "active" }
+        let waited = Date().timeIntervalSince(started)
+        #expect(waited >= 2.9, "\(node) started alone after \(waited) s, before its 3 s wait for the mate")
+        #expect(holds(lab, node, "calls", ["first": [1]]), "\(node) serves the state it persisted")
+        let events = try lab.events(node).map(\.message)
+        #expect(events.contains { $0.contains(recording) }, "\(node)'s events: \(events)")
+        return daemons
+    }
+
+    /// Starts `node` alone and expects it to take the role before its 3 s wait could end (a
+    /// board that last ran as the active with no mate in reach).
+    static func startAloneAtOnce(_ lab: LabFixture, _ node: Node, _ configurations: [Node: String]) throws -> [SpawnedProcess] {
+        let started = Date()
+        let daemons = [try lab.startDaemon(node, label: "duplexd-\(node.rawValue)-at-once", configuration: configurations[node])]
+        try lab.waitUntil("\(node) takes the role alone") { try lab.role(node) == "active" }
+        let took = Date().timeIntervalSince(started)
+        #expect(took < 2.9, "\(node), last the active alone, waited \(took) s")
+        return daemons
+    }
+
     /// A board whose persistent checkpoints it last held as a standby waits
     /// `standby-start-wait` (3 s here) for its mate before it starts alone, since its mate may
     /// have gone on writing after it left; when it does start alone, the event history says so.
@@ -175,43 +230,22 @@ extension PairIntegrationTests {
     @Test func aBoardThatLastRanAsStandbyWaitsForItsMateBeforeStartingAlone() throws {
         let lab = try LabFixture()
         defer { lab.remove() }
-        var configurations: [Node: String] = [:]
-        for node in [Node.a, .b] {
-            let path = try Self.persistenceConfiguration(lab, node).configuration
-            let text = try String(contentsOfFile: path, encoding: .utf8) + "standby-start-wait = 3s\n"
-            try text.write(toFile: path, atomically: true, encoding: .utf8)
-            configurations[node] = path
-        }
-        var daemons = try Self.startPair(lab, configurations, run: 1)
-        let limits = CheckpointLimits(sizeMax: 1 << 20, sectionsMax: 256, sectionSizeMax: 256, persistent: true)
-        let active = try Duplex.Checkpoint.open(name: "calls", limits: limits, socketPath: Self.checkpointSocket(lab, .a))
-        let hot = poll { (try? active.write("first", [1]))??.isReplicated == true }
-        #expect(hot, "B's replica never became hot: \(lab.diagnostics())")
-        guard hot else { return }
+        let started = try Self.startWaitingPair(lab)
+        var daemons = started.daemons
+        let configurations = started.configurations
+        guard !daemons.isEmpty else { return }
         // B (standby) stops first, then A alone: A last ran as the active, B as a standby.
         for daemon in [daemons[1], daemons[0]] {
             daemon.send(SIGTERM)
             #expect(daemon.waitForExit(seconds: 5) != nil, "duplexd did not stop on SIGTERM")
         }
 
-        let startedB = Date()
-        daemons = [try lab.startDaemon(.b, label: "duplexd-b-2", configuration: configurations[.b])]
-        try lab.waitUntil("B is up") { try lab.role(.b) != "unreachable" }
-        try lab.waitUntil("B takes the role alone", attempts: 300) { try lab.role(.b) == "active" }
-        let waited = Date().timeIntervalSince(startedB)
-        #expect(waited >= 2.9, "B started alone after \(waited) s, before its 3 s wait for the mate")
-        #expect(Self.holds(lab, .b, "calls", ["first": [1]]), "B serves the state it persisted")
-        let events = try lab.events(.b).map(\.message)
-        #expect(events.contains { $0.contains("took the active role alone with the persistent state it held as a standby") },
-                "B's events: \(events)")
+        daemons = try Self.startAloneAfterTheWait(
+            lab, .b, configurations, recording: "took the active role alone with the persistent state it held as a standby")
         Self.stopPair(daemons)
 
         // A last ran as the active: it starts alone after the discovery window.
-        let startedA = Date()
-        daemons = [try lab.startDaemon(.a, label: "duplexd-a-3", configuration: configurations[.a])]
-        try lab.waitUntil("A takes the role alone") { try lab.role(.a) == "active" }
-        let tookA = Date().timeIntervalSince(startedA)
-        #expect(tookA < 2.9, "A, last the active, waited \(tookA) s")
+        daemons = try Self.startAloneAtOnce(lab, .a, configurations)
         Self.stopPair(daemons)
     }
 
@@ -228,21 +262,11 @@ extension PairIntegrationTests {
     @Test func anActiveThatLeftWhileItsMateCouldTakeOverWaitsForItsMate() throws {
         let lab = try LabFixture()
         defer { lab.remove() }
-        var configurations: [Node: String] = [:]
-        var directories: [Node: String] = [:]
-        for node in [Node.a, .b] {
-            let (path, directory) = try Self.persistenceConfiguration(lab, node)
-            let text = try String(contentsOfFile: path, encoding: .utf8) + "standby-start-wait = 3s\n"
-            try text.write(toFile: path, atomically: true, encoding: .utf8)
-            configurations[node] = path
-            directories[node] = directory
-        }
-        var daemons = try Self.startPair(lab, configurations, run: 1)
+        let started = try Self.startWaitingPair(lab)
+        var daemons = started.daemons
+        let (configurations, directories) = (started.configurations, started.directories)
+        guard !daemons.isEmpty else { return }
         let limits = CheckpointLimits(sizeMax: 1 << 20, sectionsMax: 256, sectionSizeMax: 256, persistent: true)
-        let active = try Duplex.Checkpoint.open(name: "calls", limits: limits, socketPath: Self.checkpointSocket(lab, .a))
-        let hot = poll { (try? active.write("first", [1]))??.isReplicated == true }
-        #expect(hot, "B's replica never became hot: \(lab.diagnostics())")
-        guard hot else { return }
         let markerA = { Self.lastRole(directories[.a]!) }
         #expect(poll { markerA() == "active-with-mate" }, "A's marker: \(String(describing: markerA()))")
 
@@ -258,23 +282,12 @@ extension PairIntegrationTests {
         daemons[1].send(SIGTERM)
         #expect(daemons[1].waitForExit(seconds: 5) != nil, "B's duplexd did not stop on SIGTERM")
 
-        let startedA = Date()
-        daemons = [try lab.startDaemon(.a, label: "duplexd-a-2", configuration: configurations[.a])]
-        try lab.waitUntil("A is up") { try lab.role(.a) != "unreachable" }
-        try lab.waitUntil("A takes the role alone", attempts: 300) { try lab.role(.a) == "active" }
-        let waited = Date().timeIntervalSince(startedA)
-        #expect(waited >= 2.9, "A started alone after \(waited) s, before its 3 s wait for the mate")
-        #expect(Self.holds(lab, .a, "calls", ["first": [1]]), "A serves the state it persisted")
-        let events = try lab.events(.a).map(\.message)
-        #expect(events.contains { $0.contains("as the active while its mate could take over") }, "A's events: \(events)")
+        daemons = try Self.startAloneAfterTheWait(
+            lab, .a, configurations, recording: "with the persistent state it held as the active while its mate could take over")
         Self.stopPair(daemons)
 
         // B was alone when it left: it starts after the discovery window, with its newer state.
-        let startedB = Date()
-        daemons = [try lab.startDaemon(.b, label: "duplexd-b-3", configuration: configurations[.b])]
-        try lab.waitUntil("B takes the role alone") { try lab.role(.b) == "active" }
-        let tookB = Date().timeIntervalSince(startedB)
-        #expect(tookB < 2.9, "B, last the active alone, waited \(tookB) s")
+        daemons = try Self.startAloneAtOnce(lab, .b, configurations)
         #expect(Self.holds(lab, .b, "calls", ["first": [1], "second": [2]]), "B kept its newer state")
         Self.stopPair(daemons)
     }
