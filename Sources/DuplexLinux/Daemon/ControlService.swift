@@ -288,6 +288,13 @@ public final class ControlService {
             case .stopped:
                 logger.notice("orderly stop complete")
                 stopped = true
+            case .heartbeatRings(let ready, let links, let after):
+                let metadata: Logger.Metadata = ["duplex.rings": "\(ready)", "duplex.links": "\(links)", "duplex.after": "\(after)"]
+                if ready == links {
+                    logger.info("heartbeat receive rings in use", metadata: metadata)
+                } else {
+                    logger.warning("heartbeat receive rings refused on some links; those are read with recvmmsg", metadata: metadata)
+                }
             case .lateness(let histogram, let period):
                 logger.info("heartbeat timer lateness", metadata: [
                     "duplex.ticks": "\(histogram.count)", "duplex.period": "\(period)",

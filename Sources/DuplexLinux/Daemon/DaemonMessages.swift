@@ -17,6 +17,9 @@ public enum PairNotice: Sendable {
     case stopped
     /// How late the timer ticks ran over the last report period (every 10 s).
     case lateness(LatenessHistogram, period: DuplexCore.Duration)
+    /// The dedicated links' heartbeat receive rings, set up off the start-up path, are in use
+    /// (`ready` of `links`; a link without one is read with `recvmmsg`), `after` the loop began.
+    case heartbeatRings(ready: Int, links: Int, after: DuplexCore.Duration)
 }
 
 /// Orders from the pair thread to the actuator thread.

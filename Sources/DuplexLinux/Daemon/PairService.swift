@@ -1,5 +1,6 @@
 public import DuplexCore
 public import SystemPackage
+import Synchronization
 
 /// The pair thread: one epoll loop over a timerfd, the netlink link monitor, two eventfds
 /// (operator commands, actuator results) and the urgent-frame sockets. It runs the pure
@@ -68,8 +69,14 @@ public final class PairService: @unchecked Sendable {
     private let paths: [PathIO]
     /// Per path: the socket that receives the frames other than heartbeats (dedicated links).
     private let urgentLinks: [RawEthernetLink?]
-    /// Per path: the receive ring of a dedicated link's heartbeat socket (nil: read the socket).
-    private let heartbeatRings: [PacketReceiveRing?]
+    /// Per path: the receive ring of a dedicated link's heartbeat socket (nil: read the socket,
+    /// as until the set-up thread delivered the rings, and where the kernel refused one).
+    private var heartbeatRings: [PacketReceiveRing?]
+    /// The rings, from the thread that sets them up (`RingHandoff`); taken at a wake-up.
+    private let ringHandoff = RingHandoff()
+    private var ringsTaken = false
+    private var ringSetup: PosixThread?
+    private var startedAt = Instant.zero
     /// The heartbeats of one drain, handled in arrival order (capacity reserved at start).
     private var batch: [ReceivedHeartbeat] = []
     /// One path's pending heartbeats, read with one system call.
@@ -186,13 +193,61 @@ public final class PairService: @unchecked Sendable {
         try epoll.add(commandSignal.fileDescriptor, token: Self.commandToken)
         try epoll.add(actuatorResultSignal.fileDescriptor, token: Self.resultToken)
         urgentLinks = try paths.map(Self.splitUrgentFrames)
-        heartbeatRings = Self.heartbeatRings(paths)
+        heartbeatRings = Array(repeating: nil, count: paths.count)
         for (index, urgent) in urgentLinks.enumerated() {
             guard let urgent else { continue }
             try epoll.add(urgent.fileDescriptor, token: Self.pathTokenBase + UInt64(index))
         }
         batch.reserveCapacity(paths.count * Self.heartbeatDrainMax)
         CRC32C.prepare()  // its tables are allocated here, not on the pair thread's first frame
+        startRingSetup()
+    }
+
+    /// Sets up the dedicated links' receive rings on a thread of its own: each set-up waits
+    /// for an RCU grace period (`packet_set_ring` always synchronises; about 10 ms here, the
+    /// rings together), which the daemon's start then does not wait for. Until the pair thread
+    /// takes them, it reads those sockets with `recvmmsg`; frames that arrive while a ring is
+    /// being set up are dropped by the kernel (the socket is detached for the grace period),
+    /// so a link's first heartbeats may come some milliseconds later, during discovery.
+    /// Without a thread (`EAGAIN`) they are set up here.
+    private func startRingSetup() {
+        let links: [(path: Int, socket: CInt)] = paths.enumerated().compactMap { index, path in
+            if case .ethernet(let link, _) = path { (index, link.fileDescriptor) } else { nil }
+        }
+        guard !links.isEmpty else { return }
+        let handoff = ringHandoff
+        let count = paths.count
+        let setUp: @Sendable () -> Void = {
+            var rings = [PacketReceiveRing?](repeating: nil, count: count)
+            for ((index, _), result) in zip(links, PacketReceiveRing.open(sockets: links.map(\.socket))) {
+                if case .success(let ring) = result { rings[index] = ring }  // refused: recvmmsg still works
+            }
+            handoff.deliver(rings, links: links.count)
+        }
+        do {
+            ringSetup = try PosixThread.start(name: "duplex-rings", stackSize: 256 * 1024, setUp)
+        } catch {
+            setUp()
+        }
+    }
+
+    /// Takes the rings once the set-up thread delivered them (one atomic load a wake-up until
+    /// then) and tells the control thread.
+    private func takeRings(now: Instant) {
+        guard !ringsTaken, let (rings, links) = ringHandoff.take() else { return }
+        ringsTaken = true
+        heartbeatRings = rings
+        // Frames queued on a socket before its ring existed would stay there unread: they are
+        // a few milliseconds old, and the ring holds the ones after them.
+        for (index, ring) in rings.enumerated() where ring != nil {
+            guard case .ethernet(let link, _) = paths[index] else { continue }
+            for _ in 0..<64 {
+                guard let count = try? link.receive(into: received), count > 0 else { break }  // an error: nothing left
+            }
+        }
+        ringSetup?.join()  // it has ended: it delivered
+        ringSetup = nil
+        notify(.heartbeatRings(ready: rings.count { $0 != nil }, links: links, after: now.since(startedAt)))
     }
 
     /// Turns on receive timestamps for the path's socket and, on a dedicated link, keeps only
@@ -212,29 +267,8 @@ public final class PairService: @unchecked Sendable {
         }
     }
 
-    /// Receive rings for the dedicated links' heartbeats, so that a wake-up finds them without
-    /// a system call; nil (the socket is read instead) for the LAN or where the kernel refuses.
-    /// The rings are set up at once: each set-up waits for an RCU grace period.
-    private static func heartbeatRings(_ paths: [PathIO]) -> [PacketReceiveRing?] {
-        var links: [(path: Int, link: RawEthernetLink)] = []
-        for (index, path) in paths.enumerated() {
-            if case .ethernet(let link, _) = path { links.append((index, link)) }
-        }
-        var rings = [PacketReceiveRing?](repeating: nil, count: paths.count)
-        let opened = PacketReceiveRing.open(sockets: links.map(\.link.fileDescriptor))
-        for ((index, link), result) in zip(links, opened) {
-            guard case .success(let ring) = result else { continue }  // refused: recvmmsg still works
-            // Frames queued before the ring existed stay in the socket's queue: drop them.
-            let stale = StampedReceiveBatch(slotSize: 256, capacity: 16)
-            for _ in 0..<64 {
-                guard let count = try? link.receive(into: stale), count > 0 else { break }  // an error: nothing left to drop
-            }
-            rings[index] = ring
-        }
-        return rings
-    }
-
     deinit {
+        ringSetup?.join()  // the set-up uses this service's sockets
         receiveBuffer.deallocate()
         sendBuffer.deallocate()
     }
@@ -244,7 +278,7 @@ public final class PairService: @unchecked Sendable {
     public func run() throws(Errno) {
         running = true
         try monitor.requestDump()
-        let startedAt = MonotonicClock.now()
+        startedAt = MonotonicClock.now()
         step(.started, now: startedAt)
         var settleAt: Instant? = settleHook == nil ? nil : startedAt + settleDelay
         while running {
@@ -383,6 +417,7 @@ public final class PairService: @unchecked Sendable {
     /// time.
     private func drainHeartbeats() {
         let monotonic = MonotonicClock.now()
+        if !ringsTaken { takeRings(now: monotonic) }
         let realtime = RealtimeClock.nanoseconds()
         batch.removeAll(keepingCapacity: true)
         for index in paths.indices {
@@ -556,5 +591,28 @@ public final class PairService: @unchecked Sendable {
         } catch {
             sendErrors &+= 1  // the interface is down or gone: the frame is lost, as on a wire
         }
+    }
+}
+
+/// Hands the heartbeat rings from the thread that sets them up to the pair thread: written
+/// once, before `ready` is released; read once, after it was acquired.
+final class RingHandoff: @unchecked Sendable {
+    // @unchecked Sendable: `rings` and `links` are written by one thread before the release
+    // store of `ready` and read by another only after an acquiring load saw it set.
+    private var rings: [PacketReceiveRing?] = []
+    private var links = 0
+    private let ready = Atomic<Bool>(false)
+
+    func deliver(_ rings: [PacketReceiveRing?], links: Int) {
+        precondition(!ready.load(ordering: .relaxed), "delivered once")
+        self.rings = rings
+        self.links = links
+        ready.store(true, ordering: .releasing)
+    }
+
+    /// The rings and the number of links they were set up for, once delivered.
+    func take() -> ([PacketReceiveRing?], Int)? {
+        guard ready.load(ordering: .acquiring) else { return nil }
+        return (rings, links)
     }
 }
