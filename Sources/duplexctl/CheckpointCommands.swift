@@ -155,7 +155,7 @@ enum CheckpointsView {
             ("nacks_received", .integer(counters.nacksReceived)), ("chunks_sent", .integer(counters.chunksSent)),
             ("chunks_resent", .integer(counters.chunksResent)), ("snapshots_served", .integer(counters.snapshotsServed)),
             ("snapshots_installed", .integer(counters.snapshotsInstalled)), ("resyncs", .integer(counters.resyncs)),
-            ("malformed", .integer(counters.malformed)),
+            ("malformed", .integer(counters.malformed)), ("tail_probes", .integer(counters.tailProbes)),
         ])
     }
 

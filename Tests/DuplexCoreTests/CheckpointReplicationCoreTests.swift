@@ -137,14 +137,24 @@ import Testing
         #expect(pair.boards[0].windowCount == 0)
     }
 
-    @Test func aLostUpdateIsRetransmittedAfterTheTimeout() {
+    /// A lost last update goes again as a tail-loss probe; when the probe is lost too, the
+    /// retransmission timeout sends it again.
+    @Test func aLostUpdateIsProbedThenRetransmittedAfterTheTimeout() {
         var pair = Pair.hot()
         let request = pair.write(Pair.create, sync: true)
         pair.inFlight.removeAll()  // lost
-        #expect(pair.boards[0].nextDeadline == pair.now + pair.boards[0].configuration.retransmitTimeout)
-        pair.advance(by: pair.boards[0].configuration.retransmitTimeout)
+        #expect(pair.boards[0].nextDeadline == pair.now + pair.boards[0].configuration.tailProbeTimeout)
+        pair.advance(by: pair.boards[0].configuration.tailProbeTimeout)
         #expect(pair.inFlightKinds == ["update"])
-        #expect(pair.boards[0].counters.updatesResent == 1)
+        #expect(pair.boards[0].counters.tailProbes == 1)
+        pair.inFlight.removeAll()  // the probe is lost too: no second probe for the same update
+        // (The deadline is a lower bound: the timer may scan once early, at the first send's timeout.)
+        #expect(pair.boards[0].nextDeadline <= pair.now + pair.boards[0].configuration.retransmitTimeout)
+        pair.advance(by: pair.boards[0].configuration.retransmitTimeout - .microseconds(1))
+        #expect(pair.inFlight.isEmpty, "nothing before the probe's own timeout")
+        pair.advance(by: .microseconds(1))
+        #expect(pair.inFlightKinds == ["update"])
+        #expect(pair.boards[0].counters.updatesResent == 2 && pair.boards[0].counters.tailProbes == 1)
         pair.deliverAll()
         #expect(pair.completions[request] == .replicated(sequence: 1))
     }

@@ -21,6 +21,7 @@ import Testing
         counters.resyncs = 1
         counters.malformed = 3
         counters.writesRefused = UInt64.max
+        counters.tailProbes = 4
         return counters
     }
 
@@ -43,7 +44,7 @@ import Testing
 
     @Test func fewerOrMoreCountersThanKnownDecode() throws {
         var bytes = CheckpointSyncReport(role: .standby, syncPolicy: .degrade).encoded()
-        let known = 15  // the counters this build encodes
+        let known = 16  // the counters this build encodes
         #expect(bytes.last == 0 && bytes[bytes.count - 1 - known * 8] == UInt8(known))
         // The counters part of a zeroed report: its count and that many zeros. Two counters only:
         bytes.removeLast(known * 8 + 1)

@@ -18,6 +18,12 @@ public struct ReplicationConfiguration: Sendable, Hashable {
     public var ackEvery = 64
     /// The active sends an unacknowledged update (or snapshot chunk) again after this long.
     public var retransmitTimeout: Duration = .milliseconds(20)
+    /// A tail-loss probe: when no acknowledgement came for this long after the newest update
+    /// was sent, the active sends that update again, once. A standby that lost it (or any
+    /// before it) answers at once with an ack or a negative ack, so a lost last update costs
+    /// this instead of `retransmitTimeout`: a synchronous write has no later update whose
+    /// arrival would reveal the gap.
+    public var tailProbeTimeout: Duration = .milliseconds(2)
     /// The active ignores a negative ack for an update it sent less than this long ago (it is
     /// probably only reordered).
     public var resendHoldoff: Duration = .microseconds(500)
@@ -67,6 +73,7 @@ public struct ReplicationConfiguration: Sendable, Hashable {
             && windowSizeMax >= Limits.checkpointUpdateSizeMax && windowSizeMax <= Limits.replicationWindowSizeMax
             && ackEvery >= 1 && ackEvery <= Limits.replicationWindowMax
             && retransmitTimeout > .zero && nackInterval > .zero && snapshotRequestInterval > .zero
+            && tailProbeTimeout > .zero && tailProbeTimeout <= retransmitTimeout
             && snapshotStallTimeout > .zero
             && chunkSizeMax >= Limits.checkpointChunkSizeMin && chunkSizeMax <= Limits.checkpointChunkSizeMax
             && (batchSizeMax == 0

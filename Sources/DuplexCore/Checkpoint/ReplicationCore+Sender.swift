@@ -79,6 +79,11 @@ struct SenderSession: Sendable {
     /// A resumed stream: the replica's sequence it went on from (told again to a repeated
     /// request, whose answer may have been lost).
     var resumedFrom: UInt64?
+    /// When the latest acknowledgement of this stream came (nil: none yet).
+    var ackedAt: Instant?
+    /// The window's sent entries when the tail-loss probe last went (it goes once per newest
+    /// entry): `acked` plus the sent count, the sequence of the newest update sent.
+    var probedThrough: UInt64 = 0
 }
 
 struct WindowEntry: Sendable {
@@ -297,6 +302,7 @@ extension ReplicationCore {
         guard ack.received <= store.sequence, ack.applied <= ack.received else {
             return actions.append(.trace(.bogusAck(received: ack.received, sequence: store.sequence)))
         }
+        sender.session!.ackedAt = now
         chunksAcknowledged(ack.chunks, now: now)
         if ack.gap { chunkGapReported(at: ack.chunks, now: now, into: &actions) }
         if ack.received > sender.session!.acked {
@@ -395,13 +401,37 @@ extension ReplicationCore {
         sendEntries(range, now: now, into: &actions)
     }
 
-    /// Retransmits what timed out and keeps the snapshot flowing.
+    /// Retransmits what timed out, probes a silent tail and keeps the snapshot flowing.
     mutating func senderTimers(now: Instant, into actions: inout ReplicationActions) {
         guard sender.session != nil else { return }
         if !sender.session!.window.isEmpty, sender.session!.sentAtFloor + configuration.retransmitTimeout <= now {
             retransmitExpired(now: now, into: &actions)
         }
+        if let at = tailProbeAt, at <= now { probeTail(now: now, into: &actions) }
         pumpSnapshot(now: now, into: &actions)
+    }
+
+    /// When the tail-loss probe goes: `tailProbeTimeout` after the newest update was sent or
+    /// the latest acknowledgement came, whichever is later, once per newest update; nil when
+    /// nothing sent waits for an acknowledgement.
+    var tailProbeAt: Instant? {
+        // Only the fields: a copy of the whole session would retain its window on every event.
+        guard sender.session != nil else { return nil }
+        let sent = sender.session!.window.count - sender.session!.unsent
+        guard sent > 0, sender.session!.acked + UInt64(sent) > sender.session!.probedThrough else { return nil }
+        let newestSentAt = sender.session!.window.sentAt(sent - 1)
+        return max(newestSentAt, sender.session!.ackedAt ?? newestSentAt) + configuration.tailProbeTimeout
+    }
+
+    /// Sends the newest sent update again: the standby acknowledges it, or reports what it
+    /// misses before it.
+    private mutating func probeTail(now: Instant, into actions: inout ReplicationActions) {
+        let sent = sender.session!.window.count - sender.session!.unsent
+        precondition(sent > 0, "a probe needs an update sent")
+        sender.session!.probedThrough = sender.session!.acked + UInt64(sent)
+        counters.tailProbes += 1
+        counters.updatesResent += 1
+        sendEntries((sent - 1)..<sent, now: now, into: &actions)
     }
 
     /// Sends again the updates that timed out (at most `replicationResendBatchMax`, oldest
@@ -436,6 +466,7 @@ extension ReplicationCore {
             // A lower bound: at worst one early tick, whose scan makes the floor exact.
             deadline = sender.session!.sentAtFloor + configuration.retransmitTimeout
         }
+        if let probe = tailProbeAt { deadline = min(deadline, probe) }
         if sender.session!.serving != nil {
             if !sender.session!.serving!.inFlight.isEmpty {
                 deadline = min(deadline, sender.session!.serving!.sentAt + configuration.retransmitTimeout)

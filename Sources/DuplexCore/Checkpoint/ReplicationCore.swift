@@ -45,6 +45,9 @@ public struct ReplicationCore: Sendable {
     public struct Counters: Sendable, Hashable {
         public var updatesSent: UInt64 = 0
         public var updatesResent: UInt64 = 0
+        /// Tail-loss probes sent (`ReplicationConfiguration.tailProbeTimeout`; also counted in
+        /// `updatesResent`).
+        public var tailProbes: UInt64 = 0
         public var updatesApplied: UInt64 = 0
         public var duplicatesDropped: UInt64 = 0
         public var staleDropped: UInt64 = 0

@@ -25,6 +25,12 @@ struct UpdateWindow: Sendable, RandomAccessCollection, MutableCollection {
         }
     }
 
+    /// When the entry at `position` was last sent (read in place: no copy of its update).
+    func sentAt(_ position: Int) -> Instant {
+        precondition(position >= 0 && position < endIndex, "an index within the window")
+        return storage[start + position].sentAt
+    }
+
     mutating func append(_ entry: WindowEntry) {
         storage.append(entry)
     }

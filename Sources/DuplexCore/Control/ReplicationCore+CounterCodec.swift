@@ -5,7 +5,7 @@ extension ReplicationCore.Counters {
         [
             updatesSent, updatesResent, updatesApplied, duplicatesDropped, staleDropped, acksSent, nacksSent,
             nacksReceived, chunksSent, chunksResent, snapshotsServed, snapshotsInstalled, resyncs, malformed,
-            writesRefused,
+            writesRefused, tailProbes,
         ]
     }
 
@@ -15,7 +15,7 @@ extension ReplicationCore.Counters {
         let fields: [WritableKeyPath<Self, UInt64>] = [
             \.updatesSent, \.updatesResent, \.updatesApplied, \.duplicatesDropped, \.staleDropped, \.acksSent,
             \.nacksSent, \.nacksReceived, \.chunksSent, \.chunksResent, \.snapshotsServed, \.snapshotsInstalled,
-            \.resyncs, \.malformed, \.writesRefused,
+            \.resyncs, \.malformed, \.writesRefused, \.tailProbes,
         ]
         for (field, value) in zip(fields, values) { self[keyPath: field] = value }
     }
