@@ -56,10 +56,10 @@ import Testing
         return keys
     }
 
-    /// By default the sections go in the table's order, each once with its lengths taken from
-    /// the table's entries; for an older mate they go in key order. Both assemble into the same
-    /// store.
-    @Test func sectionsGoInTheTablesOrderOrInKeyOrderForAnOlderMate() throws {
+    /// By default the sections go in the order their values lie in memory, each once with its
+    /// lengths taken from the table's entries; for an older mate they go in key order. Both
+    /// assemble into the same store.
+    @Test func sectionsGoInTheirValuesMemoryOrderOrInKeyOrderForAnOlderMate() throws {
         var store = CheckpointStore()
         try store.create("c", limits: .maximal)
         var random = TestRandom(seed: 23)
@@ -68,15 +68,18 @@ import Testing
             try store.write("c", key, Array(repeating: UInt8(index & 0xFF), count: Int.random(in: 0...3_000, using: &random)))
         }
         let table = store.checkpoint("c")!.sections
-        let entries = SnapshotWriter.tableOrder(table)
-        #expect(entries.map(\.position) == Array(table.indices))
+        let entries = SnapshotWriter.storageOrder(table)
+        #expect(Set(entries.map(\.position)) == Set(table.indices) && entries.count == table.count)
+        let addresses = entries.map { SnapshotWriter.storageAddress(of: table[$0.position].value.bytes) }
+        #expect(addresses == addresses.sorted() && Set(addresses).count > 400, "the values in the order they lie in memory")
+        #expect(addresses.first! > 0)
         #expect(entries.allSatisfy { $0.keyLength == table[$0.position].key.bytes.count && $0.valueLength == table[$0.position].value.bytes.count })
         for inKeyOrder in [false, true] {
             var writer = SnapshotWriter(snapshot: 7, store: store, chunkSize: 4_096, inKeyOrder: inKeyOrder)
             var chunks: [SnapshotChunk] = []
             while let chunk = writer.nextChunk() { chunks.append(chunk) }
             let keys = Self.keysInChunks(chunks)
-            #expect(keys == (inKeyOrder ? table.keys.sorted() : Array(table.keys)), "in key order: \(inKeyOrder)")
+            #expect(keys == (inKeyOrder ? table.keys.sorted() : entries.map { table[$0.position].key }), "in key order: \(inKeyOrder)")
             var assembler = SnapshotAssembler(snapshot: 7, epoch: 1)
             for chunk in chunks { try assembler.accept(chunk) }
             #expect(try assembler.finish(writer.summary) == store)

@@ -3,8 +3,9 @@
 /// The copy is each checkpoint's section table as it was (one reference each: copy on write,
 /// so writes that keep coming go to the live store's own copy and do not change this one) and
 /// the order its sections go in, as positions in that table with each section's key and value
-/// lengths. By default the sections go in the table's own order: taking the copy then costs one
-/// pass over the table's entries, which hold both lengths (no key or value storage is visited).
+/// lengths. By default the sections go in the order their values lie in memory: taking the copy
+/// then costs one pass over the table's entries, which hold both lengths and each value's
+/// reference, and a radix sort of those references (no key or value storage is visited).
 /// A mate whose build assembles only snapshots in key order (before `takesUnorderedSnapshots`)
 /// gets `inKeyOrder`: a radix sort of the keys' first eight bytes, which visits every key
 /// (about 25 ms for 100,000 sections, before the first chunk). The chunk count comes from the
@@ -17,7 +18,7 @@ struct SnapshotWriter: Sendable {
     private let checkpoints: [Header]
     /// Each checkpoint's section table, frozen (see the type's description).
     private let tables: [Table]
-    /// Each checkpoint's sections in key order.
+    /// Each checkpoint's sections in the order they go in.
     private let orders: [[Entry]]
     private var cursor = Cursor()
     private(set) var nextIndex: UInt32 = 0
@@ -44,7 +45,7 @@ struct SnapshotWriter: Sendable {
     ///   - chunkSize: bytes of records per chunk, `Limits.checkpointChunkSizeMin` ...
     ///     `Limits.checkpointChunkSizeMax`.
     ///   - inKeyOrder: each checkpoint's sections in key order (for a mate whose build needs
-    ///     it), instead of the table's order.
+    ///     it), instead of the order of their values in memory.
     init(
         snapshot: UInt64, store: CheckpointStore, chunkSize: Int = Limits.checkpointChunkSizeMax, inKeyOrder: Bool = false
     ) {
@@ -55,7 +56,7 @@ struct SnapshotWriter: Sendable {
         let sorted = store.checkpoints.values.sorted { $0.name < $1.name }
         checkpoints = sorted.map(Header.init)
         tables = sorted.map(\.sections)
-        orders = tables.map(inKeyOrder ? Self.keyOrder : Self.tableOrder)
+        orders = tables.map(inKeyOrder ? Self.keyOrder : Self.storageOrder)
         let provisional = SnapshotSummary(
             snapshot: snapshot, cutover: store.sequence, checkpoints: UInt32(store.count),
             sections: UInt64(store.sectionCount), bytes: UInt64(store.size), checksum: store.checksum, chunks: 0)
@@ -87,19 +88,34 @@ struct SnapshotWriter: Sendable {
         }
     }
 
-    /// The table's sections in its own order, from the lengths its entries hold.
-    static func tableOrder(_ sections: Table) -> [Entry] {
+    /// The table's sections in the order their values lie in memory: the table's order sorted
+    /// by each value's storage address, read from the table's entries (a radix sort of plain
+    /// integers; no value is visited). Copying the values into chunks then reads memory upwards
+    /// instead of in the hash table's order, one cache and TLB miss after another that the
+    /// processor could not see coming: the values a board wrote one after another lie one after
+    /// another. Any order assembles into the same store; this one only reads faster.
+    static func storageOrder(_ sections: Table) -> [Entry] {
         var entries: [Entry] = []
+        var words: [UInt64] = []
         entries.reserveCapacity(sections.count)
+        words.reserveCapacity(sections.count)
         let values = sections.values
         var position = values.startIndex
         for _ in 0..<values.count {
             let section = values[position]
             entries.append(Entry(position: position, keyLength: Int(section.keyLength), valueLength: Int(section.valueLength)))
+            words.append(storageAddress(of: section.bytes))
             values.formIndex(after: &position)
         }
         assert(position == values.endIndex, "every section once")
-        return entries
+        return radixSorted(words).map { entries[Int($0)] }
+    }
+
+    /// Where an array's storage starts, from the array's one reference alone (0 where an array
+    /// is not one reference: the table's order then stands).
+    static func storageAddress(of bytes: [UInt8]) -> UInt64 {
+        guard MemoryLayout<[UInt8]>.size == MemoryLayout<UInt>.size else { return 0 }
+        return UInt64(unsafeBitCast(bytes, to: UInt.self))
     }
 
     /// The table's sections in key order: sorted by the first eight bytes of their keys as a
