@@ -70,6 +70,10 @@ let package = Package(
         .executableTarget(
             name: "duplex-transport-bench", dependencies: ["DuplexCore", "DuplexLinux", "CDuplexShims"],
             path: "Tools/bench/lib/transport", swiftSettings: strict),
+        // The CPU cost of a pair frame's codec, with and without its HMAC tag (Tools/bench/frames).
+        .executableTarget(
+            name: "duplex-frame-bench", dependencies: ["DuplexCore"],
+            path: "Tools/bench/lib/frames", swiftSettings: strict),
         // The measuring client of the checkpoint benchmark against Redis (Tools/bench/checkpoint).
         .executableTarget(
             name: "duplex-ckbench", dependencies: ["Duplex", "DuplexCore"],

@@ -62,6 +62,8 @@ public struct PairCore: Sendable {
         public var framesSent: UInt64 = 0
         public var framesReceived: UInt64 = 0
         public var framesMalformed: UInt64 = 0
+        /// Frames without the tag of this board's key, or with a wrong one.
+        public var framesUnauthenticated: UInt64 = 0
         public var framesForeign: UInt64 = 0
         public var framesStale: UInt64 = 0
         public var takeovers: UInt64 = 0
@@ -145,6 +147,9 @@ public struct PairCore: Sendable {
         case .frameMalformed(let path):
             counters.framesMalformed += 1
             actions.append(.trace(.frameRejected(path: path, reason: .malformed)))
+        case .frameUnauthenticated(let path):
+            counters.framesUnauthenticated += 1
+            actions.append(.trace(.frameRejected(path: path, reason: .unauthenticated)))
         case .carrierChanged(let path, let up):
             carrierChanged(path: path, up: up, now: now, into: &actions)
         case .isolationChanged(let ok):

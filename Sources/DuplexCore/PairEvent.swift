@@ -8,6 +8,9 @@ public enum PairEvent: Sendable, Hashable {
     case frameReceived(PairFrame, path: Int)
     /// A decoder rejected bytes that arrived on a path (counted, never trusted).
     case frameMalformed(path: Int)
+    /// A well-formed frame without the tag of this board's key (`PairAuthentication`): dropped
+    /// and counted, never trusted.
+    case frameUnauthenticated(path: Int)
     /// The carrier of a path's interface changed (netlink RTNLGRP_LINK).
     case carrierChanged(path: Int, up: Bool)
     /// The isolation check changed (for example: the service LAN interface lost its carrier).

@@ -28,10 +28,18 @@
 /// | 73 | 1 | the sender's capabilities (`PairFrame.Capabilities`; bits this build does not know are kept, not refused) |
 /// | 74 | 2 | reserved (sent as 0, ignored) |
 /// | 76 | 4 | CRC-32C (Castagnoli) of bytes 0..<76 |
+/// | 80 | 16 | with `[cluster] key-file` only: the tag, the first 16 bytes of HMAC-SHA-256 of bytes 0..<80 (`PairAuthentication`) |
+///
+/// A board with a key accepts only frames whose tag its key (or previous key) made; one
+/// without a key ignores a tag, as it ignores any trailing bytes.
 public struct PairFrame: Sendable, Hashable {
     public static let magic: UInt16 = 0x4458
     public static let version: UInt8 = 4
     public static let size = 80
+    /// The tag that follows the frame on an authenticated pair.
+    public static let tagSize = 16
+    /// A frame with its tag.
+    public static let authenticatedSize = size + tagSize
     /// Where the type byte is: kernel filters split frames by it.
     public static let kindOffset = 3
     static let checksummedSize = 76
@@ -162,6 +170,21 @@ public struct PairFrame: Sendable, Hashable {
         case unknownRole
         case unknownFlags
         case unknownPaths
+        /// No tag, or a tag that neither key made (`PairAuthentication`).
+        case unauthenticated
+    }
+
+    /// Encodes into `buffer`, followed by the tag of `authentication`'s key when given.
+    /// - Returns: the number of bytes written (`PairFrame.size`, or `authenticatedSize`).
+    @discardableResult
+    public func encode(into buffer: UnsafeMutableRawBufferPointer, authentication: PairAuthentication?) -> Int {
+        let length = encode(into: buffer)
+        guard let authentication else { return length }
+        precondition(buffer.count >= PairFrame.authenticatedSize, "frame buffer too small for the tag")
+        authentication.key.tag(
+            UnsafeRawBufferPointer(rebasing: buffer[0..<PairFrame.size]),
+            into: UnsafeMutableRawBufferPointer(rebasing: buffer[PairFrame.size..<PairFrame.authenticatedSize]))
+        return PairFrame.authenticatedSize
     }
 
     /// Encodes into `buffer`, which must hold at least `PairFrame.size` bytes.
@@ -199,6 +222,20 @@ public struct PairFrame: Sendable, Hashable {
         writer.write(crc)
         assert(writer.offset == PairFrame.size)
         return PairFrame.size
+    }
+
+    /// Decodes untrusted bytes from a pair authenticated with `authentication` (nil: none, and
+    /// a tag is ignored like any trailing bytes). A frame that is malformed fails as such; a
+    /// well-formed one without its tag, or whose tag neither key made, is `unauthenticated`.
+    /// Never traps.
+    public static func decode(_ bytes: UnsafeRawBufferPointer, authentication: PairAuthentication?) -> Result<PairFrame, DecodeError> {
+        let frame = decode(bytes)
+        guard let authentication, case .success = frame else { return frame }
+        guard bytes.count >= authenticatedSize,
+            authentication.verifies(
+                UnsafeRawBufferPointer(rebasing: bytes[0..<size]), tag: UnsafeRawBufferPointer(rebasing: bytes[size..<authenticatedSize]))
+        else { return .failure(.unauthenticated) }
+        return frame
     }
 
     /// Decodes untrusted bytes. Never traps; trailing bytes (Ethernet padding) are ignored.

@@ -114,6 +114,7 @@ public enum FrameRejection: UInt8, Sendable, Hashable, CaseIterable, CustomStrin
     case ownBoard
     case stale
     case unknownPath
+    case unauthenticated
 
     public var description: String {
         switch self {
@@ -122,6 +123,7 @@ public enum FrameRejection: UInt8, Sendable, Hashable, CaseIterable, CustomStrin
         case .ownBoard: "carries this board's own id"
         case .stale: "duplicate or reordered"
         case .unknownPath: "unknown path"
+        case .unauthenticated: "not authenticated with this board's key"
         }
     }
 }

@@ -17,6 +17,7 @@ enum StatusJSON {
             ("last_role_change", .optional(report.lastRoleChange, roleChange)),
             ("counters", .object([("malformed_frames", .integer(report.counters.malformedFrames)),
                                   ("foreign_frames", .integer(report.counters.foreignFrames)),
+                                  ("unauthenticated_frames", .integer(report.counters.unauthenticatedFrames)),
                                   ("heartbeat_gaps", .integer(report.counters.heartbeatGaps))])),
             ("heartbeats_rotating", .bool(report.counters.rotating)),
             ("heartbeats_quiet", .bool(report.counters.quiet)),

@@ -10,7 +10,8 @@ enum StatusView {
         text += line("Mate", mate(report.mate, reachable: report.paths.contains { $0.isUp }))
         text += line("Role change", roleChange(report.lastRoleChange))
         text += line("Counters", "malformed frames \(report.counters.malformedFrames)   "
-            + "foreign frames \(report.counters.foreignFrames)   heartbeat gaps \(report.counters.heartbeatGaps)")
+            + "foreign frames \(report.counters.foreignFrames)   heartbeat gaps \(report.counters.heartbeatGaps)"
+            + (report.counters.unauthenticatedFrames > 0 ? "   unauthenticated frames \(report.counters.unauthenticatedFrames)" : ""))
         text += line("Heartbeats", report.counters.rotating
             ? "rotating over the paths" + (report.counters.quiet ? ", at the standby interval" : "") : "on every path")
         if let sync = report.checkpoints { text += line("Checkpoints", checkpoints(sync)) }

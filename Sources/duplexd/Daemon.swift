@@ -5,7 +5,7 @@ import Logging
 
 /// Builds the services from the configuration, starts the pair and actuator threads and runs
 /// the control plane on this thread until the orderly stop completes.
-func runDaemon(configuration: Configuration, logger: Logger) throws {
+func runDaemon(configuration: Configuration, authentication: PairAuthentication?, logger: Logger) throws {
     ChecksumAcceleration.install()  // first: no other thread computes a checksum yet
     try SignalFD.block(SignalFD.terminationSignals)
     let signals = try SignalFD()
@@ -16,7 +16,12 @@ func runDaemon(configuration: Configuration, logger: Logger) throws {
         configuration: pairConfiguration(configuration, logger: logger),
         paths: try configuration.links.map(pathIO),
         isolationInterfaceIndex: try configuration.pair.isolationInterface.map { try NetworkInterface(named: $0).index },
-        watchdog: watchdog)
+        watchdog: watchdog, authentication: authentication)
+    if let keys = configuration.authentication {
+        logger.notice("pair frames authenticated (HMAC-SHA-256)", metadata: [
+            "duplex.keyFile": "\(keys.keyFile)", "duplex.previousKeyFile": "\(keys.previousKeyFile ?? "none")",
+        ])
+    }
     let actuator = try ActuatorService(
         addresses: configuration.addresses.map { .init(prefix: "\($0.address)", interface: $0.interface) },
         announceCount: configuration.announce.count, announceInterval: configuration.announce.interval,

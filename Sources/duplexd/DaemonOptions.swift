@@ -47,9 +47,10 @@ func fail(_ status: Int32, _ message: String) -> Never {
     exit(status)
 }
 
-/// Reads and validates the configuration; on any error names the file (and line and key) and
-/// exits with status 2, so the daemon never starts on a bad configuration.
-func loadConfiguration(path: String) -> Configuration {
+/// Reads and validates the configuration and the pair's key files; on any error names the
+/// file (and line and key) and exits with status 2, so the daemon never starts on a bad
+/// configuration.
+func loadConfiguration(path: String) -> (Configuration, PairAuthentication?) {
     guard let text = readTextFile(path) else {
         fail(2, "duplexd: cannot read configuration \(path): \(String(cString: strerror(errno)))")
     }
@@ -63,7 +64,10 @@ func loadConfiguration(path: String) -> Configuration {
     if let error = ComponentPreflight.check(configuration.components, file: path) {
         fail(2, "duplexd: \(error)")
     }
-    return configuration
+    switch PairKeyFile.authentication(configuration.authentication, file: path) {
+    case .success(let authentication): return (configuration, authentication)
+    case .failure(let error): fail(2, "duplexd: \(error)")
+    }
 }
 
 func readTextFile(_ path: String) -> String? {

@@ -19,7 +19,7 @@ if options.help {
     print(DaemonOptions.usage)
     exit(0)
 }
-let configuration = loadConfiguration(path: options.configurationPath)
+let (configuration, authentication) = loadConfiguration(path: options.configurationPath)
 if options.checkOnly {
     print("\(options.configurationPath): configuration is valid")
     exit(0)
@@ -34,7 +34,7 @@ var logger = Logger(label: "duplexd")
 logger[metadataKey: "duplex.board"] = "\(configuration.board.name)"
 
 do {
-    try runDaemon(configuration: configuration, logger: logger)
+    try runDaemon(configuration: configuration, authentication: authentication, logger: logger)
     exit(0)
 } catch {
     logger.critical("duplexd cannot run", metadata: ["duplex.error": "\(error)"])

@@ -21,6 +21,8 @@ public struct Configuration: Sendable, Hashable {
     public var supervisor: Supervisor
     /// `[checkpoint]`: the checkpoint service.
     public var checkpoint = CheckpointSettings()
+    /// `[cluster] key-file`: pair frames authenticated with HMAC-SHA-256 (nil: not).
+    public var authentication: Authentication?
 
     public init(
         clusterID: UInt32, board: Board, pair: Pair = Pair(), links: [Link],

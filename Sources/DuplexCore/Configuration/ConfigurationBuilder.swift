@@ -16,6 +16,7 @@ struct ConfigurationBuilder {
             components: try components(), supervisor: try supervisor()
         )
         configuration.checkpoint = try checkpointSettings(control: configuration.control)
+        configuration.authentication = try authentication()
         return configuration
     }
 
@@ -34,8 +35,30 @@ struct ConfigurationBuilder {
 
     private func cluster() throws(ConfigurationError) -> UInt32 {
         let reader = try reader("cluster", required: true)!
-        try reader.checkKeys(["id"], context: "[cluster]")
+        try reader.checkKeys(["id", "key-file", "previous-key-file"], context: "[cluster]")
         return try reader.required("id", .integer(in: 1...UInt32.max))
+    }
+
+    /// `[cluster] key-file` and `previous-key-file` (the latter only with the former).
+    private func authentication() throws(ConfigurationError) -> Configuration.Authentication? {
+        let reader = try reader("cluster", required: true)!
+        let keyFile = try reader.optional("key-file", .absolutePath(lengthMax: 4095))
+        let previous = try reader.optional("previous-key-file", .absolutePath(lengthMax: 4095))
+        let lines = reader.section.entries.reduce(into: ["": reader.section.line]) { $0[$1.key] = $1.line }
+        guard let keyFile else {
+            guard previous == nil else {
+                throw ConfigurationError(
+                    code: .inconsistent, file: file, line: lines["previous-key-file"] ?? reader.section.line, section: "cluster",
+                    key: "previous-key-file", message: "a previous key needs a key-file (the key frames are tagged with)")
+            }
+            return nil
+        }
+        if let previous, previous == keyFile {
+            throw ConfigurationError(
+                code: .inconsistent, file: file, line: lines["previous-key-file"] ?? reader.section.line, section: "cluster",
+                key: "previous-key-file", message: "the previous key is the key-file itself")
+        }
+        return Configuration.Authentication(keyFile: keyFile, previousKeyFile: previous, lines: lines)
     }
 
     private func board() throws(ConfigurationError) -> Configuration.Board {

@@ -23,6 +23,7 @@ extension StatusReport {
         writer.write(counters.heartbeatGaps)
         writer.write(counters.rotating)
         writer.write(counters.quiet)
+        writer.write(counters.unauthenticatedFrames)
         writer.writePresence(checkpoints != nil)
         if let checkpoints { writer.writeBlob(checkpoints.encoded()) }
     }
@@ -49,7 +50,7 @@ extension StatusReport {
         counters = Counters(
             malformedFrames: try reader.read(UInt64.self), foreignFrames: try reader.read(UInt64.self),
             heartbeatGaps: try reader.read(UInt64.self), rotating: try reader.read(Bool.self),
-            quiet: try reader.read(Bool.self))
+            quiet: try reader.read(Bool.self), unauthenticatedFrames: try reader.read(UInt64.self))
         checkpoints = try reader.readPresence() ? try CheckpointSyncReport(blob: try reader.readBlob()) : nil
     }
 }

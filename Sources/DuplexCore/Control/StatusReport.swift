@@ -50,6 +50,8 @@ public struct StatusReport: Sendable, Hashable {
         public var malformedFrames: UInt64
         /// Well-formed frames of another cluster.
         public var foreignFrames: UInt64
+        /// Well-formed frames without the tag of this board's key, or with a wrong one.
+        public var unauthenticatedFrames: UInt64
         /// Heartbeats of the rotating mate that went missing (each put the pair on every path).
         public var heartbeatGaps: UInt64
         /// Whether the heartbeats rotate over the paths now (one per interval).
@@ -59,10 +61,11 @@ public struct StatusReport: Sendable, Hashable {
 
         public init(
             malformedFrames: UInt64 = 0, foreignFrames: UInt64 = 0, heartbeatGaps: UInt64 = 0, rotating: Bool = false,
-            quiet: Bool = false
+            quiet: Bool = false, unauthenticatedFrames: UInt64 = 0
         ) {
             self.malformedFrames = malformedFrames
             self.foreignFrames = foreignFrames
+            self.unauthenticatedFrames = unauthenticatedFrames
             self.heartbeatGaps = heartbeatGaps
             self.rotating = rotating
             self.quiet = quiet

@@ -114,7 +114,7 @@ extension ControlService {
             counters: .init(
                 malformedFrames: status.counters.framesMalformed, foreignFrames: status.counters.framesForeign,
                 heartbeatGaps: status.counters.heartbeatGaps, rotating: status.rotating,
-                quiet: status.quiet),
+                quiet: status.quiet, unauthenticatedFrames: status.counters.framesUnauthenticated),
             checkpoints: checkpoints?.status.report)
     }
 }

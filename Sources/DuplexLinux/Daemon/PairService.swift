@@ -95,6 +95,9 @@ public final class PairService: @unchecked Sendable {
     private let events = Epoll.EventBuffer(capacity: 16)
     private let receiveBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 2048, alignment: 16)
     private let sendBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 128, alignment: 16)
+    /// The pair's frame keys (`[cluster] key-file`): every frame sent carries the key's tag,
+    /// and a frame received without a tag of either key is dropped and counted.
+    private let authentication: PairAuthentication?
     /// Last carrier seen per path and for the isolation interface, to act on changes only.
     private var pathCarrier: [Bool]
     private var isolationCarrier = true
@@ -165,8 +168,9 @@ public final class PairService: @unchecked Sendable {
     ///     close) when `run()` ends in an orderly stop, left running when it throws.
     public init(
         configuration: PairConfiguration, paths: [PathIO], isolationInterfaceIndex: CInt?,
-        watchdog: WatchdogFeed? = nil
+        watchdog: WatchdogFeed? = nil, authentication: PairAuthentication? = nil
     ) throws(Errno) {
+        self.authentication = authentication
         precondition(paths.count == configuration.paths.count, "one PathIO per configured path")
         core = PairCore(configuration: configuration)
         self.paths = paths
@@ -399,8 +403,9 @@ public final class PairService: @unchecked Sendable {
         }
         let bytes = UnsafeRawBufferPointer(rebasing: receiveBuffer[0..<min(length, receiveBuffer.count)])
         let now = MonotonicClock.now()
-        switch PairFrame.decode(bytes) {
+        switch PairFrame.decode(bytes, authentication: authentication) {
         case .success(let frame): step(.frameReceived(frame, path: index), now: now)
+        case .failure(.unauthenticated): step(.frameUnauthenticated(path: index), now: now)
         case .failure: step(.frameMalformed(path: index), now: now)
         }
     }
@@ -408,6 +413,8 @@ public final class PairService: @unchecked Sendable {
     /// One frame read from a heartbeat socket: decoded (`nil`: malformed), and when it arrived.
     struct ReceivedHeartbeat {
         var frame: PairFrame?
+        /// Without a frame: whether it was well formed but not authenticated (else malformed).
+        var unauthenticated = false
         var path: Int
         var at: Instant
     }
@@ -443,8 +450,9 @@ public final class PairService: @unchecked Sendable {
                 }
                 guard let payload else { continue }
                 let at = arrival(stamp: received.receivedAt(packet), monotonic: monotonic, realtime: realtime)
-                switch PairFrame.decode(payload) {
+                switch PairFrame.decode(payload, authentication: authentication) {
                 case .success(let frame): batch.append(.init(frame: frame, path: index, at: at))
+                case .failure(.unauthenticated): batch.append(.init(frame: nil, unauthenticated: true, path: index, at: at))
                 case .failure: batch.append(.init(frame: nil, path: index, at: at))
                 }
             }
@@ -467,6 +475,8 @@ public final class PairService: @unchecked Sendable {
     private func handle(_ heartbeat: ReceivedHeartbeat) {
         if let frame = heartbeat.frame {
             step(.frameReceived(frame, path: heartbeat.path), now: heartbeat.at)
+        } else if heartbeat.unauthenticated {
+            step(.frameUnauthenticated(path: heartbeat.path), now: heartbeat.at)
         } else {
             step(.frameMalformed(path: heartbeat.path), now: heartbeat.at)
         }
@@ -582,10 +592,10 @@ public final class PairService: @unchecked Sendable {
             case .ethernet(let link, let destination):
                 let payload = UnsafeMutableRawBufferPointer(
                     rebasing: sendBuffer[RawEthernetLink.headerLength..<sendBuffer.count])
-                let length = frame.encode(into: payload)
+                let length = frame.encode(into: payload, authentication: authentication)
                 _ = try link.sendFrame(sendBuffer, payloadLength: length, to: destination)
             case .udp(let link, _):
-                let length = frame.encode(into: sendBuffer)
+                let length = frame.encode(into: sendBuffer, authentication: authentication)
                 _ = try link.send(UnsafeRawBufferPointer(rebasing: sendBuffer[0..<length]))
             }
         } catch {
