@@ -6,4 +6,5 @@
 #include <netlink/cache.h>
 #include <netlink/route/link.h>
 #include <netlink/route/addr.h>
+#include <netlink/route/link/macvlan.h>
 #endif

@@ -23,7 +23,7 @@ func runDaemon(configuration: Configuration, authentication: PairAuthentication?
         ])
     }
     let actuator = try ActuatorService(
-        addresses: configuration.addresses.map { .init(prefix: "\($0.address)", interface: $0.interface) },
+        addresses: configuration.addresses.map(actuatorAddress),
         announceCount: configuration.announce.count, announceInterval: configuration.announce.interval,
         pair: pair, logger: logger)
     let supervisor = try SupervisorService(
@@ -216,4 +216,14 @@ func tellKernelPreemption(logger: Logger) {
     } else {
         logger.info("kernel preemption", metadata: ["duplex.preemption": "\(preemption)"])
     }
+}
+
+/// A configured logical address as the actuator carries it out.
+func actuatorAddress(_ address: Configuration.LogicalAddress) -> ActuatorService.Address {
+    var virtual: ActuatorService.Virtual?
+    if let configured = address.virtual {
+        let mac: [UInt8] = (0..<6).map { index in UInt8(truncatingIfNeeded: configured.mac.value >> UInt64(40 - 8 * index)) }
+        virtual = ActuatorService.Virtual(name: configured.name, parent: address.interface, mac: mac)
+    }
+    return ActuatorService.Address(prefix: "\(address.address)", interface: address.carrier, virtual: virtual)
 }

@@ -55,3 +55,75 @@ import Testing
         #expect(EthernetAddress(parsing: "02:00:5e:00:53") == nil)
     }
 }
+
+/// `[address NAME] virtual-mac` and `virtual-interface`.
+@Suite struct VirtualMACConfigurationTests {
+    static let base = CheckpointConfigurationTests.base
+
+    static func parse(_ addresses: String) throws(ConfigurationError) -> Configuration {
+        try Configuration.parse(text: base + "\n" + addresses, file: "t.conf")
+    }
+
+    @Test func aVirtualMACPutsTheAddressOnAMacvlanNamedAfterIt() throws {
+        let configuration = try Self.parse("""
+            [address vip4]
+            address = 198.51.100.10/24
+            interface = lan0
+            virtual-mac = 00:00:5e:00:01:07
+            [address vip6]
+            address = 2001:db8::10/64
+            interface = lan0
+            virtual-mac = 00:00:5e:00:01:07
+            [address other]
+            address = 203.0.113.10/24
+            interface = lan0
+            virtual-mac = 02:00:00:00:00:2a
+            virtual-interface = service0
+            [address plain]
+            address = 203.0.113.11/24
+            interface = lan1
+            """)
+        let addresses = configuration.addresses
+        #expect(addresses.map(\.carrier) == ["dx000107", "dx000107", "service0", "lan1"])
+        #expect(addresses[0].virtual == Configuration.VirtualInterface(name: "dx000107", mac: EthernetAddress(parsing: "00:00:5e:00:01:07")!))
+        #expect(addresses[0].interface == "lan0" && addresses[3].virtual == nil)
+    }
+
+    @Test func inconsistentVirtualInterfacesAreErrorsWithTheirLine() {
+        let cases: [(String, String)] = [
+            ("virtual-mac = 01:00:5e:00:01:07\n", "multicast"),
+            ("virtual-interface = vip0\n", "needs a virtual-mac"),
+            ("virtual-mac = 00:00:5e:00:01:07\nvirtual-interface = lan0\n", "cannot be lan0 itself"),
+        ]
+        for (lines, message) in cases {
+            let addresses = "[address vip4]\naddress = 198.51.100.10/24\ninterface = lan0\n" + lines
+            do {
+                _ = try Self.parse(addresses)
+                Issue.record("accepted: \(lines)")
+            } catch {
+                let text = Self.base + "\n" + addresses
+                let line = text.split(separator: "\n", omittingEmptySubsequences: false)
+                    .firstIndex { $0.hasPrefix(error.key ?? "-") }.map { $0 + 1 }
+                #expect(error.line == line && error.key?.hasPrefix("virtual-") == true && "\(error)".contains(message), "\(error)")
+            }
+        }
+        // One name, two MACs; one MAC on one parent, two names.
+        for second in ["virtual-mac = 00:00:5e:00:01:08\nvirtual-interface = dx000107\n", "virtual-mac = 00:00:5e:00:01:07\nvirtual-interface = other0\n"] {
+            do {
+                _ = try Self.parse("""
+                    [address vip4]
+                    address = 198.51.100.10/24
+                    interface = lan0
+                    virtual-mac = 00:00:5e:00:01:07
+                    [address vip6]
+                    address = 2001:db8::10/64
+                    interface = lan0
+
+                    """ + second)
+                Issue.record("accepted: \(second)")
+            } catch {
+                #expect(error.code == .inconsistent && "\(error)".contains("[address vip4]"), "\(error)")
+            }
+        }
+    }
+}

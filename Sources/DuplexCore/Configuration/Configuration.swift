@@ -192,11 +192,40 @@ public struct Configuration: Sendable, Hashable {
         public var name: String
         public var address: InterfaceAddress
         public var interface: String
+        /// `virtual-mac` (and `virtual-interface`): the address lives on a macvlan interface of
+        /// `interface` with this MAC, up only on the active board, so that the address keeps
+        /// its MAC across a failover and no client's neighbour cache needs updating.
+        public var virtual: VirtualInterface?
 
-        public init(name: String, address: InterfaceAddress, interface: String) {
+        public init(name: String, address: InterfaceAddress, interface: String, virtual: VirtualInterface? = nil) {
             self.name = name
             self.address = address
             self.interface = interface
+            self.virtual = virtual
+        }
+
+        /// The interface the address is added to: the virtual one when there is one.
+        public var carrier: String { virtual?.name ?? interface }
+    }
+
+    /// A macvlan interface that carries logical addresses with a MAC of their own.
+    public struct VirtualInterface: Sendable, Hashable {
+        /// Its name (`virtual-interface`; default `dx` and the MAC's last three octets in hex).
+        public var name: String
+        /// The MAC (`virtual-mac`): unicast, the same on both boards (VRRP uses
+        /// 00:00:5e:00:01:VRID; a locally administered one such as 02:... works as well).
+        public var mac: EthernetAddress
+
+        public init(name: String, mac: EthernetAddress) {
+            self.name = name
+            self.mac = mac
+        }
+
+        /// `dx` and the last three octets: `dx000107` for `00:00:5e:00:01:07`.
+        public static func defaultName(for mac: EthernetAddress) -> String {
+            let low = mac.value & 0xFF_FFFF
+            let hex = String(low, radix: 16)
+            return "dx" + String(repeating: "0", count: 6 - hex.count) + hex
         }
     }
 

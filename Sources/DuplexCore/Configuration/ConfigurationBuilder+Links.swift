@@ -83,12 +83,13 @@ extension ConfigurationBuilder {
             guard addresses.count < Limits.addressesMax else {
                 throw reader.error(.tooMany, "too many addresses (at most \(Limits.addressesMax))")
             }
-            try reader.checkKeys(["address", "interface"], context: "[address NAME]")
-            let address = Configuration.LogicalAddress(
+            try reader.checkKeys(["address", "interface", "virtual-mac", "virtual-interface"], context: "[address NAME]")
+            var address = Configuration.LogicalAddress(
                 name: section.name ?? "",
                 address: try reader.required("address", .interfaceAddress),
                 interface: try reader.required("interface", .interface)
             )
+            address.virtual = try virtualInterface(reader, address: address, others: addresses)
             if let other = addresses.first(where: { $0.address.address == address.address.address }) {
                 throw reader.error(.inconsistent, key: "address",
                                    "\(address.address.address) is already [address \(other.name)]")
@@ -96,5 +97,40 @@ extension ConfigurationBuilder {
             addresses.append(address)
         }
         return addresses
+    }
+
+    /// `virtual-mac` and `virtual-interface` of an address: a unicast MAC; a name that is not
+    /// the parent's; one interface name per MAC and parent, and one MAC and parent per name.
+    private func virtualInterface(
+        _ reader: ConfigurationSectionReader, address: Configuration.LogicalAddress, others: [Configuration.LogicalAddress]
+    ) throws(ConfigurationError) -> Configuration.VirtualInterface? {
+        let mac = try reader.optional("virtual-mac", .macAddress)
+        let name = try reader.optional("virtual-interface", .interface)
+        guard let mac else {
+            guard name == nil else {
+                throw reader.error(.inconsistent, key: "virtual-interface", "a virtual interface needs a virtual-mac")
+            }
+            return nil
+        }
+        guard mac.value >> 40 & 1 == 0 else {
+            throw reader.error(.invalidValue, key: "virtual-mac", "\(mac) is a multicast MAC; a virtual MAC is unicast")
+        }
+        let virtual = Configuration.VirtualInterface(name: name ?? Configuration.VirtualInterface.defaultName(for: mac), mac: mac)
+        guard virtual.name != address.interface else {
+            throw reader.error(.inconsistent, key: name == nil ? "virtual-mac" : "virtual-interface",
+                               "the virtual interface cannot be \(address.interface) itself")
+        }
+        for other in others {
+            guard let theirs = other.virtual else { continue }
+            if theirs.name == virtual.name, theirs.mac != virtual.mac || other.interface != address.interface {
+                throw reader.error(.inconsistent, key: name == nil ? "virtual-mac" : "virtual-interface",
+                                   "\(virtual.name) is already the virtual interface of [address \(other.name)] with \(theirs.mac) on \(other.interface)")
+            }
+            if theirs.mac == virtual.mac, other.interface == address.interface, theirs.name != virtual.name {
+                throw reader.error(.inconsistent, key: "virtual-mac",
+                                   "\(virtual.mac) on \(address.interface) is already [address \(other.name)]'s virtual interface \(theirs.name)")
+            }
+        }
+        return virtual
     }
 }

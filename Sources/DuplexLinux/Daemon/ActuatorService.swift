@@ -12,14 +12,32 @@ public final class ActuatorService: @unchecked Sendable {
     // thread that calls `run()`; the queues, eventfds and the atomic stop flag are thread-safe.
     // `claimBarrier` is set before that thread starts and only read after.
 
-    /// One logical address: `198.51.100.10/24` on `lan0`.
+    /// One logical address: `198.51.100.10/24` on `lan0`, or on a virtual interface (a
+    /// macvlan of `lan0` with a MAC of its own, up only while the addresses are held).
     public struct Address: Sendable, Hashable {
         public var prefix: String
+        /// The interface the address is added to (the virtual one, when there is one).
         public var interface: String
+        public var virtual: Virtual?
 
-        public init(prefix: String, interface: String) {
+        public init(prefix: String, interface: String, virtual: Virtual? = nil) {
             self.prefix = prefix
             self.interface = interface
+            self.virtual = virtual
+        }
+    }
+
+    /// A macvlan interface `name` of `parent` with `mac` (see `Configuration.VirtualInterface`).
+    public struct Virtual: Sendable, Hashable {
+        public var name: String
+        public var parent: String
+        public var mac: [UInt8]
+
+        public init(name: String, parent: String, mac: [UInt8]) {
+            precondition(mac.count == 6, "a MAC has six octets")
+            self.name = name
+            self.parent = parent
+            self.mac = mac
         }
     }
 
@@ -63,8 +81,68 @@ public final class ActuatorService: @unchecked Sendable {
     /// Whether the request queue is empty (for an orderly exit).
     public var idle: Bool { pair.actuatorRequests.isEmpty }
 
+    /// The virtual interfaces of the addresses, each once.
+    private var virtuals: [Virtual] {
+        var seen: [Virtual] = []
+        for address in addresses { if let virtual = address.virtual, !seen.contains(virtual) { seen.append(virtual) } }
+        return seen
+    }
+
+    /// Creates the virtual interfaces (down) and makes their parents answer ARP only for their
+    /// own addresses and announce only those: otherwise the parent would answer for a logical
+    /// address with its own MAC, or teach a client that MAC with the logical address as the
+    /// source of its own ARP request (`arp_ignore = 1`, `arp_announce = 2`).
+    private func prepareVirtuals() {
+        for virtual in virtuals {
+            do throws(NetlinkError) {
+                try actuator.prepareVirtual(name: virtual.name, parent: virtual.parent, mac: virtual.mac)
+                logger.info("virtual interface ready", metadata: [
+                    "duplex.interface": "\(virtual.name)", "duplex.parent": "\(virtual.parent)",
+                    "duplex.mac": "\(virtual.mac.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined(separator: ":"))",
+                ])
+            } catch {
+                logger.error("cannot create the virtual interface; its addresses cannot be claimed", metadata: [
+                    "duplex.interface": "\(virtual.name)", "duplex.parent": "\(virtual.parent)", "duplex.error": "\(error)",
+                ])
+            }
+            // No IPv6 link-local address of its own: both boards' would be the same (derived
+            // from the shared MAC). Set while it is down, before any address is generated.
+            let mode = "/proc/sys/net/ipv6/conf/\(virtual.name)/addr_gen_mode"
+            if !KernelSetting.write(mode, "1") {
+                logger.warning("cannot turn off the virtual interface's link-local address", metadata: [
+                    "duplex.path": "\(mode)", "duplex.error": "\(String(cString: strerror(errno)))",
+                ])
+            }
+            for (setting, value) in [("arp_ignore", "1"), ("arp_announce", "2")] {
+                let path = "/proc/sys/net/ipv4/conf/\(virtual.parent)/\(setting)"
+                if !KernelSetting.write(path, value) {
+                    logger.warning("cannot set \(setting) on the virtual interface's parent", metadata: [
+                        "duplex.path": "\(path)", "duplex.error": "\(String(cString: strerror(errno)))",
+                    ])
+                }
+            }
+        }
+    }
+
+    /// Brings every virtual interface up or down; false if one failed (logged).
+    private func setVirtuals(up: Bool) -> Bool {
+        var ok = true
+        for virtual in virtuals {
+            do throws(NetlinkError) {
+                try actuator.setVirtual(name: virtual.name, up: up)
+            } catch {
+                ok = false
+                logger.error("cannot bring the virtual interface \(up ? "up" : "down")", metadata: [
+                    "duplex.interface": "\(virtual.name)", "duplex.error": "\(error)",
+                ])
+            }
+        }
+        return ok
+    }
+
     /// Carries out requests until `stop()`.
     public func run() {
+        prepareVirtuals()
         var fds = [
             pollfd(fd: pair.actuatorRequestSignal.fileDescriptor, events: Int16(POLLIN), revents: 0),
             pollfd(fd: stopSignal.fileDescriptor, events: Int16(POLLIN), revents: 0),
@@ -97,8 +175,9 @@ public final class ActuatorService: @unchecked Sendable {
             // Clients reach this board only once it can serve them: the barrier first (bounded).
             let barrier = claimBarrier?.awaitBeforeClaim(epoch: epoch)
             // Each address is announced as soon as it is added, before the next netlink call
-            // and before any logging: clients move to this board as early as possible.
-            var ok = true
+            // and before any logging: clients move to this board as early as possible. A
+            // virtual interface comes up first, so that its announcements carry its MAC.
+            var ok = setVirtuals(up: true)
             for address in addresses {
                 do throws(NetlinkError) {
                     try actuator.add(address: address.prefix, interface: address.interface)
@@ -132,6 +211,8 @@ public final class ActuatorService: @unchecked Sendable {
                     logger.error("cannot remove logical address", metadata: metadata(address, error))
                 }
             }
+            // Down: frames to the virtual MAC no longer reach this board.
+            if !setVirtuals(up: false) { ok = false }
             let removedAt = MonotonicClock.now()
             report(.released(ok: ok))
             logger.info("logical addresses removed", metadata: ["duplex.ok": "\(ok)", "duplex.at": "\(removedAt.nanoseconds)"])

@@ -101,7 +101,7 @@ extension ControlService {
                 framesReceived: path.framesReceived, framesRejected: path.framesRejected)
         }
         let addresses = configuration.addresses.map {
-            AddressReport(name: $0.name, address: $0.address, interface: $0.interface, isHeld: status.addressesHeld)
+            AddressReport(name: $0.name, address: $0.address, interface: $0.carrier, isHeld: status.addressesHeld)
         }
         let change = status.lastRoleChange.map {
             RoleChangeReport(ago: now.since($0.at), from: $0.from, to: $0.to, reason: $0.reason.description)
