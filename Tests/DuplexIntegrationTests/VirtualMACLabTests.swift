@@ -45,6 +45,13 @@ struct VirtualMACLabTests {
             && output.contains("\(lab.value("LOGICAL_V6"))/\(lab.value("LOGICAL_V6_PREFIX"))")
     }
 
+    /// Whether `node`'s virtual interface carries no address at all (no logical address, no
+    /// IPv6 link-local: it sends nothing).
+    static func silent(_ lab: LabFixture, _ node: Node) throws -> Bool {
+        let output = try lab.ip(["-n", lab.namespace(node), "-o", "addr", "show", "dev", interface])
+        return !output.contains("inet")
+    }
+
     @Test func theAddressKeepsItsMACAcrossASwitchoverAndAFailover() throws {
         let lab = try LabFixture()
         defer { lab.remove() }
@@ -56,11 +63,11 @@ struct VirtualMACLabTests {
         }
         try lab.startDaemon(.a, configuration: paths[.a])
         let daemonB = try lab.startDaemon(.b, configuration: paths[.b])
-        try lab.waitUntil("A active on its virtual interface, B standby with its own down") {
+        try lab.waitUntil("A active on its virtual interface, B standby with its own silent") {
             guard try lab.role(.a) == "active", try lab.role(.b) == "standby",
                 let a = try Self.virtualLink(lab, .a), let b = try Self.virtualLink(lab, .b)
             else { return false }
-            return try a.up && !b.up && Self.holdsOnVirtual(lab, .a)
+            return try a.up && !b.up && Self.holdsOnVirtual(lab, .a) && Self.silent(lab, .b)
         }
         #expect(try Self.virtualLink(lab, .a)?.mac == Self.mac)
         #expect(try Self.virtualLink(lab, .b)?.mac == Self.mac)
@@ -79,12 +86,11 @@ struct VirtualMACLabTests {
             try lab.ip(["-n", client, "neigh", "replace", address, "lladdr", Self.mac, "dev", lab.value("LAN_IF"), "nud", "permanent"])
         }
 
-        // Switchover: B brings its virtual interface up, A takes its own down.
+        // Switchover: the addresses move to B's virtual interface; A's goes down.
         try lab.duplexctl(.a, ["switchover"]).checked()
         try lab.waitUntil("B active on the virtual MAC, A's virtual interface down") {
-            guard try lab.role(.b) == "active", let a = try Self.virtualLink(lab, .a), let b = try Self.virtualLink(lab, .b)
-            else { return false }
-            return try b.up && !a.up && Self.holdsOnVirtual(lab, .b)
+            guard try lab.role(.b) == "active", let a = try Self.virtualLink(lab, .a) else { return false }
+            return try !a.up && Self.holdsOnVirtual(lab, .b) && Self.silent(lab, .a)
         }
         try lab.waitUntilClientReaches(.b)
         try lab.waitUntilClientReaches(.b, ipv6: true)
@@ -101,12 +107,12 @@ struct VirtualMACLabTests {
         try lab.waitUntilClientReaches(.a)
         try lab.waitUntilClientReaches(.a, ipv6: true)
         #expect(try lab.ip(["-n", client, "neigh", "show", lab.value("LOGICAL_V4")]).contains("lladdr \(Self.mac)"))
-        // Thawed, B steps down and takes its virtual interface down: one board holds the MAC.
+        // Thawed, B steps down, removes its addresses and takes its virtual interface down.
         daemonB.send(SIGCONT)
         responder.send(SIGCONT)
         try lab.waitUntil("B is standby again with its virtual interface down") {
             guard try lab.role(.b) == "standby", let b = try Self.virtualLink(lab, .b) else { return false }
-            return !b.up
+            return try !b.up && Self.silent(lab, .b) && Self.holdsOnVirtual(lab, .a)
         }
         try lab.waitUntilClientReaches(.a)
     }

@@ -88,10 +88,10 @@ public final class ActuatorService: @unchecked Sendable {
         return seen
     }
 
-    /// Creates the virtual interfaces (down) and makes their parents answer ARP only for their
-    /// own addresses and announce only those: otherwise the parent would answer for a logical
-    /// address with its own MAC, or teach a client that MAC with the logical address as the
-    /// source of its own ARP request (`arp_ignore = 1`, `arp_announce = 2`).
+    /// Creates the virtual interfaces (down until a claim) and makes their parents answer ARP
+    /// only for their own addresses and announce only those: otherwise the parent would answer
+    /// for a logical address with its own MAC, or teach a client that MAC with the logical
+    /// address as the source of its own ARP request (`arp_ignore = 1`, `arp_announce = 2`).
     private func prepareVirtuals() {
         for virtual in virtuals {
             do throws(NetlinkError) {
@@ -176,7 +176,7 @@ public final class ActuatorService: @unchecked Sendable {
             let barrier = claimBarrier?.awaitBeforeClaim(epoch: epoch)
             // Each address is announced as soon as it is added, before the next netlink call
             // and before any logging: clients move to this board as early as possible. A
-            // virtual interface comes up first, so that its announcements carry its MAC.
+            // virtual interface comes up first, so that the announcements carry its MAC.
             var ok = setVirtuals(up: true)
             for address in addresses {
                 do throws(NetlinkError) {
@@ -211,11 +211,17 @@ public final class ActuatorService: @unchecked Sendable {
                     logger.error("cannot remove logical address", metadata: metadata(address, error))
                 }
             }
-            // Down: frames to the virtual MAC no longer reach this board.
-            if !setVirtuals(up: false) { ok = false }
             let removedAt = MonotonicClock.now()
             report(.released(ok: ok))
             logger.info("logical addresses removed", metadata: ["duplex.ok": "\(ok)", "duplex.at": "\(removedAt.nanoseconds)"])
+            // Then a virtual interface goes down, once the mate may claim: up without
+            // addresses it would still send with the virtual MAC (the IPv6 multicast listener
+            // reports that leaving an address's groups repeats for a second), teaching the
+            // switch this board's port again. Going down waits for an RCU grace period under
+            // the kernel's rtnl lock (about 10 ms here): after the report, it does not hold the
+            // handover up on a board of its own (in the lab both boards share one kernel, and
+            // the mate's claim waits for that lock).
+            _ = setVirtuals(up: false)
         case .announce:
             burstRemaining = announceCount
             announceAll()
