@@ -64,15 +64,20 @@ import Testing
         try Configuration.parse(text: base + "\n" + addresses, file: "t.conf")
     }
 
+    /// vip4 on the virtual MAC, and the head of vip6 on the same interface.
+    static let twoAddresses = """
+        [address vip4]
+        address = 198.51.100.10/24
+        interface = lan0
+        virtual-mac = 00:00:5e:00:01:07
+        [address vip6]
+        address = 2001:db8::10/64
+        interface = lan0
+
+        """
+
     @Test func aVirtualMACPutsTheAddressOnAMacvlanNamedAfterIt() throws {
-        let configuration = try Self.parse("""
-            [address vip4]
-            address = 198.51.100.10/24
-            interface = lan0
-            virtual-mac = 00:00:5e:00:01:07
-            [address vip6]
-            address = 2001:db8::10/64
-            interface = lan0
+        let configuration = try Self.parse(Self.twoAddresses + """
             virtual-mac = 00:00:5e:00:01:07
             [address other]
             address = 203.0.113.10/24
@@ -110,16 +115,7 @@ import Testing
         // One name, two MACs; one MAC on one parent, two names.
         for second in ["virtual-mac = 00:00:5e:00:01:08\nvirtual-interface = dx000107\n", "virtual-mac = 00:00:5e:00:01:07\nvirtual-interface = other0\n"] {
             do {
-                _ = try Self.parse("""
-                    [address vip4]
-                    address = 198.51.100.10/24
-                    interface = lan0
-                    virtual-mac = 00:00:5e:00:01:07
-                    [address vip6]
-                    address = 2001:db8::10/64
-                    interface = lan0
-
-                    """ + second)
+                _ = try Self.parse(Self.twoAddresses + second)
                 Issue.record("accepted: \(second)")
             } catch {
                 #expect(error.code == .inconsistent && "\(error)".contains("[address vip4]"), "\(error)")
