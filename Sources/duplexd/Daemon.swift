@@ -25,6 +25,8 @@ func runDaemon(configuration: Configuration, authentication: PairAuthentication?
     let actuator = try ActuatorService(
         addresses: configuration.addresses.map(actuatorAddress),
         announceCount: configuration.announce.count, announceInterval: configuration.announce.interval,
+        virtualRefreshCount: configuration.announce.virtualRefreshCount,
+        virtualRefreshInterval: configuration.announce.virtualRefreshInterval,
         pair: pair, logger: logger)
     let supervisor = try SupervisorService(
         components: configuration.components, supervisor: configuration.supervisor,

@@ -123,3 +123,23 @@ import Testing
         }
     }
 }
+
+/// `[announce] virtual-refresh-count` and `virtual-refresh-interval`.
+@Suite struct VirtualRefreshConfigurationTests {
+    @Test func theRefreshIsReadWithItsDefaultsAndBounds() throws {
+        let base = CheckpointConfigurationTests.base
+        let defaults = try Configuration.parse(text: base, file: "t.conf").announce
+        #expect(defaults.virtualRefreshCount == 60 && defaults.virtualRefreshInterval == .milliseconds(20))
+        let set = try Configuration.parse(
+            text: base + "\n[announce]\nvirtual-refresh-count = 0\nvirtual-refresh-interval = 1s\n", file: "t.conf").announce
+        #expect(set.virtualRefreshCount == 0 && set.virtualRefreshInterval == .seconds(1))
+        for (line, key) in [("virtual-refresh-count = 101", "virtual-refresh-count"), ("virtual-refresh-interval = 5ms", "virtual-refresh-interval")] {
+            do {
+                _ = try Configuration.parse(text: base + "\n[announce]\n" + line + "\n", file: "t.conf")
+                Issue.record("accepted: \(line)")
+            } catch {
+                #expect(error.key == key && error.line == base.split(separator: "\n", omittingEmptySubsequences: false).count + 2, "\(error)")
+            }
+        }
+    }
+}

@@ -236,6 +236,14 @@ public struct Configuration: Sendable, Hashable {
         public var count: Int
         /// Time between two announcements.
         public var interval: Duration
+        /// `virtual-refresh-count` (0...100, default 60): announcements of the addresses on a
+        /// virtual MAC after the burst, one every `virtualRefreshInterval`. They put the
+        /// virtual MAC back on this board's switch port should the old active's kernel still
+        /// send with it (its multicast listener reports repeat for about a second).
+        public var virtualRefreshCount: Int = 60
+        /// `virtual-refresh-interval` (10ms...10s, default 20ms): at most this long on the
+        /// wrong port, while the refresh lasts (1.2 s by default).
+        public var virtualRefreshInterval: Duration = .milliseconds(20)
 
         public init(count: Int = 3, interval: Duration = .milliseconds(2)) {
             self.count = count

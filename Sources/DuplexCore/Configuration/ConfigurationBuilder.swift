@@ -104,11 +104,16 @@ struct ConfigurationBuilder {
     private func announce() throws(ConfigurationError) -> Configuration.Announce {
         let defaults = Configuration.Announce()
         guard let reader = try reader("announce", required: false) else { return defaults }
-        try reader.checkKeys(["count", "interval"], context: "[announce]")
-        return Configuration.Announce(
+        try reader.checkKeys(["count", "interval", "virtual-refresh-count", "virtual-refresh-interval"], context: "[announce]")
+        var announce = Configuration.Announce(
             count: try reader.value("count", default: defaults.count, .integer(in: 0...50)),
             interval: try reader.value("interval", default: defaults.interval, .duration(in: .microseconds(100) ... .seconds(1)))
         )
+        announce.virtualRefreshCount = try reader.value(
+            "virtual-refresh-count", default: defaults.virtualRefreshCount, .integer(in: 0...100))
+        announce.virtualRefreshInterval = try reader.value(
+            "virtual-refresh-interval", default: defaults.virtualRefreshInterval, .duration(in: .milliseconds(10) ... .seconds(10)))
+        return announce
     }
 
     private func control() throws(ConfigurationError) -> Configuration.Control {

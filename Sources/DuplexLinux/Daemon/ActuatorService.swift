@@ -50,6 +50,12 @@ public final class ActuatorService: @unchecked Sendable {
     private let logger: Logger
     private var burstRemaining = 0
     private var burstNextAt = Instant.zero
+    /// Announcements of the addresses on a virtual MAC left after the burst (see
+    /// `Configuration.Announce.virtualRefreshCount`), and when the next is due.
+    private let refreshCount: Int
+    private let refreshInterval: DuplexCore.Duration
+    private var refreshRemaining = 0
+    private var refreshNextAt = Instant.zero
     private let stopSignal: EventFD
     /// The interfaces announced on, by name (see `announce`).
     private var interfaces: [String: NetworkInterface] = [:]
@@ -60,12 +66,16 @@ public final class ActuatorService: @unchecked Sendable {
     /// - Throws: `NetlinkError` when the route socket cannot be opened, or an `Errno`.
     public init(
         addresses: [Address], announceCount: Int, announceInterval: DuplexCore.Duration,
+        virtualRefreshCount: Int = 0, virtualRefreshInterval: DuplexCore.Duration = .milliseconds(100),
         pair: PairService, logger: Logger
     ) throws {
         precondition(addresses.count <= Limits.addressesMax, "too many logical addresses")
+        precondition(virtualRefreshInterval > .zero, "a refresh interval")
         self.addresses = addresses
         self.announceCount = announceCount
         self.announceInterval = announceInterval
+        refreshCount = addresses.contains { $0.virtual != nil } ? virtualRefreshCount : 0
+        refreshInterval = virtualRefreshInterval
         self.pair = pair
         self.logger = logger
         actuator = try AddressActuator()
@@ -148,7 +158,12 @@ public final class ActuatorService: @unchecked Sendable {
             pollfd(fd: stopSignal.fileDescriptor, events: Int16(POLLIN), revents: 0),
         ]
         while true {
-            let timeout = burstRemaining > 0 ? millisecondsUntil(burstNextAt) : -1
+            var timeout: Int32 = -1
+            if burstRemaining > 0 { timeout = millisecondsUntil(burstNextAt) }
+            if refreshRemaining > 0 {
+                let refresh = millisecondsUntil(refreshNextAt)
+                timeout = timeout < 0 ? refresh : min(timeout, refresh)
+            }
             _ = poll(&fds, 2, timeout)
             if fds[1].revents != 0 { return }
             if fds[0].revents != 0 {
@@ -160,6 +175,11 @@ public final class ActuatorService: @unchecked Sendable {
             }
             if burstRemaining > 0, MonotonicClock.now() >= burstNextAt {
                 announceAll()
+            }
+            if refreshRemaining > 0, MonotonicClock.now() >= refreshNextAt {
+                refreshRemaining -= 1
+                refreshNextAt = MonotonicClock.now() + refreshInterval
+                for address in addresses where address.virtual != nil { announce(address) }
             }
         }
     }
@@ -193,6 +213,9 @@ public final class ActuatorService: @unchecked Sendable {
             if ok {
                 burstRemaining = max(0, announceCount - 1)
                 burstNextAt = addedAt + announceInterval
+                // The refresh follows the burst (the virtual MAC's addresses only).
+                refreshRemaining = refreshCount
+                refreshNextAt = addedAt + announceInterval * UInt64(max(0, announceCount - 1)) + refreshInterval
                 // duplex.at (CLOCK_MONOTONIC ns, shared by every namespace of the machine) lets the
                 // failover benchmark measure how long the address was on neither board.
                 logger.info("logical addresses added", metadata: [
@@ -202,6 +225,7 @@ public final class ActuatorService: @unchecked Sendable {
             }
         case .release:
             burstRemaining = 0
+            refreshRemaining = 0
             var ok = true
             for address in addresses {
                 do throws(NetlinkError) {
