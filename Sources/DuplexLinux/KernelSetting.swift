@@ -11,15 +11,4 @@ public enum KernelSetting {
         let written = text.withCString { Glibc.write(fd, $0, strlen($0)) }
         return written == text.utf8.count
     }
-
-    /// The first line of `path`, or nil.
-    public static func read(_ path: String) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 256)
-        let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-        guard count > 0 else { return nil }
-        return String(decoding: buffer[0..<count], as: UTF8.self).split(separator: "\n").first.map(String.init)
-    }
 }

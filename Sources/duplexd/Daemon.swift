@@ -224,8 +224,7 @@ func tellKernelPreemption(logger: Logger) {
 func actuatorAddress(_ address: Configuration.LogicalAddress) -> ActuatorService.Address {
     var virtual: ActuatorService.Virtual?
     if let configured = address.virtual {
-        let mac: [UInt8] = (0..<6).map { index in UInt8(truncatingIfNeeded: configured.mac.value >> UInt64(40 - 8 * index)) }
-        virtual = ActuatorService.Virtual(name: configured.name, parent: address.interface, mac: mac)
+        virtual = ActuatorService.Virtual(name: configured.name, parent: address.interface, mac: configured.mac.octets)
     }
     return ActuatorService.Address(prefix: "\(address.address)", interface: address.carrier, virtual: virtual)
 }

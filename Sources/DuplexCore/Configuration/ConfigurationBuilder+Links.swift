@@ -112,7 +112,7 @@ extension ConfigurationBuilder {
             }
             return nil
         }
-        guard mac.value >> 40 & 1 == 0 else {
+        guard !mac.isGroup else {
             throw reader.error(.invalidValue, key: "virtual-mac", "\(mac) is a multicast MAC; a virtual MAC is unicast")
         }
         let virtual = Configuration.VirtualInterface(name: name ?? Configuration.VirtualInterface.defaultName(for: mac), mac: mac)

@@ -42,6 +42,8 @@ public final class ActuatorService: @unchecked Sendable {
     }
 
     private let addresses: [Address]
+    /// The virtual interfaces of the addresses, each once.
+    private let virtuals: [Virtual]
     private let announceCount: Int
     private let announceInterval: DuplexCore.Duration
     private let pair: PairService
@@ -72,6 +74,9 @@ public final class ActuatorService: @unchecked Sendable {
         precondition(addresses.count <= Limits.addressesMax, "too many logical addresses")
         precondition(virtualRefreshInterval > .zero, "a refresh interval")
         self.addresses = addresses
+        virtuals = addresses.reduce(into: []) { seen, address in
+            if let virtual = address.virtual, !seen.contains(virtual) { seen.append(virtual) }
+        }
         self.announceCount = announceCount
         self.announceInterval = announceInterval
         refreshCount = addresses.contains { $0.virtual != nil } ? virtualRefreshCount : 0
@@ -92,11 +97,6 @@ public final class ActuatorService: @unchecked Sendable {
     public var idle: Bool { pair.actuatorRequests.isEmpty }
 
     /// The virtual interfaces of the addresses, each once.
-    private var virtuals: [Virtual] {
-        var seen: [Virtual] = []
-        for address in addresses { if let virtual = address.virtual, !seen.contains(virtual) { seen.append(virtual) } }
-        return seen
-    }
 
     /// Creates the virtual interfaces (down until a claim) and makes their parents answer ARP
     /// only for their own addresses and announce only those: otherwise the parent would answer
