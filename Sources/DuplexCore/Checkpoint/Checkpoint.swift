@@ -130,7 +130,9 @@ public struct Checkpoint: Sendable, Hashable {
 /// A section's value and the CRC computed when it was written, with the lengths of its key
 /// and value kept inline: a snapshot counts its chunks from the section table alone, without
 /// visiting every key's and value's storage (100,000 sections: two cache misses each).
-/// The lengths fit the bits a 16-byte stride leaves after the value's reference and the CRC.
+/// Where the value's storage lay when the section was made is kept too, so that a snapshot can
+/// order the sections by address without touching each value's storage (reading it through the
+/// reference would retain it: one cache and TLB miss per section). 24 bytes a section in all.
 struct Section: Sendable, Hashable {
     /// Changed in place only by tests that corrupt a replica (same length: the lengths below
     /// stay true).
@@ -138,6 +140,9 @@ struct Section: Sendable, Hashable {
     let checksum: UInt32
     let keyLength: UInt16
     let valueLength: UInt16
+    /// `SnapshotWriter.storageAddress(of: bytes)` when the section was made: an ordering hint
+    /// only (an in-place change that copies the bytes leaves it stale), outside equality.
+    let storageAddress: Bookkeeping<UInt64>
 
     init(key: SectionKey, bytes: [UInt8]) {
         self.init(key: key, bytes: bytes, checksum: Checkpoint.sectionChecksum(key: key, bytes: bytes))
@@ -151,6 +156,7 @@ struct Section: Sendable, Hashable {
         self.checksum = checksum
         keyLength = UInt16(truncatingIfNeeded: key.count)
         valueLength = UInt16(truncatingIfNeeded: bytes.count)
+        storageAddress = Bookkeeping(SnapshotWriter.storageAddress(of: bytes))
     }
 }
 

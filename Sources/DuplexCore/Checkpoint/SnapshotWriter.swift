@@ -89,11 +89,12 @@ struct SnapshotWriter: Sendable {
     }
 
     /// The table's sections in the order their values lie in memory: the table's order sorted
-    /// by each value's storage address, read from the table's entries (a radix sort of plain
-    /// integers; no value is visited). Copying the values into chunks then reads memory upwards
-    /// instead of in the hash table's order, one cache and TLB miss after another that the
-    /// processor could not see coming: the values a board wrote one after another lie one after
-    /// another. Any order assembles into the same store; this one only reads faster.
+    /// by each value's storage address, as the table's entries recorded it (a radix sort of
+    /// plain integers; no value's storage is visited, not even to retain it). Copying the values
+    /// into chunks then reads memory upwards instead of in the hash table's order, one cache and
+    /// TLB miss after another that the processor could not see coming: the values a board wrote
+    /// one after another lie one after another. Any order assembles into the same store; this
+    /// one only reads faster.
     static func storageOrder(_ sections: Table) -> [Entry] {
         var entries: [Entry] = []
         var words: [UInt64] = []
@@ -102,9 +103,11 @@ struct SnapshotWriter: Sendable {
         let values = sections.values
         var position = values.startIndex
         for _ in 0..<values.count {
-            let section = values[position]
-            entries.append(Entry(position: position, keyLength: Int(section.keyLength), valueLength: Int(section.valueLength)))
-            words.append(storageAddress(of: section.bytes))
+            // Trivial fields only: no copy of the value's reference.
+            let keyLength = values[position].keyLength
+            let valueLength = values[position].valueLength
+            entries.append(Entry(position: position, keyLength: Int(keyLength), valueLength: Int(valueLength)))
+            words.append(values[position].storageAddress.value)
             values.formIndex(after: &position)
         }
         assert(position == values.endIndex, "every section once")
