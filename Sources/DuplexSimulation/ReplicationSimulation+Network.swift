@@ -30,7 +30,7 @@ extension ReplicationSimulation {
             if case .snapshotInstalled = trace { outcome.snapshotsInstalled += 1 }
             if case .streamResumed = trace { outcome.streamsResumed += 1 }
             if case .resyncStarted(.streamRefused, _, _) = trace { outcome.refusedStreamResyncs += 1 }
-        case .readinessChanged, .windowOpened:
+        case .readinessChanged, .windowOpened, .prepareReplica:
             record(board, .action(action))
         }
     }

@@ -2,12 +2,23 @@ import DuplexCore
 import DuplexLinux
 import Glibc
 import Logging
+import SystemPackage
 
 // duplexd: the board's redundancy daemon. Composition root only: read the configuration,
 // build the pair, actuator and control services, start their threads, serve until stopped.
 
-// Before any thread starts: one allocator arena (see Allocator.useSingleArena).
+// Before any thread starts: one allocator arena (see Allocator.useSingleArena), and room at
+// its top in huge pages for checkpoints and replicas (see Allocator.reserve).
 Allocator.useSingleArena()
+let heapRoom = Allocator.startRoom
+let heapRoomError: Errno? = heapRoom.bytes < 2 << 20 ? nil : {
+    do throws(Errno) {
+        try Allocator.reserve(bytes: heapRoom.bytes, nursery: heapRoom.nursery)
+        return nil
+    } catch {
+        return error
+    }
+}()
 let arguments = Array(CommandLine.arguments.dropFirst())
 let options: DaemonOptions
 do {
@@ -32,6 +43,11 @@ LoggingSystem.bootstrap { label in
 }
 var logger = Logger(label: "duplexd")
 logger[metadataKey: "duplex.board"] = "\(configuration.board.name)"
+if let heapRoomError {
+    logger.notice("no room in huge pages for checkpoints: the heap grows in small pages", metadata: [
+        "duplex.bytes": "\(heapRoom.bytes)", "duplex.error": "\(heapRoomError)",
+    ])
+}
 
 do {
     try runDaemon(configuration: configuration, authentication: authentication, logger: logger)

@@ -97,6 +97,26 @@ import Testing
         #expect(pair.traces(0).contains(.snapshotServed(snapshot: pair.boards[1].progress.snapshot)))
     }
 
+    /// The standby learns the replica's size from the snapshot's first chunk and says so once
+    /// (`prepareReplica`, the board's cue to make room), before the sections are installed.
+    @Test func theFirstChunkAnnouncesTheReplicasSizeOnce() {
+        var pair = Pair.started()
+        pair.write(Pair.create, sync: false)
+        for index in 0..<200 {
+            pair.write(Pair.set(SectionKey("s/\(index)"), [UInt8](repeating: UInt8(index & 0xFF), count: 1_000)), sync: false)
+        }
+        pair.deliverAll()
+        #expect(pair.boards[1].isHot)
+        let store = pair.boards[0].store
+        let prepared = pair.log[1].indices.filter { if case .prepareReplica = pair.log[1][$0] { true } else { false } }
+        let replaced = pair.log[1].firstIndex { if case .replaceReplica = $0 { true } else { false } }
+        #expect(prepared.count == 1, "announced \(prepared.count) times")
+        #expect(pair.log[1][prepared[0]] == .prepareReplica(sections: UInt64(store.sectionCount), bytes: UInt64(store.size)))
+        #expect(store.sectionCount == 200 && store.size > 200_000)
+        #expect(replaced.map { prepared[0] < $0 } == true, "announced before the install")
+        #expect(pair.log[0].allSatisfy { if case .prepareReplica = $0 { false } else { true } }, "the active makes no room")
+    }
+
     @Test func writesDuringTheSnapshotAreHeldAndAppliedAfterTheCutOver() {
         var pair = Pair.started()
         pair.write(Pair.create, sync: false)

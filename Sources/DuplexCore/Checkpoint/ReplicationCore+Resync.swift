@@ -80,6 +80,9 @@ extension ReplicationCore {
         }
         if chunk.index == receiver.assembler!.nextIndex {
             guard accept(chunk, now: now, into: &actions) else { return }
+            if chunk.index == 0, let header = receiver.assembler!.header {
+                actions.append(.prepareReplica(sections: header.sections, bytes: header.bytes))
+            }
             // The chunks held after it, in order (each at most once: the loop is bounded).
             for _ in 0..<Limits.snapshotChunksInFlightMax {
                 guard let next = receiver.earlyChunks.removeValue(forKey: receiver.assembler!.nextIndex) else { break }

@@ -31,6 +31,10 @@ public enum ReplicationAction: Sendable, Hashable {
     case apply(CheckpointUpdate)
     /// The core's replica was replaced by a snapshot: reload the other copies from the store.
     case replaceReplica(SnapshotSummary)
+    /// A snapshot of this many sections and bytes (`CheckpointStore.size`) has begun to arrive:
+    /// the board may make room for the replica it will build (memory in large pages), before
+    /// the sections come.
+    case prepareReplica(sections: UInt64, bytes: UInt64)
     /// This board's replica became hot (caught up) or stopped being hot: tell the pair protocol
     /// (`PairEvent.readinessChanged`).
     case readinessChanged(hot: Bool)

@@ -372,6 +372,8 @@ public final class CheckpointService: @unchecked Sendable {
             onReadinessChanged(hot)
         case .windowOpened:
             resumeStalled()
+        case .prepareReplica(let sections, let bytes):
+            prepareReplica(sections: sections, bytes: bytes)
         case .trace(let trace):
             log(trace)
         }
