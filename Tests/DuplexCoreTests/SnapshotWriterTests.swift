@@ -116,6 +116,15 @@ import Testing
             let expected = words.indices.sorted { words[$0] != words[$1] ? words[$0] < words[$1] : $0 < $1 }
             #expect(slots == expected, "\(count) words")
         }
+        // Shaped like storage addresses: 16-byte aligned within 128 MiB of a heap (three
+        // passes of 11 bits over bits 4 to 26), some equal; and words differing in one high bit.
+        let base: UInt64 = 0x5555_4000_0000
+        let addresses = (0..<20_000).map { _ in base + UInt64.random(in: 0..<(1 << 23), using: &random) << 4 }
+        let highBit = (0..<1_000).map { _ in Bool.random(using: &random) ? UInt64(1) << 63 : 0 }
+        for words in [addresses, highBit, [7, 7, 7], [UInt64.max, 0]] {
+            let slots = SnapshotWriter.radixSorted(words).map(Int.init)
+            #expect(slots == words.indices.sorted { words[$0] != words[$1] ? words[$0] < words[$1] : $0 < $1 })
+        }
     }
 
     /// Keys alike in their first eight bytes (long common prefixes, zero bytes against

@@ -147,32 +147,72 @@ struct SnapshotWriter: Sendable {
         return result
     }
 
+    /// The bits of a radix sort's digit: 2,048 counters (16 KiB) stay in the first-level cache.
+    static let radixDigitBits = 11
+
     /// The indices of `words` in ascending order of their words (stable): a least significant
-    /// digit radix sort, one byte per pass, skipping the bytes every word has alike.
+    /// digit radix sort over only the bits in which the words differ (storage addresses of
+    /// 100,000 values share their alignment bits and high bytes: two or three passes of 11 bits
+    /// instead of eight of 8), counting every digit in one read of the words, and skipping a
+    /// digit every word has alike.
     static func radixSorted(_ words: [UInt64]) -> [UInt32] {
         precondition(words.count < Int(UInt32.max), "indices fit 32 bits")
-        var slots = (0..<words.count).map { UInt32($0) }
-        guard words.count > 1 else { return slots }
-        var spare = slots
-        var counts = [Int](repeating: 0, count: 256)
-        for pass in 0..<8 {
-            let shift = UInt64(pass * 8)
-            for index in counts.indices { counts[index] = 0 }
-            for word in words { counts[Int((word >> shift) & 0xFF)] += 1 }
-            // Every word has this byte alike: the pass would not move anything.
-            guard !counts.contains(words.count) else { continue }
-            var start = 0
-            for index in counts.indices {
-                let count = counts[index]
-                counts[index] = start
-                start += count
+        let count = words.count
+        var slots = [UInt32](unsafeUninitializedCapacity: count) { buffer, initialized in
+            for index in 0..<count { buffer[index] = UInt32(truncatingIfNeeded: index) }
+            initialized = count
+        }
+        guard count > 1 else { return slots }
+        var varying: UInt64 = 0
+        let first = words[0]
+        for word in words { varying |= word ^ first }
+        guard varying != 0 else { return slots }
+        // Outside [low, low + width) every word has the same bits: ordering by these orders all.
+        let low = varying.trailingZeroBitCount
+        let width = UInt64.bitWidth - varying.leadingZeroBitCount - low
+        let digitBits = Self.radixDigitBits
+        let radix = 1 << digitBits
+        let mask = UInt64(radix - 1)
+        let passes = (width + digitBits - 1) / digitBits
+        var counts = [Int](repeating: 0, count: passes * radix)
+        var spare = [UInt32](repeating: 0, count: count)
+        words.withUnsafeBufferPointer { words in
+            counts.withUnsafeMutableBufferPointer { counts in
+                for word in words {
+                    var rest = word >> UInt64(low)
+                    for pass in 0..<passes {
+                        counts[pass * radix + Int(rest & mask)] += 1
+                        rest >>= UInt64(digitBits)
+                    }
+                }
+                slots.withUnsafeMutableBufferPointer { slots in
+                    spare.withUnsafeMutableBufferPointer { spare in
+                        var source = slots
+                        var target = spare
+                        for pass in 0..<passes {
+                            let base = pass * radix
+                            // Every word has this digit alike: the pass would not move anything.
+                            guard !counts[base..<base + radix].contains(count) else { continue }
+                            var start = 0
+                            for digit in 0..<radix {
+                                let digitCount = counts[base + digit]
+                                counts[base + digit] = start
+                                start += digitCount
+                            }
+                            let shift = UInt64(low + pass * digitBits)
+                            for slot in source {
+                                let digit = base + Int((words[Int(slot)] >> shift) & mask)
+                                target[counts[digit]] = slot
+                                counts[digit] += 1
+                            }
+                            swap(&source, &target)
+                        }
+                        if source.baseAddress != slots.baseAddress {
+                            slots.baseAddress!.update(from: source.baseAddress!, count: count)
+                        }
+                    }
+                }
             }
-            for slot in slots {
-                let digit = Int((words[Int(slot)] >> shift) & 0xFF)
-                spare[counts[digit]] = slot
-                counts[digit] += 1
-            }
-            swap(&slots, &spare)
         }
         return slots
     }
