@@ -528,20 +528,47 @@ int CDuplexShims_send_datagrams(int fd, const void *const *datagrams, const size
     return CDuplexShims_send_datagrams_segmented(fd, datagrams, lengths, NULL, count);
 }
 
-int CDuplexShims_receive_datagrams(int fd, void *buffer, size_t capacity, int count, size_t *lengths) {
+#ifndef UDP_GRO
+#define UDP_GRO 104  // linux/udp.h, Linux 5.0
+#endif
+
+int CDuplexShims_receive_datagrams(int fd, void *buffer, size_t capacity, int count, size_t *lengths,
+                                   uint16_t *segment_sizes) {
     if (count < 1 || count > CDuplexShims_DATAGRAM_BATCH_MAX) { errno = EINVAL; return -1; }
     struct mmsghdr messages[CDuplexShims_DATAGRAM_BATCH_MAX];
     struct iovec parts[CDuplexShims_DATAGRAM_BATCH_MAX];
+    union {
+        char bytes[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } controls[CDuplexShims_DATAGRAM_BATCH_MAX];
     memset(messages, 0, sizeof(struct mmsghdr) * (size_t)count);
     for (int i = 0; i < count; i++) {
         parts[i].iov_base = (char *)buffer + (size_t)i * capacity;
         parts[i].iov_len = capacity;
         messages[i].msg_hdr.msg_iov = &parts[i];
         messages[i].msg_hdr.msg_iovlen = 1;
+        if (segment_sizes != NULL) {
+            messages[i].msg_hdr.msg_control = controls[i].bytes;
+            messages[i].msg_hdr.msg_controllen = sizeof controls[i].bytes;
+        }
     }
     int n = recvmmsg(fd, messages, (unsigned int)count, MSG_DONTWAIT, NULL);
     for (int i = 0; i < n; i++) {
         lengths[i] = (messages[i].msg_hdr.msg_flags & MSG_TRUNC) ? capacity + 1 : messages[i].msg_len;
+        if (segment_sizes == NULL) continue;
+        segment_sizes[i] = 0;
+        for (struct cmsghdr *header = CMSG_FIRSTHDR(&messages[i].msg_hdr); header != NULL;
+             header = CMSG_NXTHDR(&messages[i].msg_hdr, header)) {
+            if (header->cmsg_level != SOL_UDP || header->cmsg_type != UDP_GRO) continue;
+            int size = 0;
+            memcpy(&size, CMSG_DATA(header), sizeof size);
+            segment_sizes[i] = size > 0 && size <= 65535 ? (uint16_t)size : 0;
+        }
     }
     return n;
+}
+
+int CDuplexShims_udp_receive_coalesced(int fd) {
+    int on = 1;
+    return setsockopt(fd, SOL_UDP, UDP_GRO, &on, sizeof on);
 }

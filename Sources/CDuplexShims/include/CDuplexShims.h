@@ -323,9 +323,19 @@ int CDuplexShims_send_datagrams_segmented(int fd, const void *const *datagrams, 
                                           const uint16_t *segment_sizes, int count);
 /// `recvmmsg(fd, ..., count, MSG_DONTWAIT, NULL)`: datagram i goes into the `capacity` bytes
 /// at `buffer + i * capacity`, its length into `lengths[i]` (`capacity + 1` when it was longer
-/// and cut). Returns how many arrived, or -1 with errno (EAGAIN: none). `count` is
+/// and cut). With `segment_sizes` (may be NULL), `segment_sizes[i]` is the size of the
+/// datagrams the kernel coalesced into entry i (`cmsg` `SOL_UDP`/`UDP_GRO`, on a socket set up
+/// with CDuplexShims_udp_receive_coalesced: the entry is those datagrams back to back, each of
+/// that size but the last, which may be shorter), or 0 for an entry that is one datagram.
+/// Returns how many arrived, or -1 with errno (EAGAIN: none). `count` is
 /// 1...CDuplexShims_DATAGRAM_BATCH_MAX.
-int CDuplexShims_receive_datagrams(int fd, void *buffer, size_t capacity, int count, size_t *lengths);
+int CDuplexShims_receive_datagrams(int fd, void *buffer, size_t capacity, int count, size_t *lengths,
+                                   uint16_t *segment_sizes);
+/// `setsockopt(SOL_UDP, UDP_GRO, 1)` (Linux 5.0): the kernel may hand consecutive datagrams of
+/// one size to the socket as one entry instead of cutting a segmentation offload train, or
+/// merging them, back into datagrams (see CDuplexShims_receive_datagrams). Returns 0, or -1
+/// with errno (ENOPROTOOPT on older kernels).
+int CDuplexShims_udp_receive_coalesced(int fd);
 
 // MARK: CRC-32C in hardware (crc32c.c)
 

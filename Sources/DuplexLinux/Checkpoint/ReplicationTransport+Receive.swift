@@ -33,13 +33,14 @@ extension ReplicationTransport {
     /// Drains one path, at most `budget` datagrams.
     private func receive(path: Int, budget: Int, _ handler: (Int, ReplicationEvent) -> Void) -> Int {
         let counters = statistics.counters[path]
-        let capacity = Limits.replicationMessageSizeMax
+        let capacity = Self.receiveSlotSize
         var total = 0
         // Each call reads at least one datagram, or is one of the bounded retries.
         for _ in 0..<(budget + Syscall.interruptRetriesMax + 2) {
             guard total < budget else { break }
             let asked = min(Self.receiveBatchMax, budget - total)
-            let count = Int(CDuplexShims_receive_datagrams(sockets[path], receiveArena, capacity, CInt(asked), receiveLengths))
+            let count = Int(CDuplexShims_receive_datagrams(
+                sockets[path], receiveArena, capacity, CInt(asked), receiveLengths, receiveSegmentSizes))
             guard count > 0 else {
                 let error = Errno(rawValue: errno)
                 if error == .interrupted { continue }
@@ -54,7 +55,7 @@ extension ReplicationTransport {
                 break
             }
             for index in 0..<count {
-                deliver(datagram: index, path: path, counters: counters, handler)
+                deliver(entry: index, path: path, counters: counters, handler)
             }
             total += count
             if count < asked { break }  // drained
@@ -62,18 +63,40 @@ extension ReplicationTransport {
         return total
     }
 
-    /// Hands every message of one received datagram to `handler`, in order; bytes that do not
-    /// cut into messages end the datagram as one `.messageMalformed`.
-    private func deliver(datagram index: Int, path: Int, counters: PathCounters, _ handler: (Int, ReplicationEvent) -> Void) {
-        let capacity = Limits.replicationMessageSizeMax
+    /// Hands the datagrams of one received entry to `deliver(datagram:)`: the entry itself, or
+    /// the datagrams the kernel handed over together (a train left whole), cut at their size.
+    private func deliver(entry index: Int, path: Int, counters: PathCounters, _ handler: (Int, ReplicationEvent) -> Void) {
         let length = receiveLengths[index]
+        let entry = receiveArena + index * Self.receiveSlotSize
+        let segment = Int(receiveSegmentSizes[index])
+        guard length <= Self.receiveSlotSize, segment > 0, segment < length else {
+            // A cut entry (`receiveSlotSize + 1`) is longer than any message: refused unread.
+            let datagram = UnsafeRawBufferPointer(start: entry, count: min(length, Self.receiveSlotSize))
+            return deliver(datagram: datagram, path: path, counters: counters, handler)
+        }
+        counters.coalescedReceived.wrappingAdd(1, ordering: .relaxed)
+        // At most 65,536 / 1 turns; each takes `segment` bytes, the last what is left.
+        var offset = 0
+        for _ in 0..<Self.receiveSlotSize {
+            guard offset < length else { break }
+            let size = min(segment, length - offset)
+            deliver(datagram: UnsafeRawBufferPointer(start: entry + offset, count: size), path: path, counters: counters, handler)
+            offset += size
+        }
+    }
+
+    /// Hands every message of one received datagram to `handler`, in order; bytes that do not
+    /// cut into messages end the datagram as one `.messageMalformed`. A datagram longer than
+    /// the largest message (or cut by the receive) is one `.messageMalformed(.tooLarge)`.
+    private func deliver(datagram: UnsafeRawBufferPointer, path: Int, counters: PathCounters, _ handler: (Int, ReplicationEvent) -> Void) {
+        let capacity = Limits.replicationMessageSizeMax
+        let length = datagram.count
         counters.datagramsReceived.wrappingAdd(1, ordering: .relaxed)
         guard length <= capacity else {
             counters.malformed.wrappingAdd(1, ordering: .relaxed)
             handler(path, .messageMalformed(.tooLarge))
             return
         }
-        let datagram = UnsafeRawBufferPointer(start: receiveArena + index * capacity, count: length)
         if ReplicationSegment.isSegment(datagram) {
             return deliver(segment: datagram, path: path, counters: counters, handler)
         }

@@ -28,6 +28,12 @@ extension ReplicationTransport {
             }
         }
 
+        /// Receives on every path that brought a train (or datagrams the kernel merged) whole,
+        /// cut back into its datagrams here instead of by the kernel (`UDP_GRO`).
+        public var coalescedReceives: UInt64 {
+            counters.reduce(0) { $0 + $1.coalescedReceived.load(ordering: .relaxed) }
+        }
+
         /// Segments sent and received on every path (see `ReplicationTransport`), the messages
         /// put back together from them, and the messages given up because a segment of theirs
         /// never came (or did not fit the others).
@@ -81,6 +87,8 @@ extension ReplicationTransport {
         let segmentationRefusals = Atomic<UInt64>(0)
         let segmentsSent = Atomic<UInt64>(0)
         let segmentsReceived = Atomic<UInt64>(0)
+        /// Receives that brought several datagrams at once (`UDP_GRO`: a train left whole).
+        let coalescedReceived = Atomic<UInt64>(0)
         /// 0 while up, else a `DownReason` raw value.
         let state = Atomic<UInt8>(0)
     }

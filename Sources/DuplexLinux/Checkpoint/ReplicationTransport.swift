@@ -89,6 +89,9 @@ public final class ReplicationTransport: @unchecked Sendable {
 
     /// Datagrams received into the arena per `recvmmsg`.
     public static let receiveBatchMax = 16
+    /// The room of one received entry: a whole UDP payload, so that a train the kernel hands
+    /// over uncut (`UDP_GRO`, up to `trainSizeMax`) fits.
+    static let receiveSlotSize = 65_536
     /// Messages encoded before `sendmmsg` sends them.
     public static let sendBatchMax = 64
     /// Bytes of encoded messages one send batch holds.
@@ -130,6 +133,8 @@ public final class ReplicationTransport: @unchecked Sendable {
     var receiveStart = 0
     let receiveArena: UnsafeMutableRawPointer
     let receiveLengths: UnsafeMutablePointer<Int>
+    /// Per received entry: the size of the datagrams the kernel handed over together (0: one).
+    let receiveSegmentSizes: UnsafeMutablePointer<UInt16>
     let sendArena: UnsafeMutableRawPointer
     let sendStarts: UnsafeMutablePointer<UnsafeRawPointer?>
     let sendLengths: UnsafeMutablePointer<Int>
@@ -199,8 +204,9 @@ public final class ReplicationTransport: @unchecked Sendable {
         statistics = Statistics(paths: paths)
         currentPath = 0
         downReasons = Array(repeating: nil, count: paths.count)
-        receiveArena = .allocate(byteCount: Self.receiveBatchMax * Limits.replicationMessageSizeMax, alignment: 16)
+        receiveArena = .allocate(byteCount: Self.receiveBatchMax * Self.receiveSlotSize, alignment: 16)
         receiveLengths = .allocate(capacity: Self.receiveBatchMax)
+        receiveSegmentSizes = .allocate(capacity: Self.receiveBatchMax)
         sendArena = .allocate(byteCount: Self.sendArenaSize, alignment: 16)
         sendStarts = .allocate(capacity: Self.sendBatchMax)
         sendLengths = .allocate(capacity: Self.sendBatchMax)
@@ -218,6 +224,7 @@ public final class ReplicationTransport: @unchecked Sendable {
         for socket in sockets { close(socket) }
         receiveArena.deallocate()
         receiveLengths.deallocate()
+        receiveSegmentSizes.deallocate()
         sendArena.deallocate()
         sendStarts.deallocate()
         sendLengths.deallocate()
