@@ -7,18 +7,8 @@ import SystemPackage
 // duplexd: the board's redundancy daemon. Composition root only: read the configuration,
 // build the pair, actuator and control services, start their threads, serve until stopped.
 
-// Before any thread starts: one allocator arena (see Allocator.useSingleArena), and room at
-// its top in huge pages for checkpoints and replicas (see Allocator.reserve).
+// Before any thread starts: one allocator arena (see Allocator.useSingleArena).
 Allocator.useSingleArena()
-let heapRoom = Allocator.startRoom
-let heapRoomError: Errno? = heapRoom.bytes < 2 << 20 ? nil : {
-    do throws(Errno) {
-        try Allocator.reserve(bytes: heapRoom.bytes, nursery: heapRoom.nursery)
-        return nil
-    } catch {
-        return error
-    }
-}()
 let arguments = Array(CommandLine.arguments.dropFirst())
 let options: DaemonOptions
 do {
@@ -35,6 +25,17 @@ if options.checkOnly {
     print("\(options.configurationPath): configuration is valid")
     exit(0)
 }
+// Still before any thread starts: with `[checkpoint] huge-pages`, room at the heap's top in
+// huge pages for checkpoints and replicas (see Allocator.reserve).
+let heapRoom = Allocator.startRoom
+let heapRoomError: Errno? = !configuration.checkpoint.hugePages || heapRoom.bytes < 2 << 20 ? nil : {
+    do throws(Errno) {
+        try Allocator.reserve(bytes: heapRoom.bytes, nursery: heapRoom.nursery)
+        return nil
+    } catch {
+        return error
+    }
+}()
 
 LoggingSystem.bootstrap { label in
     var handler = StreamLogHandler.standardError(label: label)

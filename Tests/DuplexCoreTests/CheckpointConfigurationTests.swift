@@ -41,6 +41,18 @@ import Testing
         }
     }
 
+    @Test func hugePagesAreOffUnlessAsked() throws {
+        #expect(try Configuration.parse(text: Self.base, file: "t.conf").checkpoint.hugePages == false)
+        let on = try Configuration.parse(text: Self.base + "\n[checkpoint]\nhuge-pages = yes\n", file: "t.conf")
+        #expect(on.checkpoint.hugePages)
+        do {
+            _ = try Configuration.parse(text: Self.base + "\n[checkpoint]\nhuge-pages = often\n", file: "t.conf")
+            Issue.record("huge-pages = often was accepted")
+        } catch {
+            #expect(error.file == "t.conf" && error.line == 10 && error.key == "huge-pages", "\(error)")
+        }
+    }
+
     @Test func badValuesAreErrors() {
         #expect(throws: ConfigurationError.self) {
             try Configuration.parse(text: Self.base + "\n[checkpoint]\nsync-policy = maybe\n", file: "t.conf")

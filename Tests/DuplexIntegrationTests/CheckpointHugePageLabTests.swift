@@ -4,9 +4,10 @@ import Foundation
 import Glibc
 import Testing
 
-/// Checkpoint memory in transparent huge pages, between real daemons: the active's store and a
-/// restarted standby's replica (built from a snapshot of about 20 MB) lie in 2 MiB pages, where
-/// the kernel offers them to a process that asks (`madvise` or `always`); the replica is whole.
+/// Checkpoint memory in transparent huge pages (`[checkpoint] huge-pages = yes`), between real
+/// daemons: the active's store and a restarted standby's replica (built from a snapshot of
+/// about 20 MB) lie in 2 MiB pages, where the kernel offers them to a process that asks
+/// (`madvise` or `always`); the replica is whole. Without the setting, none do.
 @Suite(.serialized, .tags(.netns), .enabled(if: isRoot, "needs root for network namespaces"))
 struct CheckpointHugePageLabTests {
     typealias Lab = PairIntegrationTests
@@ -33,11 +34,21 @@ struct CheckpointHugePageLabTests {
         return kib
     }
 
-    @Test func aRestartedStandbyBuildsItsReplicaInHugePages() throws {
+    /// The lab's checkpoint configuration of `node`, with `huge-pages` (in `[checkpoint]`, the
+    /// last section).
+    static func configuration(_ lab: LabFixture, _ node: Node, hugePages: Bool) throws -> String {
+        let path = try Lab.checkpointConfiguration(lab, node)
+        let text = try String(contentsOfFile: path, encoding: .utf8) + "huge-pages = \(hugePages ? "yes" : "no")\n"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test(arguments: [true, false])
+    func aRestartedStandbyBuildsItsReplicaInHugePagesWhenAsked(_ hugePages: Bool) throws {
         let lab = try LabFixture()
         defer { lab.remove() }
-        let daemonA = try lab.startDaemon(.a, configuration: Lab.checkpointConfiguration(lab, .a))
-        let configurationB = try Lab.checkpointConfiguration(lab, .b)
+        let daemonA = try lab.startDaemon(.a, configuration: Self.configuration(lab, .a, hugePages: hugePages))
+        let configurationB = try Self.configuration(lab, .b, hugePages: hugePages)
         let daemonB = try lab.startDaemon(.b, configuration: configurationB)
         try lab.waitUntil("A is active and B standby") { try lab.role(.a) == "active" && lab.role(.b) == "standby" }
         let limits = CheckpointLimits(sizeMax: 64 << 20, sectionsMax: 32_768, sectionSizeMax: 1_024)
@@ -59,10 +70,14 @@ struct CheckpointHugePageLabTests {
         let expected = try Lab.contents(active)
         #expect(expected.count == Self.sectionCount + 1)
         #expect(held == expected, "B's replica differs from A's store: \(held.count) of \(expected.count) sections")
-        guard Self.hugePagesOffered else { return }
-        // About 21 MB of sections on each board, past the daemon's 16 MiB nursery of small pages.
         let hugeA = try Self.hugeKiB(daemonA.pid)
         let hugeB = try Self.hugeKiB(restartedB.pid)
+        guard hugePages else {
+            #expect(hugeA == 0 && hugeB == 0, "huge pages without the setting: A \(hugeA) KiB, B \(hugeB) KiB")
+            return
+        }
+        guard Self.hugePagesOffered else { return }
+        // About 21 MB of sections on each board, past the daemon's 16 MiB nursery of small pages.
         #expect(hugeA >= 8 << 10, "A's store in huge pages: \(hugeA) KiB")
         #expect(hugeB >= 8 << 10, "B's replica in huge pages: \(hugeB) KiB")
     }

@@ -28,8 +28,10 @@ extension CheckpointService {
 
     /// Makes room for the replica a snapshot is about to build (see `Allocator.reserve`): a
     /// standby that builds 100 MB of sections then faults about 50 huge pages instead of
-    /// 25,000 small ones. Only for large replicas; a refusal is logged and changes nothing else.
+    /// 25,000 small ones. Only with `replicaInHugePages`, and for large replicas; a refusal is
+    /// logged and changes nothing else.
     func prepareReplica(sections: UInt64, bytes: UInt64) {
+        guard replicaInHugePages else { return }
         let (perSection, overflow) = sections.multipliedReportingOverflow(by: UInt64(Self.replicaOverheadPerSection))
         let total = overflow ? UInt64.max : bytes &+ perSection
         guard total >= UInt64(Self.replicaReserveMin) else { return }

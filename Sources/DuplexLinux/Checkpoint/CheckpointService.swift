@@ -100,6 +100,9 @@ public final class CheckpointService: @unchecked Sendable {
     /// persistent state loaded (a standby, or an active with its mate in reach): a first role
     /// of active taken without the mate is recorded as such (set by the daemon before `run`).
     public var startedBehindMate: LastRoleMarker.Role?
+    /// Whether a replica a snapshot builds gets room in huge pages first (`[checkpoint]
+    /// huge-pages`; set by the daemon before `run`).
+    public var replicaInHugePages = false
     /// The storage of the last step's actions, emptied, for the next step (nil while a step runs).
     var spareActions: ReplicationActions? = ReplicationActions()
     /// Frames served per clock reading.
