@@ -41,10 +41,10 @@ import Testing
         }
     }
 
-    @Test func hugePagesAreOffUnlessAsked() throws {
-        #expect(try Configuration.parse(text: Self.base, file: "t.conf").checkpoint.hugePages == false)
-        let on = try Configuration.parse(text: Self.base + "\n[checkpoint]\nhuge-pages = yes\n", file: "t.conf")
-        #expect(on.checkpoint.hugePages)
+    @Test func hugePagesAreOnUnlessTurnedOff() throws {
+        #expect(try Configuration.parse(text: Self.base, file: "t.conf").checkpoint.hugePages == true)
+        let off = try Configuration.parse(text: Self.base + "\n[checkpoint]\nhuge-pages = no\n", file: "t.conf")
+        #expect(off.checkpoint.hugePages == false)
         do {
             _ = try Configuration.parse(text: Self.base + "\n[checkpoint]\nhuge-pages = often\n", file: "t.conf")
             Issue.record("huge-pages = often was accepted")

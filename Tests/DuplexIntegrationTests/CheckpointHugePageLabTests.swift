@@ -4,10 +4,10 @@ import Foundation
 import Glibc
 import Testing
 
-/// Checkpoint memory in transparent huge pages (`[checkpoint] huge-pages = yes`), between real
+/// Checkpoint memory in transparent huge pages (`[checkpoint] huge-pages`, on by default), between real
 /// daemons: the active's store and a restarted standby's replica (built from a snapshot of
 /// about 20 MB) lie in 2 MiB pages, where the kernel offers them to a process that asks
-/// (`madvise` or `always`); the replica is whole. Without the setting, none do.
+/// (`madvise` or `always`); the replica is whole. With `huge-pages = no`, none do.
 @Suite(.serialized, .tags(.netns), .enabled(if: isRoot, "needs root for network namespaces"))
 struct CheckpointHugePageLabTests {
     typealias Lab = PairIntegrationTests

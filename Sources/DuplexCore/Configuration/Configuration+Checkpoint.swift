@@ -27,14 +27,14 @@ extension Configuration {
         /// (start-up discovery weighs persisted state). A board that last held them as the
         /// active with no mate in reach starts as always.
         public var standbyStartWait: Duration = .seconds(30)
-        /// `huge-pages` (default no): keep checkpoints and replicas in transparent huge pages
+        /// `huge-pages` (default yes): keep checkpoints and replicas in transparent huge pages
         /// (room made at the heap's top at start, and for a replica when its snapshot begins).
-        /// A standby that builds a 100 MB replica then faults about 50 pages instead of 25,000.
-        /// Where the kernel must compact memory to find a 2 MB page, or (a virtual machine) the
-        /// host backs each one on first touch, a fault can take milliseconds: on this
-        /// project's test VM they sped up a restarted standby's resync and slowed an operator's
-        /// resync and asynchronous writes (see the README's checkpoint figures).
-        public var hugePages = false
+        /// A restarted standby that builds a 100 MB replica then faults about 50 pages instead
+        /// of 25,000. Where the kernel must compact memory to find a 2 MB page, or (a virtual
+        /// machine) the host backs each one on first touch, a fault can take milliseconds: on
+        /// this project's test VM they made a restarted standby hot a third sooner and an
+        /// operator's resync of a running standby slower (see the README's checkpoint figures).
+        public var hugePages = true
 
         public static let defaultTakeoverBarrier = Duration.milliseconds(5)
         public static let defaultDirectory = "/var/lib/duplex/checkpoints"
