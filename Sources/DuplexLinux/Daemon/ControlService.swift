@@ -260,6 +260,9 @@ public final class ControlService {
             guard let notice = pair.notices.pop() else { return }
             switch notice {
             case .trace(let trace, let at):
+                // The checkpoint thread first: a mate that just came holds a snapshot request
+                // there until this news arrives, and the marker's `fsync` takes milliseconds.
+                if let checkpoints, trace.concernsCheckpoints { checkpoints.post(.pairTrace(trace)) }
                 switch trace {
                 case .roleChanged(_, let to, _, _):
                     supervisor?.post(.roleChanged(to))
@@ -271,7 +274,6 @@ public final class ControlService {
                 default:
                     break
                 }
-                if let checkpoints, trace.concernsCheckpoints { checkpoints.post(.pairTrace(trace)) }
                 record(trace, at: at)
             case .reply(let request, let outcome):
                 if let supervisor, case .refused = outcome { supervisor.post(.answered(request: request, refused: true)) }
