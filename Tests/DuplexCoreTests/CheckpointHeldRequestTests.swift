@@ -68,4 +68,47 @@ import Testing
         pair.deliverAll()
         #expect(pair.boards[1].isHot && pair.boards[0].mateIsHot)
     }
+
+    /// The held request's snapshot is made while the pair's news is on its way, and served as
+    /// made when it arrives; a write meanwhile drops it (the snapshot then served holds the
+    /// write), and so does the end of the hold.
+    @Test(arguments: [false, true])
+    func theHeldRequestsSnapshotIsMadeAtOnce(_ writeMeanwhile: Bool) {
+        var pair = ReplicationPair()
+        pair.handle(0, .roleChanged(.active, epoch: 1))
+        pair.write(ReplicationPair.create, sync: false)
+        for index in 0..<50 { pair.write(ReplicationPair.set(SectionKey("k\(index)"), [UInt8](repeating: 1, count: 300)), sync: false) }
+        pair.handle(1, .roleChanged(.standby, epoch: 0))
+        pair.handle(1, .mateReachable(true))
+        #expect(pair.inFlightKinds == ["snapshotRequest"])
+        pair.deliver()
+        let prepared = pair.boards[0].sender.prepared
+        #expect(prepared?.snapshot == pair.boards[1].progress.snapshot && prepared?.cutover == pair.boards[0].store.sequence)
+        #expect(Self.started(pair.traces(0)) == 0)
+        if writeMeanwhile {
+            pair.write(ReplicationPair.set("late", [2]), sync: false)
+            #expect(pair.boards[0].sender.prepared == nil, "a write drops the prepared snapshot")
+        }
+        pair.now = pair.now + .milliseconds(3)
+        pair.handle(0, .mateReachable(true))
+        #expect(pair.boards[0].sender.prepared == nil)
+        #expect(Self.started(pair.traces(0)) == 1)
+        #expect(pair.traces(0).contains { if case .snapshotStarted(_, let cutover, _) = $0 { cutover == pair.boards[0].store.sequence } else { false } })
+        pair.deliverAll()
+        #expect(pair.boards[1].isHot && pair.boards[0].mateIsHot)
+        #expect(pair.boards[1].store == pair.boards[0].store)
+    }
+
+    @Test func aPreparedSnapshotIsDroppedWithItsHeldRequest() {
+        var pair = ReplicationPair()
+        pair.handle(0, .roleChanged(.active, epoch: 1))
+        pair.write(ReplicationPair.create, sync: false)
+        pair.handle(0, .messageReceived(ReplicationMessage(epoch: 1, .snapshotRequest(snapshot: 77, replicaSequence: 0))))
+        #expect(pair.boards[0].sender.prepared?.snapshot == 77)
+        pair.now = pair.now + pair.boards[0].configuration.snapshotRequestHold + .milliseconds(1)
+        pair.handle(0, .tick)
+        #expect(pair.boards[0].sender.prepared == nil)
+        pair.handle(0, .mateReachable(true))
+        #expect(Self.started(pair.traces(0)) == 0, "the forgotten request is not served")
+    }
 }

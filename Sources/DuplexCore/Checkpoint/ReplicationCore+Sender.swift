@@ -23,11 +23,25 @@ struct SenderState: Sendable {
     var heldRequest: (snapshot: UInt64, at: Instant)?
     /// A resume request held likewise (served before the held snapshot request).
     var heldResume: (request: ResumeRequest, at: Instant)?
+    /// The snapshot of the held request, made while the pair's news of the mate is on its way
+    /// (the sort and the count of chunks: milliseconds for a large store, which the wait then
+    /// covers). Served if nothing changed meanwhile; dropped by any write (a writer holds the
+    /// store's tables, which a write would otherwise copy) and with the held request.
+    var prepared: PreparedSnapshot?
     /// The stream dropped when the mate was lost, with every update the standby may lack
     /// (from its last acknowledgement on, and each write since): while it lasts, a standby
     /// that comes back with that stream's replica resumes it (`resumeRequested`). Given up
     /// once it would hold more than a window (the standby then takes a snapshot).
     var retained: RetainedStream?
+}
+
+/// A snapshot made for a held request (see `SenderState.prepared`).
+struct PreparedSnapshot: Sendable {
+    var snapshot: UInt64
+    var writer: SnapshotWriter
+    /// The store's sequence it holds, and whether its sections go in key order.
+    var cutover: UInt64
+    var inKeyOrder: Bool
 }
 
 /// The updates kept for a dropped stream (see `SenderState.retained`).
@@ -118,6 +132,7 @@ extension ReplicationCore {
             }
         }
         let committed: CheckpointUpdate
+        sender.prepared = nil  // before the store changes: no copy of the tables it holds
         do {
             committed = try store.commit(update)
         } catch {
@@ -403,6 +418,9 @@ extension ReplicationCore {
 
     /// Retransmits what timed out, probes a silent tail and keeps the snapshot flowing.
     mutating func senderTimers(now: Instant, into actions: inout ReplicationActions) {
+        if sender.prepared != nil, sender.heldRequest.map({ $0.at + configuration.snapshotRequestHold < now }) ?? true {
+            sender.prepared = nil  // its request is forgotten
+        }
         guard sender.session != nil else { return }
         if !sender.session!.window.isEmpty, sender.session!.sentAtFloor + configuration.retransmitTimeout <= now {
             retransmitExpired(now: now, into: &actions)

@@ -27,8 +27,15 @@ extension ReplicationCore {
         }
         sender.pending = []
         sender.retained = nil  // writes go to the new stream's window from now on
-        let writer = SnapshotWriter(
-            snapshot: snapshot, store: store, chunkSize: configuration.chunkSizeMax, inKeyOrder: !mateTakesUnorderedSnapshots)
+        let inKeyOrder = !mateTakesUnorderedSnapshots
+        let prepared = sender.prepared
+        sender.prepared = nil
+        let writer =
+            if let prepared, prepared.snapshot == snapshot, prepared.cutover == store.sequence, prepared.inKeyOrder == inKeyOrder {
+                prepared.writer
+            } else {
+                SnapshotWriter(snapshot: snapshot, store: store, chunkSize: configuration.chunkSizeMax, inKeyOrder: inKeyOrder)
+            }
         let summary = writer.summary
         sender.session = SenderSession(
             snapshot: snapshot, cutover: store.sequence, acked: store.sequence,

@@ -154,7 +154,16 @@ public struct ReplicationCore: Sendable {
             nackReceived(snapshot: snapshot, from: from, through: through, epoch: message.epoch, now: now, into: &actions)
         case (.sender, .snapshotRequest(let snapshot, _)), (.draining, .snapshotRequest(let snapshot, _)):
             guard mateReachable else {
-                // Served if the pair reports the mate soon (see `snapshotRequestHold`).
+                // Served if the pair reports the mate soon (see `snapshotRequestHold`), with
+                // the snapshot made now, while that news is on its way.
+                if sender.heldRequest?.snapshot != snapshot, sender.session?.snapshot != snapshot {
+                    sender.prepared = PreparedSnapshot(
+                        snapshot: snapshot,
+                        writer: SnapshotWriter(
+                            snapshot: snapshot, store: store, chunkSize: configuration.chunkSizeMax,
+                            inKeyOrder: !mateTakesUnorderedSnapshots),
+                        cutover: store.sequence, inKeyOrder: !mateTakesUnorderedSnapshots)
+                }
                 sender.heldRequest = (snapshot, now)
                 return
             }
