@@ -12,17 +12,13 @@ int CDuplexShims_malloc_single_arena(void) {
     return mallopt(M_ARENA_MAX, 1);
 }
 
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23
-#endif
-
 /// The transparent huge page size of x86-64 and of arm64 with 4 KiB pages.
 #define HUGE_PAGE ((uintptr_t)2 << 20)
 
 /// The trim threshold this file set last (0: glibc's own, dynamic).
 static size_t trim_threshold;
 
-int CDuplexShims_malloc_reserve(size_t nursery, size_t bytes, int populate) {
+int CDuplexShims_malloc_reserve(size_t nursery, size_t bytes) {
     if (bytes < HUGE_PAGE || bytes > (size_t)INT_MAX / 2 || nursery > (size_t)INT_MAX / 4) {
         errno = EINVAL;
         return -1;
@@ -52,10 +48,7 @@ int CDuplexShims_malloc_reserve(size_t nursery, size_t bytes, int populate) {
         uintptr_t start = ((uintptr_t)block + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
         uintptr_t end = ((uintptr_t)block + bytes) & ~(HUGE_PAGE - 1);
         result = 0;
-        if (end > start) {
-            result = madvise((void *)start, end - start, MADV_HUGEPAGE);
-            if (result == 0 && populate) result = madvise((void *)start, end - start, MADV_POPULATE_WRITE);
-        }
+        if (end > start) result = madvise((void *)start, end - start, MADV_HUGEPAGE);
         saved = errno;
     }
     // Back to the heap's top, which stays (see the trim threshold above), in the order taken.

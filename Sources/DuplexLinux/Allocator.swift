@@ -28,12 +28,11 @@ public enum Allocator {
     /// - Parameters:
     ///   - nursery: ordinary pages below the room, which small allocations take first, so that a
     ///     daemon that holds little does not fault a 2 MiB page for a few bytes.
-    ///   - populate: fault the room in now (`MADV_POPULATE_WRITE`) rather than as it is used.
     /// - Throws: `Errno` (EINVAL: fewer than 2 MiB or more than 1 GiB, or a kernel without
     ///   transparent huge pages; ENOMEM).
-    public static func reserve(bytes: Int, nursery: Int = 0, populate: Bool = false) throws(Errno) {
+    public static func reserve(bytes: Int, nursery: Int = 0) throws(Errno) {
         guard bytes > 0, nursery >= 0 else { throw Errno(rawValue: EINVAL) }
-        guard CDuplexShims_malloc_reserve(nursery, bytes, populate ? 1 : 0) == 0 else { throw Errno(rawValue: errno) }
+        guard CDuplexShims_malloc_reserve(nursery, bytes) == 0 else { throw Errno(rawValue: errno) }
     }
 
     /// The room `duplexd` makes at start (see `reserve`): a quarter of the board's memory, at most
@@ -43,6 +42,6 @@ public enum Allocator {
         let pages = sysconf(Int32(_SC_PHYS_PAGES))
         let pageSize = sysconf(Int32(_SC_PAGESIZE))
         let memory = pages > 0 && pageSize > 0 ? pages.multipliedReportingOverflow(by: pageSize).partialValue : 0
-        return (bytes: min(max(memory / 4, 0), (1 << 30) - (2 << 20)), nursery: 16 << 20)
+        return (bytes: min(memory / 4, (1 << 30) - (2 << 20)), nursery: 16 << 20)
     }
 }

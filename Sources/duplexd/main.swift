@@ -28,14 +28,14 @@ if options.checkOnly {
 // Still before any thread starts: with `[checkpoint] huge-pages`, room at the heap's top in
 // huge pages for checkpoints and replicas (see Allocator.reserve).
 let heapRoom = Allocator.startRoom
-let heapRoomError: Errno? = !configuration.checkpoint.hugePages || heapRoom.bytes < 2 << 20 ? nil : {
+var heapRoomError: Errno?
+if configuration.checkpoint.hugePages, heapRoom.bytes >= 2 << 20 {
     do throws(Errno) {
         try Allocator.reserve(bytes: heapRoom.bytes, nursery: heapRoom.nursery)
-        return nil
     } catch {
-        return error
+        heapRoomError = error
     }
-}()
+}
 
 LoggingSystem.bootstrap { label in
     var handler = StreamLogHandler.standardError(label: label)

@@ -356,12 +356,11 @@ int CDuplexShims_malloc_single_arena(void);
 
 /// Makes the main arena's free top at least `nursery + bytes` large: first `nursery` bytes
 /// in ordinary pages, then `bytes` in memory the kernel backs with transparent huge pages where
-/// it allows them (`madvise(MADV_HUGEPAGE)`; with `populate`, faulted in now with
-/// `MADV_POPULATE_WRITE`). The room stays (the trim threshold is raised to hold it): small
-/// allocations take the nursery first, large amounts of data then fault 2 MiB pages instead of
-/// 4 KiB ones. `bytes` from 2 MiB to INT_MAX / 2, `nursery` up to INT_MAX / 4. Returns 0, or
+/// it allows them (`madvise(MADV_HUGEPAGE)`). The room stays (the trim threshold is raised to
+/// hold it): small allocations take the nursery first, large amounts of data then fault 2 MiB
+/// pages instead of 4 KiB ones. `bytes` from 2 MiB to INT_MAX / 2, `nursery` up to INT_MAX / 4. Returns 0, or
 /// -1 with errno (EINVAL: a size out of range or a kernel without transparent huge pages;
 /// ENOMEM).
-int CDuplexShims_malloc_reserve(size_t nursery, size_t bytes, int populate);
+int CDuplexShims_malloc_reserve(size_t nursery, size_t bytes);
 
 #endif
