@@ -418,6 +418,26 @@ struct ReplicationTransportTests {
         #expect(segmentation ? b.statistics.coalescedReceives >= 5 : b.statistics.coalescedReceives == 0)
     }
 
+    /// A receive budget counts datagrams, those of a train taken whole one by one: a train
+    /// fills a budget of 2 at once, and what one call returns is what it handed over.
+    @Test func aTrainTakenWholeCountsEveryDatagramAgainstTheBudget() throws {
+        let net = try TwoLinkNetns()
+        defer { net.remove() }
+        let (a, b) = try net.transports()
+        #expect(a.segmentation)
+        let size = ReplicationConfiguration.chunkSize(fitting: a.datagramPayloadMax)
+        let messages = (0..<10).map { index in
+            ReplicationMessage(epoch: 5, .snapshotChunk(SnapshotChunk(snapshot: 6, index: UInt32(index), total: 10, bytes: Array(repeating: UInt8(index), count: size))))
+        }
+        for message in messages { a.enqueue(message) }
+        #expect(a.flush().sent == messages.count && a.statistics.trains.sent == 1)
+        #expect(waitReadable(b.fileDescriptor, timeoutMilliseconds: 2_000))
+        var events: [ReplicationEvent] = []
+        let count = b.receiveAll(max: 2) { events.append($1) }
+        #expect(count == 10 && events == messages.map { .messageReceived($0) }, "\(count) datagrams, \(events.count) events")
+        #expect(b.statistics.coalescedReceives == 1)
+    }
+
     /// Updates, single or batched, never go in a train, even of the size of a chunk that
     /// would: each is a datagram of its own, lost or held back alone.
     @Test func updatesOfThePathMTUGoAsSeparateDatagrams() throws {

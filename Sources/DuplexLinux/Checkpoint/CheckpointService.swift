@@ -298,6 +298,8 @@ public final class CheckpointService: @unchecked Sendable {
         // of all after the whole batch.
         let slice = ReplicationTransport.receiveBatchMax
         for _ in 0..<(Self.receiveBatchMax / slice) {
+            // Datagrams, those of trains taken whole included: the bound of one wake-up's work.
+            guard total < Self.receiveBatchMax else { break }
             received.removeAll(keepingCapacity: true)
             let count = transport.receiveAll(max: slice) { _, event in received.append(event) }
             // One clock reading per 64 messages, not one per message (a datagram packs up to
@@ -308,7 +310,7 @@ public final class CheckpointService: @unchecked Sendable {
                 step(event, now: now)
             }
             total += count
-            guard count == slice else { break }
+            guard count >= slice else { break }  // drained
             syncJournal()
             _ = transport.flush()  // a full buffer drops; the core retransmits
         }

@@ -15,9 +15,10 @@ extension ReplicationTransport {
     ///
     /// The corresponding C function is `recvmmsg(MSG_DONTWAIT)`.
     /// - Parameters:
-    ///   - max: at most this many datagrams, 1 or more.
+    ///   - max: this many datagrams, 1 or more; more only when the last receive brought trains
+    ///     whole (at most `receiveBatchMax` entries of them).
     ///   - handler: the path index and the event, in arrival order per path.
-    /// - Returns: the number of datagrams read.
+    /// - Returns: the number of datagrams read (those of a train counted one by one).
     @discardableResult
     public func receiveAll(max: Int, _ handler: (_ path: Int, _ event: ReplicationEvent) -> Void) -> Int {
         precondition(max >= 1, "a positive receive budget")
@@ -26,11 +27,10 @@ extension ReplicationTransport {
             total += receive(path: (receiveStart + step) % paths.count, budget: max - total, handler)
         }
         receiveStart = (receiveStart + 1) % paths.count
-        assert(total <= max, "the budget holds")
         return total
     }
 
-    /// Drains one path, at most `budget` datagrams.
+    /// Drains one path until `budget` datagrams (see `receiveAll`); returns how many it read.
     private func receive(path: Int, budget: Int, _ handler: (Int, ReplicationEvent) -> Void) -> Int {
         let counters = statistics.counters[path]
         let capacity = Self.receiveSlotSize
@@ -55,9 +55,8 @@ extension ReplicationTransport {
                 break
             }
             for index in 0..<count {
-                deliver(entry: index, path: path, counters: counters, handler)
+                total += deliver(entry: index, path: path, counters: counters, handler)
             }
-            total += count
             if count < asked { break }  // drained
         }
         return total
@@ -65,24 +64,29 @@ extension ReplicationTransport {
 
     /// Hands the datagrams of one received entry to `deliver(datagram:)`: the entry itself, or
     /// the datagrams the kernel handed over together (a train left whole), cut at their size.
-    private func deliver(entry index: Int, path: Int, counters: PathCounters, _ handler: (Int, ReplicationEvent) -> Void) {
+    /// - Returns: how many datagrams that was.
+    private func deliver(entry index: Int, path: Int, counters: PathCounters, _ handler: (Int, ReplicationEvent) -> Void) -> Int {
         let length = receiveLengths[index]
         let entry = receiveArena + index * Self.receiveSlotSize
         let segment = Int(receiveSegmentSizes[index])
         guard length <= Self.receiveSlotSize, segment > 0, segment < length else {
             // A cut entry (`receiveSlotSize + 1`) is longer than any message: refused unread.
             let datagram = UnsafeRawBufferPointer(start: entry, count: min(length, Self.receiveSlotSize))
-            return deliver(datagram: datagram, path: path, counters: counters, handler)
+            deliver(datagram: datagram, path: path, counters: counters, handler)
+            return 1
         }
         counters.coalescedReceived.wrappingAdd(1, ordering: .relaxed)
         // At most 65,536 / 1 turns; each takes `segment` bytes, the last what is left.
         var offset = 0
+        var datagrams = 0
         for _ in 0..<Self.receiveSlotSize {
             guard offset < length else { break }
             let size = min(segment, length - offset)
             deliver(datagram: UnsafeRawBufferPointer(start: entry + offset, count: size), path: path, counters: counters, handler)
             offset += size
+            datagrams += 1
         }
+        return datagrams
     }
 
     /// Hands every message of one received datagram to `handler`, in order; bytes that do not
