@@ -356,6 +356,14 @@ int CDuplexShims_is_fifo(void) {
     return policy == SCHED_FIFO ? 1 : 0;
 }
 
+int CDuplexShims_fifo_priority_self(void) {
+    int fifo = CDuplexShims_is_fifo();
+    if (fifo <= 0) return fifo;
+    struct sched_param param;
+    if (sched_getparam(0, &param) != 0) return -1;
+    return param.sched_priority;
+}
+
 int CDuplexShims_fifo_priority_min(void) { return sched_get_priority_min(SCHED_FIFO); }
 int CDuplexShims_fifo_priority_max(void) { return sched_get_priority_max(SCHED_FIFO); }
 int CDuplexShims_mlockall(void) {

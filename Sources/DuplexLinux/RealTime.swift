@@ -69,6 +69,28 @@ public enum RealTime: Sendable {
         }
     }
 
+    /// The calling thread back under the normal scheduler (`SCHED_OTHER`, nice unchanged).
+    ///
+    /// The corresponding C function is `sched_setscheduler(0, SCHED_OTHER, 0)`.
+    @discardableResult
+    public static func setNormalScheduling() -> Result<Void, Errno> {
+        do throws(Errno) {
+            _ = try Syscall.retrying { CDuplexShims_set_normal_scheduler() }
+            return .success(())
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// The calling thread's `SCHED_FIFO` priority, or nil when it runs under another policy
+    /// (or the kernel does not say).
+    ///
+    /// The corresponding C functions are `sched_getscheduler(0)` and `sched_getparam(0)`.
+    public static var fifoPriority: Int32? {
+        let priority = CDuplexShims_fifo_priority_self()
+        return priority > 0 ? priority : nil
+    }
+
     /// Whether the calling thread runs under `SCHED_FIFO`.
     ///
     /// The corresponding C function is `sched_getscheduler(0)`.

@@ -198,6 +198,29 @@ import Testing
         #expect(pair.boards[0].counters.nacksReceived == 2)
     }
 
+    /// The standby counts the live updates a synchronous writer waits for (its adapter polls
+    /// for the next one while they come back to back): not async ones, not a duplicate.
+    @Test func theStandbyCountsTheUpdatesASyncWriterWaitsFor() {
+        var pair = Pair.hot()
+        let before = pair.boards[1].waitedUpdatesTaken
+        pair.write(Pair.create, sync: false)
+        pair.write(Pair.set("a", [1]), sync: false)
+        pair.deliverAll()
+        #expect(pair.boards[1].waitedUpdatesTaken == before)
+        pair.write(Pair.set("b", [2]), sync: true)
+        let copy = pair.inFlight[0]
+        pair.deliverAll()
+        #expect(pair.boards[1].waitedUpdatesTaken == before + 1)
+        pair.inFlight.append(copy)  // the same update again: a duplicate, answered, not counted
+        pair.deliverAll()
+        #expect(pair.boards[1].counters.duplicatesDropped == 1)
+        #expect(pair.boards[1].waitedUpdatesTaken == before + 1)
+        pair.write(Pair.set("c", [3]), sync: true)
+        pair.deliverAll()
+        #expect(pair.boards[1].waitedUpdatesTaken == before + 2)
+        #expect(pair.boards[0].waitedUpdatesTaken == 0, "the active takes no updates")
+    }
+
     @Test func duplicatesAreDroppedAndAnsweredAtOnce() {
         var pair = Pair.hot()
         pair.write(Pair.create, sync: false)

@@ -41,6 +41,24 @@ struct ThreadTests {
         #expect(!RealTime.isFIFO)
     }
 
+    @Test(.enabled(if: isRoot)) func fifoPriorityIsReadBackAndDroppedForTheNormalScheduler() throws {
+        let outcome = OutcomeBox<[Int32?]>()
+        let thread = try PosixThread.start(name: "fifo-back") {
+            let before = RealTime.fifoPriority
+            let result = Result<[Int32?], any Error> {
+                try RealTime.setFIFOPriority(7).get()
+                let set = RealTime.fifoPriority
+                try RealTime.setNormalScheduling().get()
+                return [before, set, RealTime.fifoPriority]
+            }
+            outcome.value.withLock { $0 = result }
+        }
+        thread.join()
+        let seen = try outcome.value.withLock { $0 }!.get()
+        #expect(seen == [nil, 7, nil])
+        #expect(!RealTime.isFIFO)
+    }
+
     @Test func startupPagesTrim() throws {
         let trimmed = try RealTime.trimStartupPages().get()
         // At least the test binary's code and libc's; the process goes on from the page cache.

@@ -202,6 +202,9 @@ int CDuplexShims_set_fifo_priority(int priority);
 int CDuplexShims_set_normal_scheduler(void);
 /// `sched_getscheduler(0) == SCHED_FIFO`: 1, 0, or -1 with errno.
 int CDuplexShims_is_fifo(void);
+/// The calling thread's `SCHED_FIFO` priority (`sched_getparam`), 0 when it runs under
+/// another policy, -1 with errno.
+int CDuplexShims_fifo_priority_self(void);
 /// `sched_get_priority_min(SCHED_FIFO)` / `sched_get_priority_max(SCHED_FIFO)`.
 int CDuplexShims_fifo_priority_min(void);
 int CDuplexShims_fifo_priority_max(void);

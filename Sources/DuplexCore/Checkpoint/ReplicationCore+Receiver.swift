@@ -119,6 +119,7 @@ extension ReplicationCore {
             }
             // Only retransmissions: our acknowledgement was probably lost.
             if duplicates == updates.count { return sendAck(into: &actions) }
+            if ackNow { waitedUpdatesTaken &+= 1 }
             afterLive(ackNow: ackNow || duplicates > 0, now: now, into: &actions)
         }
     }
@@ -154,7 +155,9 @@ extension ReplicationCore {
         switch takeLive(update, now: now, into: &actions) {
         case .duplicate: return sendAck(into: &actions)  // a retransmission: our ack was probably lost
         case .diverged: return
-        case .taken: afterLive(ackNow: ackNow, now: now, into: &actions)
+        case .taken:
+            if ackNow { waitedUpdatesTaken &+= 1 }
+            afterLive(ackNow: ackNow, now: now, into: &actions)
         }
     }
 

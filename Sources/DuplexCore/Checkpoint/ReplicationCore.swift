@@ -20,6 +20,9 @@ public struct ReplicationCore: Sendable {
     public internal(set) var epoch: UInt64 = 0
     public internal(set) var mateReachable = false
     public internal(set) var counters = Counters()
+    /// Standby: live updates taken that a synchronous writer on the active waits for (sent
+    /// with `ackNow`, acknowledged at once). The adapter reads it to poll for the next one.
+    public internal(set) var waitedUpdatesTaken: UInt64 = 0
     var sender = SenderState()
     var receiver = ReceiverState()
     var snapshotCounter: UInt32 = 0

@@ -21,8 +21,14 @@ struct LatencySamples {
 
     mutating func append(_ nanoseconds: UInt64) { values.append(nanoseconds) }
 
-    /// The JSON fields p50_us, p99_us, max_us (nearest-rank percentiles).
+    /// The JSON fields p50_us, p99_us, max_us (nearest-rank percentiles). With
+    /// `DUPLEX_CKBENCH_SAMPLES=FILE` in the environment, every sample (ns, in the order taken)
+    /// also goes to FILE, one per line, for a look at the distribution.
     func jsonFields() -> String {
+        if let path = getenv("DUPLEX_CKBENCH_SAMPLES"), let file = fopen(path, "w") {
+            for value in values { fputs("\(value)\n", file) }
+            fclose(file)
+        }
         let sorted = values.sorted()
         guard !sorted.isEmpty else { return "\"p50_us\":null,\"p99_us\":null,\"max_us\":null" }
         func rank(_ fraction: Double) -> Double {
