@@ -15,12 +15,7 @@ public enum RealTime: Sendable {
     ///   `RLIMIT_MEMLOCK`.
     @discardableResult
     public static func lockMemory() -> Result<Void, Errno> {
-        do throws(Errno) {
-            _ = try Syscall.retrying { CDuplexShims_mlockall() }
-            return .success(())
-        } catch {
-            return .failure(error)
-        }
+        outcome { CDuplexShims_mlockall() }
     }
 
     /// Drops the code and constant pages that start-up touched from the process's resident
@@ -61,12 +56,7 @@ public enum RealTime: Sendable {
     @discardableResult
     public static func setFIFOPriority(_ priority: Int32) -> Result<Void, Errno> {
         guard fifoPriorityRange.contains(priority) else { return .failure(.invalidArgument) }
-        do throws(Errno) {
-            _ = try Syscall.retrying { CDuplexShims_set_fifo_priority(priority) }
-            return .success(())
-        } catch {
-            return .failure(error)
-        }
+        return outcome { CDuplexShims_set_fifo_priority(priority) }
     }
 
     /// The calling thread back under the normal scheduler (`SCHED_OTHER`, nice unchanged).
@@ -74,12 +64,7 @@ public enum RealTime: Sendable {
     /// The corresponding C function is `sched_setscheduler(0, SCHED_OTHER, 0)`.
     @discardableResult
     public static func setNormalScheduling() -> Result<Void, Errno> {
-        do throws(Errno) {
-            _ = try Syscall.retrying { CDuplexShims_set_normal_scheduler() }
-            return .success(())
-        } catch {
-            return .failure(error)
-        }
+        outcome { CDuplexShims_set_normal_scheduler() }
     }
 
     /// The calling thread's `SCHED_FIFO` priority, or nil when it runs under another policy
@@ -89,6 +74,11 @@ public enum RealTime: Sendable {
     public static var fifoPriority: Int32? {
         let priority = CDuplexShims_fifo_priority_self()
         return priority > 0 ? priority : nil
+    }
+
+    /// A call's outcome (`Syscall.retrying`: an interrupted call is made again).
+    private static func outcome(_ body: () -> Int32) -> Result<Void, Errno> {
+        Result { () throws(Errno) in _ = try Syscall.retrying(body) }
     }
 
     /// Whether the calling thread runs under `SCHED_FIFO`.
