@@ -40,6 +40,7 @@ enum CheckpointRuns {
             if result?.isReplicated != true { unreplicated += 1 }
         }
         try checkpoint.remove()  // the resync measures the fill alone
+        samples.writeIfAsked()
         return "{\"kind\":\"duplex-sync\",\"size\":\(size),\"count\":\(count),\(samples.jsonFields()),\"unreplicated\":\(unreplicated)}"
     }
 

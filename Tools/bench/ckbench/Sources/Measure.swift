@@ -21,14 +21,16 @@ struct LatencySamples {
 
     mutating func append(_ nanoseconds: UInt64) { values.append(nanoseconds) }
 
-    /// The JSON fields p50_us, p99_us, max_us (nearest-rank percentiles). With
-    /// `DUPLEX_CKBENCH_SAMPLES=FILE` in the environment, every sample (ns, in the order taken)
-    /// also goes to FILE, one per line, for a look at the distribution.
+    /// With `DUPLEX_CKBENCH_SAMPLES=FILE` in the environment, writes every sample to FILE (ns,
+    /// in the order taken, one per line), for a look at the distribution; else does nothing.
+    func writeIfAsked() {
+        guard let path = getenv("DUPLEX_CKBENCH_SAMPLES"), let file = fopen(path, "w") else { return }
+        for value in values { fputs("\(value)\n", file) }
+        fclose(file)
+    }
+
+    /// The JSON fields p50_us, p99_us, max_us (nearest-rank percentiles).
     func jsonFields() -> String {
-        if let path = getenv("DUPLEX_CKBENCH_SAMPLES"), let file = fopen(path, "w") {
-            for value in values { fputs("\(value)\n", file) }
-            fclose(file)
-        }
         let sorted = values.sorted()
         guard !sorted.isEmpty else { return "\"p50_us\":null,\"p99_us\":null,\"max_us\":null" }
         func rank(_ fraction: Double) -> Double {

@@ -24,6 +24,7 @@ enum RedisRuns {
             guard set == .simple("OK") else { throw BenchError("SET answered \(set)") }
             if acknowledged != .integer(1) { unreplicated += 1 }
         }
+        samples.writeIfAsked()
         return "{\"kind\":\"redis-sync\",\"size\":\(size),\"count\":\(count),\(samples.jsonFields()),\"unreplicated\":\(unreplicated)}"
     }
 
