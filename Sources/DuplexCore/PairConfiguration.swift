@@ -178,6 +178,16 @@ public struct PairConfiguration: Sendable, Hashable {
         return stallThreshold - shortest
     }
 
+    /// How late a step may come after the deadline the core asked for and still count its
+    /// whole lateness as silence of the mate: half the shortest interval (2 ms at 4 ms), well
+    /// above a real-time thread's scheduling delay. Later steps (up to `stallLateness`) do not
+    /// hold their lateness against the mate.
+    public var latenessForgiven: Duration {
+        var shortest = Duration(nanoseconds: .max)
+        for path in paths { shortest = min(shortest, path.interval) }  // no allocation: hot path
+        return shortest / 2
+    }
+
     /// The shortest path timeout: an event gap longer than this means the board itself stalled.
     public var stallThreshold: Duration {
         var shortest = Duration(nanoseconds: .max)

@@ -68,6 +68,9 @@ public struct PairCore: Sendable {
         public var framesStale: UInt64 = 0
         public var takeovers: UInt64 = 0
         public var stalls: UInt64 = 0
+        /// Steps late by more than `PairConfiguration.latenessForgiven` but less than a stall,
+        /// whose lateness was not held against the mate (see `noticeStall`).
+        public var latenessForgiven: UInt64 = 0
         /// Heartbeats of the rotating mate that went missing (each one puts both boards on
         /// every path for a while).
         public var heartbeatGaps: UInt64 = 0
@@ -178,10 +181,26 @@ public struct PairCore: Sendable {
     /// says nothing about the mate, so every path gets a fresh timeout instead of being
     /// declared down. (Measured from the deadline, not from the previous step: a quiet standby
     /// legitimately sleeps longer than a path timeout between steps.)
+    ///
+    /// A step late by less than that, but by more than `latenessForgiven` (half the shortest
+    /// interval: more than a scheduling delay), does not count its lateness against the mate
+    /// either: every path's silence is shortened by it. The mate's heartbeats may have been
+    /// held up by what held this board up (its receive path runs on the same processors), and
+    /// a silence of a path timeout judged this late would be a takeover from a live mate.
+    /// Detection of a mate that is really gone is later by this board's own lateness at most.
     private mutating func noticeStall(now: Instant, into actions: inout PairActions) {
         guard now > wantedAt else { return }
         let gap = now.since(lastEventAt)
-        guard now.since(wantedAt) > configuration.stallLateness else { return }
+        let lateness = now.since(wantedAt)
+        guard lateness > configuration.stallLateness else {
+            guard lateness > configuration.latenessForgiven else { return }
+            counters.latenessForgiven += 1
+            for index in paths.indices where paths[index].up {
+                guard let heard = paths[index].lastHeardAt else { continue }
+                paths[index].lastHeardAt = min(now, heard + lateness)
+            }
+            return
+        }
         counters.stalls += 1
         actions.append(.trace(.stallDetected(gap)))
         for index in paths.indices where paths[index].up {

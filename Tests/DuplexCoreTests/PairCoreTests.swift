@@ -197,6 +197,54 @@ import Testing
         #expect(harness.holds[1])
     }
 
+    /// A standby whose step comes late (held up by what held up the active: in a lab both
+    /// boards share processors) does not hold its own lateness against the active: the silence
+    /// it judges is shorter by it, and the active's next heartbeat keeps the roles.
+    @Test func aLateStandbyDoesNotHoldItsOwnLatenessAgainstTheActive() {
+        var harness = PairHarness.settled()
+        let changes = harness.roleChanges(1).count
+        harness.frozen[0] = true
+        harness.run(for: .milliseconds(8))
+        harness.frozen[1] = true  // its next tick, due within 4 ms, comes at the thaw
+        harness.run(for: .milliseconds(8))
+        harness.frozen[1] = false
+        harness.run(for: .microseconds(100))  // 16 ms of silence, over the 14 ms timeout
+        #expect(harness.roles == [.active, .standby])
+        #expect(harness.cores[1].counters.latenessForgiven >= 1)
+        #expect(harness.cores[1].counters.stalls == 0, "late, not stalled")
+        harness.frozen[0] = false
+        harness.run(for: .milliseconds(50))
+        #expect(harness.roles == [.active, .standby])
+        #expect(harness.roleChanges(1).count == changes)
+    }
+
+    /// The same late standby still replaces an active that stays silent, later by its own
+    /// lateness at most.
+    @Test func aLateStandbyStillTakesOverFromAGoneActive() {
+        var harness = PairHarness.settled()
+        harness.frozen[0] = true
+        harness.run(for: .milliseconds(8))
+        harness.frozen[1] = true
+        harness.run(for: .milliseconds(8))
+        harness.frozen[1] = false
+        harness.run(for: .microseconds(100))
+        #expect(harness.roles[1] == .standby)
+        harness.run(for: .milliseconds(8))  // 24 ms of silence: 16 less the lateness (< 8)
+        #expect(harness.roles[1] == .active)
+        #expect(harness.roleChanges(1).last?.2 == .mateLost)
+    }
+
+    /// Lateness up to half the shortest interval is a scheduling delay and counts as silence.
+    @Test func latenessForgivenIsHalfTheShortestInterval() {
+        var config = PairConfiguration(cluster: 7, board: 1, incarnation: 1, paths: [.init(), .init()])
+        #expect(config.latenessForgiven == .milliseconds(2))
+        config.paths[0].interval = .milliseconds(10)
+        #expect(config.latenessForgiven == .milliseconds(2), "half of the shortest interval")
+        config.paths[1].interval = .milliseconds(1)
+        #expect(config.latenessForgiven == .microseconds(500))
+        #expect(config.latenessForgiven < config.stallLateness)
+    }
+
     @Test func thawedActiveStepsDownToTheHigherEpoch() {
         var harness = PairHarness.settled()
         harness.frozen[0] = true
