@@ -38,6 +38,8 @@ final class CheckpointConnection: @unchecked Sendable {
     var broken: CheckpointClientError?
     /// Someone holds the read role (the reader thread or a blocked caller).
     var reading = false
+    /// A caller is sending `outgoing` (it may wait for room with the lock released).
+    var sending = false
     /// `close()` was called: the reader thread ends.
     var closing = false
     /// Waiters that are continuations (only a reader resumes them).
@@ -57,6 +59,8 @@ final class CheckpointConnection: @unchecked Sendable {
     /// Asynchronous writes are sent once this many bytes are buffered (or at the next
     /// blocking call, or `flush`).
     static let outgoingFlushSize = 32 * 1024
+    /// Requests buffered while a caller waits for room in the socket, at most (see `enqueue`).
+    static let outgoingSizeMax = 256 * 1024
     static let asyncFailuresMax = 64
 
     private init(descriptor: Int32, path: String) {
@@ -86,8 +90,8 @@ final class CheckpointConnection: @unchecked Sendable {
         guard descriptor >= 0 else {
             throw CheckpointClientError(.systemError, checkpoint: checkpoint, message: "dup: errno \(errno)", errno: errno)
         }
-        // Blocking sends without a timeout: the reader thread always drains the answers, so the
-        // daemon always reads on.
+        // No send timeout: a full socket is waited for in `poll`, with the lock released so that
+        // the answers are taken meanwhile (see `sendOutgoingLocked`).
         var none = timeval(tv_sec: 0, tv_usec: 0)
         _ = setsockopt(descriptor, SOL_SOCKET, SO_SNDTIMEO, &none, socklen_t(MemoryLayout<timeval>.size))
         let connection = CheckpointConnection(descriptor: descriptor, path: path)
@@ -120,6 +124,12 @@ final class CheckpointConnection: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         if let broken { throw broken }
+        // While another caller waits for room in the socket, requests queue here: up to
+        // `outgoingSizeMax` bytes of them, then this caller waits as well.
+        while sending, outgoing.count >= Self.outgoingSizeMax {
+            lock.wait(until: MonotonicClock.now() + .seconds(1))
+            if let broken { throw broken }
+        }
         let id = nextRequest
         nextRequest = nextRequest == UInt32.max ? 1 : nextRequest + 1
         do {
@@ -152,26 +162,47 @@ final class CheckpointConnection: @unchecked Sendable {
         return id
     }
 
-    /// Sends every buffered request; call with the lock held.
+    /// Sends every buffered request; call with the lock held. When the socket is full, waits
+    /// for room with the lock released: `duplexd` stops reading a client whose answers back
+    /// up, and the reader needs the lock to take them, so a send blocked under the lock would
+    /// wait for ever. Requests enqueued meanwhile go out with these: one thread sends at a
+    /// time (`sending`), and another leaves its requests to it.
     func sendOutgoingLocked(checkpoint: String) throws(CheckpointClientError) {
-        guard !outgoing.isEmpty else { return }
+        guard !outgoing.isEmpty, !sending else { return }
+        sending = true
+        var waited = false
+        defer {
+            sending = false
+            if waited { lock.broadcast() }  // callers waiting for room in `outgoing`
+        }
         var offset = 0
         while offset < outgoing.count {
             let sent = outgoing.withUnsafeBytes { raw in
-                send(descriptor, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
+                send(descriptor, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
             }
             if sent > 0 {
                 offset += sent
-            } else if sent < 0, errno == EINTR {
                 continue
-            } else {
-                let error = CheckpointClientError(
-                    .connectionLost, checkpoint: checkpoint, message: "the connection to duplexd at \(path) broke (send)",
-                    errno: errno)
-                broken = broken ?? error
-                lock.signalReader()  // it fails what else waits
-                throw error
             }
+            let code = errno
+            if sent < 0, code == EINTR { continue }
+            if sent < 0, code == EAGAIN || code == EWOULDBLOCK {
+                // The corresponding C function is `poll` (POLLOUT); a second at a time, so that
+                // a broken or closed connection is seen (its shutdown also wakes the poll).
+                waited = true
+                lock.unlock()
+                var entry = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
+                _ = poll(&entry, 1, 1_000)
+                lock.lock()
+                if let broken { throw broken }
+                continue
+            }
+            let error = CheckpointClientError(
+                .connectionLost, checkpoint: checkpoint, message: "the connection to duplexd at \(path) broke (send)",
+                errno: code)
+            broken = broken ?? error
+            lock.signalReader()  // it fails what else waits
+            throw error
         }
         outgoing.removeAll(keepingCapacity: true)
     }
