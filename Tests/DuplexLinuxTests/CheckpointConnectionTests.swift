@@ -3,6 +3,7 @@ import DuplexCore
 import DuplexLinux
 import Glibc
 import Synchronization
+import SystemPackage
 import Testing
 
 /// The client connection's read role: blocked callers read their own answers, the reader
@@ -105,6 +106,49 @@ struct CheckpointConnectionTests {
         #expect(try checkpoint.write("k/000", [1])?.sequence ?? 0 > 0)
     }
 
+    /// A daemon that answers faster than the client reads and reads the client's requests
+    /// only once its answers are taken (as `duplexd` does: a client whose answers back up is
+    /// not read). A writer whose send is blocked by the full socket must not hold what the
+    /// reader thread needs to take the answers: a send blocked under the connection's lock
+    /// once hung a line-card process for good (every asynchronous write of a fill failed with
+    /// "not active" after a role change, one answer each). Here a fake daemon sends 30,000
+    /// failure answers before it reads anything, while the client writes 30,000 asynchronous
+    /// 1 KB sections; both directions must drain. Bounded: if the writes do not end within
+    /// 60 s, the fake daemon shuts the socket down (the blocked send fails) and the test fails.
+    /// With three writer threads, the two that do not send queue a bounded amount and wait.
+    @Test(arguments: [1, 3]) func aWriterBlockedOnAFullSocketLetsTheAnswersBeRead(_ threads: Int) throws {
+        let path = "/tmp/duplex-flood-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
+        let server = try FloodServer(path: path, answers: 30_000)
+        defer { server.finish() }
+        let checkpoint = try Duplex.Checkpoint.open(name: "flood", socketPath: path, timeout: .seconds(5))
+        let done = FailureCount()
+        let errors = FailureCount()
+        let writers = try (0..<threads).map { thread in
+            try PosixThread.start(name: "ckpt-flood") {
+                for index in stride(from: thread, to: 30_000, by: threads) {
+                    do {
+                        try checkpoint.write(SectionKey("k/\(index)"), [UInt8](repeating: 9, count: 1_000), mode: .async)
+                    } catch {
+                        errors.value.add(1, ordering: .relaxed)
+                        break
+                    }
+                }
+                done.value.add(1, ordering: .releasing)
+            }
+        }
+        var waited = 0
+        while done.value.load(ordering: .acquiring) < threads, waited < 6_000 {
+            usleep(10_000)
+            waited += 1
+        }
+        let finished = done.value.load(ordering: .acquiring) == threads
+        #expect(finished, "the asynchronous writes ended within 60 s")
+        if !finished { server.shutDownClient() }
+        for writer in writers { writer.join() }
+        #expect(errors.value.load(ordering: .relaxed) == 0)
+        #expect(server.answersSent() == 30_000, "every answer was taken")
+    }
+
     /// A connection the daemon closed fails its calls with `connectionLost`; dropping it
     /// later leaves alone a connection opened since (which may have its descriptor number if
     /// the broken one had closed its own early).
@@ -153,4 +197,110 @@ struct CheckpointConnectionTests {
 /// A count shared by writer threads.
 final class FailureCount: Sendable {
     let value = Atomic<Int>(0)
+}
+
+/// A fake checkpoint service for one client: answers its `open`, then sends `answers`
+/// failure answers (as for asynchronous writes) before it reads anything more, then reads
+/// and drops everything until the client goes.
+final class FloodServer: @unchecked Sendable {
+    // @unchecked Sendable: `client` is set by the server thread before `ready` is signalled
+    // and read after; the counter is atomic.
+    let path: String
+    let listener: Int32
+    let sent = Atomic<Int>(0)
+    let clientDescriptor = Atomic<Int32>(-1)
+    private var thread: PosixThread?
+
+    init(path: String, answers: Int) throws {
+        self.path = path
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw Errno(rawValue: errno) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (index, byte) in path.utf8.enumerated() where index < raw.count - 1 { raw[index] = byte }
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard bound == 0, listen(fd, 1) == 0 else {
+            let error = Errno(rawValue: errno)
+            Glibc.close(fd)
+            throw error
+        }
+        listener = fd
+        thread = try PosixThread.start(name: "flood-server") { [self] in
+            let client = accept(listener, nil, nil)
+            guard client >= 0 else { return }
+            clientDescriptor.store(client, ordering: .releasing)
+            defer { Glibc.close(client) }
+            // The open request: answer it as writable.
+            guard let (openID, _) = Self.readFrame(client) else { return }
+            let info = CheckpointInfo(
+                name: "flood", limits: .maximal, sequence: 0, size: 0, sectionCount: 0, role: .active, isWritable: true,
+                isReplicaHot: true)
+            var bytes: [UInt8] = []
+            SessionResponse.opened(info).encode(request: openID, into: &bytes)
+            guard Self.writeAll(client, bytes) else { return }
+            // Failure answers for the requests that follow, before reading any of them.
+            for index in 0..<answers {
+                bytes.removeAll(keepingCapacity: true)
+                SessionResponse.failed(SessionError(.notActive, message: "flood")).encode(
+                    request: openID &+ 1 &+ UInt32(index), into: &bytes)
+                guard Self.writeAll(client, bytes) else { return }
+                sent.add(1, ordering: .relaxed)
+            }
+            var sink = [UInt8](repeating: 0, count: 65_536)
+            while recv(client, &sink, sink.count, 0) > 0 {}
+        }
+    }
+
+    func answersSent() -> Int { sent.load(ordering: .relaxed) }
+
+    /// Ends a hung exchange: the client's blocked send fails.
+    func shutDownClient() {
+        let client = clientDescriptor.load(ordering: .acquiring)
+        if client >= 0 { _ = shutdown(client, Int32(SHUT_RDWR)) }
+    }
+
+    func finish() {
+        shutDownClient()
+        _ = shutdown(listener, Int32(SHUT_RDWR))
+        thread?.join()
+        Glibc.close(listener)
+        unlink(path)
+    }
+
+    static func writeAll(_ descriptor: Int32, _ bytes: [UInt8]) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            let count = bytes.withUnsafeBytes { send(descriptor, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+            if count < 0, errno == EINTR { continue }
+            guard count > 0 else { return false }
+            offset += count
+        }
+        return true
+    }
+
+    /// One whole request frame: its id and length.
+    static func readFrame(_ descriptor: Int32) -> (UInt32, Int)? {
+        var frame = [UInt8](repeating: 0, count: SessionHeader.size)
+        guard readExactly(descriptor, &frame, from: 0),
+            let header = try? frame.withUnsafeBytes({ try SessionHeader.parse($0) })
+        else { return nil }
+        frame += [UInt8](repeating: 0, count: header.length - SessionHeader.size)
+        guard readExactly(descriptor, &frame, from: SessionHeader.size) else { return nil }
+        return (header.request, header.length)
+    }
+
+    static func readExactly(_ descriptor: Int32, _ bytes: inout [UInt8], from start: Int) -> Bool {
+        var offset = start
+        while offset < bytes.count {
+            let count = bytes.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress! + offset, $0.count - offset, 0) }
+            if count < 0, errno == EINTR { continue }
+            guard count > 0 else { return false }
+            offset += count
+        }
+        return true
+    }
 }
