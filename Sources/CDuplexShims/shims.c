@@ -504,22 +504,30 @@ int CDuplexShims_signalfd_read(int fd, int *signal) {
 #define UDP_SEGMENT 103  // linux/udp.h, Linux 4.18
 #endif
 
-int CDuplexShims_send_datagrams_segmented(int fd, const void *const *datagrams, const size_t *lengths,
-                                          const uint16_t *segment_sizes, int count) {
-    if (count < 1 || count > CDuplexShims_DATAGRAM_BATCH_MAX) { errno = EINVAL; return -1; }
+int CDuplexShims_send_pieces(int fd, const void *const *piece_bases, const size_t *piece_lengths, int piece_count,
+                             const size_t *firsts, const size_t *counts, const uint16_t *segment_sizes, int count) {
+    if (count < 1 || count > CDuplexShims_DATAGRAM_BATCH_MAX || piece_count < 1 || piece_count > CDuplexShims_PIECES_MAX) {
+        errno = EINVAL;
+        return -1;
+    }
     struct mmsghdr messages[CDuplexShims_DATAGRAM_BATCH_MAX];
-    struct iovec parts[CDuplexShims_DATAGRAM_BATCH_MAX];
+    struct iovec parts[CDuplexShims_PIECES_MAX];
     union {
         char bytes[CMSG_SPACE(sizeof(uint16_t))];
         struct cmsghdr align;
     } controls[CDuplexShims_DATAGRAM_BATCH_MAX];
+    for (int j = 0; j < piece_count; j++) {
+        parts[j].iov_base = (void *)piece_bases[j];
+        parts[j].iov_len = piece_lengths[j];
+    }
     memset(messages, 0, sizeof(struct mmsghdr) * (size_t)count);
     for (int i = 0; i < count; i++) {
-        parts[i].iov_base = (void *)datagrams[i];
-        parts[i].iov_len = lengths[i];
-        messages[i].msg_hdr.msg_iov = &parts[i];
-        messages[i].msg_hdr.msg_iovlen = 1;
-        if (segment_sizes == NULL || segment_sizes[i] == 0 || lengths[i] <= segment_sizes[i]) continue;
+        if (counts[i] < 1 || firsts[i] + counts[i] > (size_t)piece_count) { errno = EINVAL; return -1; }
+        size_t length = 0;
+        for (size_t j = firsts[i]; j < firsts[i] + counts[i]; j++) length += piece_lengths[j];
+        messages[i].msg_hdr.msg_iov = &parts[firsts[i]];
+        messages[i].msg_hdr.msg_iovlen = counts[i];
+        if (segment_sizes == NULL || segment_sizes[i] == 0 || length <= segment_sizes[i]) continue;
         memset(&controls[i], 0, sizeof controls[i]);
         messages[i].msg_hdr.msg_control = controls[i].bytes;
         messages[i].msg_hdr.msg_controllen = sizeof controls[i].bytes;
@@ -530,10 +538,6 @@ int CDuplexShims_send_datagrams_segmented(int fd, const void *const *datagrams, 
         memcpy(CMSG_DATA(header), &segment_sizes[i], sizeof(uint16_t));
     }
     return sendmmsg(fd, messages, (unsigned int)count, MSG_DONTWAIT);
-}
-
-int CDuplexShims_send_datagrams(int fd, const void *const *datagrams, const size_t *lengths, int count) {
-    return CDuplexShims_send_datagrams_segmented(fd, datagrams, lengths, NULL, count);
 }
 
 #ifndef UDP_GRO

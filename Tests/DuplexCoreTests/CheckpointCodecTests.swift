@@ -42,6 +42,29 @@ import Testing
         #expect(length == bytes.count)
     }
 
+    /// A chunk's head, its records and the trailer are exactly its encoded message (what a
+    /// transport sends without copying the records); other messages have no head.
+    @Test(arguments: messages.indices)
+    func chunkHeadRecordsAndTrailerAreTheMessage(_ index: Int) {
+        let message = Self.messages[index]
+        var head = [UInt8](repeating: 0, count: Limits.replicationMessageSizeMax)
+        let headSize = head.withUnsafeMutableBytes { message.encodeChunkHead(into: $0) }
+        guard case .snapshotChunk(let chunk) = message.body else {
+            #expect(headSize == nil)
+            return
+        }
+        guard let headSize else {
+            Issue.record("a chunk has a head")
+            return
+        }
+        head.removeSubrange(headSize...)
+        let trailer = head.withUnsafeBytes { head in
+            chunk.bytes.withUnsafeBytes { ReplicationMessage.chunkTrailer(head: head, records: $0) }
+        }
+        let pieced = head + chunk.bytes + withUnsafeBytes(of: trailer.bigEndian) { [UInt8]($0) }
+        #expect(pieced == message.encoded())
+    }
+
     @Test func updateLayoutIsBigEndian() {
         let bytes = CheckpointSamples.updates[0].encoded()
         #expect(Array(bytes[0..<4]) == [0x43, 0x55, 1, 0])  // "CU", version 1, reserved

@@ -418,6 +418,39 @@ struct ReplicationTransportTests {
         #expect(segmentation ? b.statistics.coalescedReceives >= 5 : b.statistics.coalescedReceives == 0)
     }
 
+    /// Large chunks go out from their own records (gathered, not copied): the transport keeps
+    /// them alive until they are sent, whoever made them lets go at once, and a batch that
+    /// needs more pieces than one `sendmmsg` takes goes in several. Every chunk arrives whole
+    /// and in order (its CRC covers head, records and all).
+    @Test(arguments: [true, false]) func chunksAreSentFromTheirOwnRecords(_ segmentation: Bool) throws {
+        let net = try TwoLinkNetns()
+        defer { net.remove() }
+        let pathsA = net.paths(side: 0)
+        let a = try withNetworkNamespace(net.a) { try ReplicationTransport(paths: pathsA, segmentation: segmentation) }
+        let (_, b) = try net.transports()
+        let size = ReplicationConfiguration.chunkSize(fitting: a.datagramPayloadMax)
+        #expect(size >= ReplicationTransport.gatheredRecordsMin)
+        func chunk(_ index: UInt32) -> ReplicationMessage {
+            let count = index % 7 == 3 ? size - 200 : size  // a shorter one ends a train now and then
+            let bytes = (0..<count).map { UInt8(truncatingIfNeeded: Int(index) &* 131 &+ $0 &* 7) }
+            return ReplicationMessage(epoch: 5, .snapshotChunk(SnapshotChunk(snapshot: 9, index: index, total: 600, bytes: bytes)))
+        }
+        // 600 chunks in one batch: 3 pieces each (head, records, CRC) is over the 1,024 one
+        // `sendmmsg` gathers from.
+        #expect(600 * 3 > ReplicationTransport.sendPiecesMax)
+        var sent = 0
+        for index in 0..<UInt32(600) {
+            a.enqueue(chunk(index))
+            if index % 200 == 199 {
+                sent += a.flush().sent
+                let received = collect(b, count: 200).map(\.event)
+                #expect(received == (index - 199...index).map { .messageReceived(chunk($0)) })
+            }
+        }
+        #expect(sent == 600)
+        #expect(a.statistics.snapshot()[0].sent == 600)
+    }
+
     /// A receive budget counts datagrams, those of a train taken whole one by one: a train
     /// fills a budget of 2 at once, and what one call returns is what it handed over.
     @Test func aTrainTakenWholeCountsEveryDatagramAgainstTheBudget() throws {

@@ -307,23 +307,28 @@ static const int CDuplexShims_CLD_DUMPED = 3;
 
 // MARK: datagram batches (sendmmsg, recvmmsg)
 
-/// Largest `count` of CDuplexShims_send_datagrams and CDuplexShims_receive_datagrams (their
+/// Largest `count` of CDuplexShims_send_pieces and CDuplexShims_receive_datagrams (their
 /// `struct mmsghdr` arrays live on the stack).
 static const int CDuplexShims_DATAGRAM_BATCH_MAX = 64;
 
-/// `sendmmsg(fd, ..., count, MSG_DONTWAIT)` on a connected datagram socket: datagram i is the
-/// `lengths[i]` bytes at `datagrams[i]`. Returns how many were sent (the first ones; fewer than
-/// `count` when the socket buffer filled or an error stopped the batch), or -1 with errno when
-/// the first one failed. `count` is 1...CDuplexShims_DATAGRAM_BATCH_MAX.
-int CDuplexShims_send_datagrams(int fd, const void *const *datagrams, const size_t *lengths, int count);
-/// CDuplexShims_send_datagrams where entry i with `segment_sizes[i] > 0` and longer than that
-/// goes as one UDP segmentation offload send (`cmsg` `SOL_UDP`/`UDP_SEGMENT`, Linux 4.18): the
-/// kernel cuts it into datagrams of `segment_sizes[i]` bytes, the last one shorter or equal,
-/// each at most the path's MTU payload, at most 64 of them. A kernel or device without it
-/// fails that entry (EIO without checksum offload, EINVAL, ENOPROTOOPT on older kernels).
-/// `segment_sizes` may be NULL: no entry is segmented.
-int CDuplexShims_send_datagrams_segmented(int fd, const void *const *datagrams, const size_t *lengths,
-                                          const uint16_t *segment_sizes, int count);
+/// Largest `piece_count` of CDuplexShims_send_pieces (its `struct iovec` array lives on the
+/// stack).
+static const int CDuplexShims_PIECES_MAX = 1024;
+/// `sendmmsg(fd, ..., count, MSG_DONTWAIT)` on a connected datagram socket, each datagram
+/// gathered from pieces (several `iovec`s per message): piece j is the `piece_lengths[j]`
+/// bytes at `piece_bases[j]`, and datagram i is pieces `firsts[i] ..< firsts[i] + counts[i]`
+/// in order (1 or more). Returns how many datagrams were sent (the first ones; fewer than
+/// `count` when the socket buffer filled or an error stopped the batch), or -1 with errno
+/// when the first one failed. `count` is 1...CDuplexShims_DATAGRAM_BATCH_MAX and
+/// `piece_count` 1...CDuplexShims_PIECES_MAX.
+/// Datagram i with `segment_sizes[i] > 0` and longer than that goes as one UDP segmentation
+/// offload send (`cmsg` `SOL_UDP`/`UDP_SEGMENT`, Linux 4.18): the kernel cuts it into
+/// datagrams of `segment_sizes[i]` bytes, the last one shorter or equal, each at most the
+/// path's MTU payload, at most 64 of them. A kernel or device without it fails that entry (EIO
+/// without checksum offload, EINVAL, ENOPROTOOPT on older kernels). `segment_sizes` may be
+/// NULL: no entry is segmented.
+int CDuplexShims_send_pieces(int fd, const void *const *piece_bases, const size_t *piece_lengths, int piece_count,
+                             const size_t *firsts, const size_t *counts, const uint16_t *segment_sizes, int count);
 /// `recvmmsg(fd, ..., count, MSG_DONTWAIT, NULL)`: datagram i goes into the `capacity` bytes
 /// at `buffer + i * capacity`, its length into `lengths[i]` (`capacity + 1` when it was longer
 /// and cut). With `segment_sizes` (may be NULL), `segment_sizes[i]` is the size of the

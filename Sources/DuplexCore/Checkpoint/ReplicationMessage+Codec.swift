@@ -101,6 +101,38 @@ extension ReplicationMessage {
         return size
     }
 
+    /// A snapshot chunk's message up to its records, so that a transport can send the records
+    /// from the chunk's own storage instead of a copy: the message is these bytes, the
+    /// chunk's `bytes`, then the CRC-32C of both (`chunkTrailer`), big-endian. Nil for every
+    /// other message.
+    /// - Returns: the number of bytes written (`encodedSize` less the records and the CRC).
+    /// - Important: traps as `encode(into:)` does, and when `buffer` is too short.
+    public func encodeChunkHead(into buffer: UnsafeMutableRawBufferPointer) -> Int? {
+        guard case .snapshotChunk(let chunk) = body else { return nil }
+        let size = encodedSize
+        precondition(size <= Limits.replicationMessageSizeMax, "a message within its size bound")
+        precondition(chunk.bytes.count <= Limits.checkpointChunkSizeMax, "a chunk within its bound")
+        let headSize = size - chunk.bytes.count - 4
+        precondition(buffer.count >= headSize, "room for the message's head")
+        var writer = ByteWriter(UnsafeMutableRawBufferPointer(rebasing: buffer[0..<headSize]))
+        writer.write(Self.magic)
+        writer.write(Self.version)
+        writer.write(kind.rawValue)
+        writer.write(UInt32(size))
+        writer.write(epoch)
+        writer.write(chunk.snapshot)
+        writer.write(chunk.index)
+        writer.write(chunk.total)
+        writer.write(UInt16(chunk.bytes.count))
+        assert(writer.offset == headSize, "the head is the message before its records")
+        return headSize
+    }
+
+    /// The CRC-32C that ends a chunk's message: of its head (`encodeChunkHead`) and records.
+    public static func chunkTrailer(head: UnsafeRawBufferPointer, records: UnsafeRawBufferPointer) -> UInt32 {
+        CRC32C.update(CRC32C.update(0, head), records)
+    }
+
     private func encodeBody(into writer: inout ByteWriter) {
         switch body {
         case .update(let update, let ackNow):

@@ -53,7 +53,9 @@ extension ReplicationTransport {
     /// fits `coalescingLimit`, or, for a snapshot chunk, as the next segment of the last
     /// datagram's train (see the type's description), else as a new datagram; the batch goes
     /// out when it is full and on `flush()`. Allocation-free: the batch is an arena allocated
-    /// once.
+    /// once. A snapshot chunk with `gatheredRecordsMin` bytes of records or more is not copied:
+    /// its head and CRC go in the arena, and the datagram is gathered from them and the
+    /// chunk's own records (kept alive until the batch is sent), the same bytes on the wire.
     /// - Important: traps for a message over `Limits.replicationMessageSizeMax` (the core
     ///   never makes one).
     public func enqueue(_ message: ReplicationMessage) {
@@ -66,23 +68,25 @@ extension ReplicationTransport {
         // Only snapshot chunks go in trains: a train is one packet until a device or the
         // receiving stack cuts it, lost or delayed whole, and the updates a client writes in a
         // burst must be lost one datagram at a time (a gap the standby reports at once).
+        var records: [UInt8]?
+        if case .snapshotChunk(let chunk) = message.body, chunk.bytes.count >= Self.gatheredRecordsMin { records = chunk.bytes }
         let isChunk = if case .snapshotChunk = message.body { true } else { false }
+        let arenaBytes = size - (records?.count ?? 0)
         var extends = isChunk && !joins && sendCount > 0 && extendsTrain(size)
-        if sendUsed + size > Self.sendArenaSize || (!joins && !extends && sendCount == Self.sendBatchMax) {
+        if sendUsed + arenaBytes > Self.sendArenaSize || pieceCount + 3 > Self.sendPiecesMax
+            || (!joins && !extends && sendCount == Self.sendBatchMax)
+        {
             sendBatch()
             joins = false
             extends = false
         }
-        // The last datagram ends at `sendUsed`: a message that joins it extends it in place.
-        let start = sendArena + sendUsed
-        let written = message.encode(into: UnsafeMutableRawBufferPointer(start: start, count: size))
-        assert(written == size, "encodedSize and encode agree")
         if joins || extends {
             sendLengths[sendCount - 1] += size
             sendMessageCounts[sendCount - 1] += 1
             if joins { sendSegmentSizes[sendCount - 1] = 0 }  // packed messages are no train
         } else {
-            sendStarts[sendCount] = UnsafeRawPointer(start)
+            sendFirstPieces[sendCount] = pieceCount
+            sendPieceCounts[sendCount] = 0
             sendLengths[sendCount] = size
             sendMessageCounts[sendCount] = 1
             // A snapshot chunk too large to share a datagram with another of its size, that
@@ -92,10 +96,46 @@ extension ReplicationTransport {
             sendSealed[sendCount] = false
             sendCount += 1
         }
-        sendUsed += size
-        assert(sendCount <= Self.sendBatchMax && sendUsed <= Self.sendArenaSize, "the batch within its bounds")
-        assert(sendStarts[sendCount - 1]! + sendLengths[sendCount - 1] == UnsafeRawPointer(sendArena + sendUsed),
-               "the last datagram ends where the arena's free space starts")
+        let start = sendArena + sendUsed
+        if let records {
+            let room = UnsafeMutableRawBufferPointer(start: start, count: arenaBytes)
+            guard let headSize = message.encodeChunkHead(into: room) else { preconditionFailure("a chunk has a head") }
+            let head = UnsafeRawBufferPointer(start: start, count: headSize)
+            // The records' storage stays where it is while `pinnedRecords` holds the array.
+            let base = records.withUnsafeBytes { UnsafeRawPointer($0.baseAddress!) }
+            let trailer = records.withUnsafeBytes { ReplicationMessage.chunkTrailer(head: head, records: $0) }
+            (start + headSize).storeBytes(of: trailer.bigEndian, as: UInt32.self)
+            assert(headSize + 4 == arenaBytes, "head, records and CRC make the message")
+            pinnedRecords.append(records)
+            appendPiece(start, headSize)
+            appendPiece(base, records.count)
+            appendPiece(start + headSize, 4)
+        } else {
+            let written = message.encode(into: UnsafeMutableRawBufferPointer(start: start, count: size))
+            assert(written == size, "encodedSize and encode agree")
+            appendPiece(start, size)
+        }
+        sendUsed += arenaBytes
+        assert(sendCount <= Self.sendBatchMax && sendUsed <= Self.sendArenaSize && pieceCount <= Self.sendPiecesMax,
+               "the batch within its bounds")
+    }
+
+    /// Adds `length` bytes at `base` to the last datagram: its last piece grows when they
+    /// follow it in memory (messages encoded one after another in the arena), else a piece
+    /// starts.
+    private func appendPiece(_ base: UnsafeRawPointer, _ length: Int) {
+        let datagram = sendCount - 1
+        if sendPieceCounts[datagram] > 0, let last = sendPieceBases[pieceCount - 1],
+            last + sendPieceLengths[pieceCount - 1] == base
+        {
+            sendPieceLengths[pieceCount - 1] += length
+            return
+        }
+        precondition(pieceCount < Self.sendPiecesMax, "a piece within the batch's bound")
+        sendPieceBases[pieceCount] = base
+        sendPieceLengths[pieceCount] = length
+        pieceCount += 1
+        sendPieceCounts[datagram] += 1
     }
 
     /// Encodes a message larger than the path MTU's payload as `count` segments, one datagram
@@ -108,17 +148,21 @@ extension ReplicationTransport {
         nextSegmentedMessage &+= 1
         for index in 0..<count {
             let room = ReplicationSegment.overhead + stride
-            if sendUsed + room > Self.sendArenaSize || sendCount == Self.sendBatchMax { sendBatch() }
+            if sendUsed + room > Self.sendArenaSize || sendCount == Self.sendBatchMax || pieceCount == Self.sendPiecesMax {
+                sendBatch()
+            }
             let start = sendArena + sendUsed
             let length = ReplicationSegment.encode(
                 message: number, encoded, index: index, count: count, stride: stride,
                 into: UnsafeMutableRawBufferPointer(start: start, count: room))
-            sendStarts[sendCount] = UnsafeRawPointer(start)
+            sendFirstPieces[sendCount] = pieceCount
+            sendPieceCounts[sendCount] = 0
             sendLengths[sendCount] = length
             sendMessageCounts[sendCount] = index == count - 1 ? 1 : 0
             sendSegmentSizes[sendCount] = 0
             sendSealed[sendCount] = true
             sendCount += 1
+            appendPiece(start, length)
             sendUsed += length
         }
     }
@@ -171,11 +215,9 @@ extension ReplicationTransport {
             }
             let end = segmentation ? sendCount : (next..<sendCount).first(where: isTrain) ?? sendCount
             let count = CInt(end - next)
-            let result =
-                segmentation
-                ? CDuplexShims_send_datagrams_segmented(
-                    sockets[path], sendStarts + next, sendLengths + next, sendSegmentSizes + next, count)
-                : CDuplexShims_send_datagrams(sockets[path], sendStarts + next, sendLengths + next, count)
+            let result = CDuplexShims_send_pieces(
+                sockets[path], sendPieceBases, sendPieceLengths, CInt(pieceCount), sendFirstPieces + next,
+                sendPieceCounts + next, segmentation ? UnsafePointer(sendSegmentSizes + next) : nil, count)
             if result > 0 {
                 account(next..<(next + Int(result)), counters)
                 next += Int(result)
@@ -200,6 +242,8 @@ extension ReplicationTransport {
         }
         sendCount = 0
         sendUsed = 0
+        pieceCount = 0
+        pinnedRecords.removeAll(keepingCapacity: true)
     }
 
     /// The errors of a send with `UDP_SEGMENT` that mean the kernel or device cannot do it:

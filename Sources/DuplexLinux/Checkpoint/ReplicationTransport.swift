@@ -1,3 +1,4 @@
+import CDuplexShims
 public import DuplexCore
 public import SystemPackage
 import Glibc
@@ -96,6 +97,11 @@ public final class ReplicationTransport: @unchecked Sendable {
     public static let sendBatchMax = 64
     /// Bytes of encoded messages one send batch holds.
     public static let sendArenaSize = 512 * 1024
+    /// Pieces the datagrams of one send batch are gathered from, at most.
+    public static let sendPiecesMax = Int(CDuplexShims_PIECES_MAX)
+    /// A snapshot chunk with at least this many bytes of records is sent from the chunk's own
+    /// storage; smaller ones are copied into the arena like every other message.
+    public static let gatheredRecordsMin = 1_024
     /// Socket buffer sizes asked for (the kernel may give less without `CAP_NET_ADMIN`).
     public static let socketBufferSize: CInt = 4 * 1024 * 1024
     /// Largest UDP payload over IPv4 (65,535 − 20 − 8); IPv6 allows 65,527.
@@ -136,7 +142,18 @@ public final class ReplicationTransport: @unchecked Sendable {
     /// Per received entry: the size of the datagrams the kernel handed over together (0: one).
     let receiveSegmentSizes: UnsafeMutablePointer<UInt16>
     let sendArena: UnsafeMutableRawPointer
-    let sendStarts: UnsafeMutablePointer<UnsafeRawPointer?>
+    /// The pieces the batch's datagrams are gathered from (`sendmmsg` with several `iovec`s):
+    /// encoded bytes in the arena, and the records of large snapshot chunks where the chunks
+    /// keep them (sent without a copy; see `enqueue`).
+    let sendPieceBases: UnsafeMutablePointer<UnsafeRawPointer?>
+    let sendPieceLengths: UnsafeMutablePointer<Int>
+    var pieceCount = 0
+    /// Each datagram's first piece and number of pieces.
+    let sendFirstPieces: UnsafeMutablePointer<Int>
+    let sendPieceCounts: UnsafeMutablePointer<Int>
+    /// The chunk records the batch's pieces point into, kept alive until the batch is sent.
+    var pinnedRecords: [[UInt8]] = []
+    /// Each datagram's length (all its pieces).
     let sendLengths: UnsafeMutablePointer<Int>
     /// Messages in each datagram (or train) of the batch.
     let sendMessageCounts: UnsafeMutablePointer<Int>
@@ -208,7 +225,11 @@ public final class ReplicationTransport: @unchecked Sendable {
         receiveLengths = .allocate(capacity: Self.receiveBatchMax)
         receiveSegmentSizes = .allocate(capacity: Self.receiveBatchMax)
         sendArena = .allocate(byteCount: Self.sendArenaSize, alignment: 16)
-        sendStarts = .allocate(capacity: Self.sendBatchMax)
+        sendPieceBases = .allocate(capacity: Self.sendPiecesMax)
+        sendPieceLengths = .allocate(capacity: Self.sendPiecesMax)
+        sendFirstPieces = .allocate(capacity: Self.sendBatchMax)
+        sendPieceCounts = .allocate(capacity: Self.sendBatchMax)
+        pinnedRecords.reserveCapacity(Self.sendPiecesMax)
         sendLengths = .allocate(capacity: Self.sendBatchMax)
         sendMessageCounts = .allocate(capacity: Self.sendBatchMax)
         sendSegmentSizes = .allocate(capacity: Self.sendBatchMax)
@@ -226,7 +247,10 @@ public final class ReplicationTransport: @unchecked Sendable {
         receiveLengths.deallocate()
         receiveSegmentSizes.deallocate()
         sendArena.deallocate()
-        sendStarts.deallocate()
+        sendPieceBases.deallocate()
+        sendPieceLengths.deallocate()
+        sendFirstPieces.deallocate()
+        sendPieceCounts.deallocate()
         sendLengths.deallocate()
         sendMessageCounts.deallocate()
         sendSegmentSizes.deallocate()
