@@ -96,7 +96,12 @@ extension PairCore {
         }
         if mate.role == .active {
             let won = !mateWinsResolution
-            actions.append(.trace(.dualActiveResolved(won: won, mateEpoch: mate.epoch)))
+            // Told once per mate epoch while this board wins: the loser's frames sent before it
+            // stepped down keep arriving for a while, and each would tell it again.
+            if !won || dualActiveWonTold != mate.epoch {
+                actions.append(.trace(.dualActiveResolved(won: won, mateEpoch: mate.epoch)))
+                dualActiveWonTold = won ? mate.epoch : nil
+            }
             if won {
                 reannouncePending = true
             } else {
@@ -105,6 +110,7 @@ extension PairCore {
             }
             return
         }
+        dualActiveWonTold = nil
         if reannouncePending {
             reannouncePending = false
             actions.append(.announceAddresses)

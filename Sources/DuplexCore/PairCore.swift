@@ -38,6 +38,9 @@ public struct PairCore: Sendable {
     /// The deadline asked for after the previous step: a step much later than it means this
     /// board did not run (see `noticeStall`).
     var wantedAt = Instant(nanoseconds: .max)
+    /// The mate epoch of the dual-active resolution this board won and told (see
+    /// `arbitrateActive`); nil once the mate is seen not active.
+    var dualActiveWonTold: UInt64?
     /// Whether the last rotating heartbeat went out as a quiet standby's.
     var sentQuietly = false
     /// When the last rotating heartbeat went out.
