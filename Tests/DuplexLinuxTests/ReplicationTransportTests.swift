@@ -82,10 +82,11 @@ final class TwoLinkNetns: Sendable {
     }
 
     /// Both boards' transports, each opened in its namespace.
-    func transports() throws -> (a: ReplicationTransport, b: ReplicationTransport) {
+    /// - Parameter segmentation: side A sends trains (see `ReplicationTransport.init`).
+    func transports(segmentation: Bool = true) throws -> (a: ReplicationTransport, b: ReplicationTransport) {
         let pathsA = paths(side: 0)
         let pathsB = paths(side: 1)
-        let a = try withNetworkNamespace(self.a) { try ReplicationTransport(paths: pathsA) }
+        let a = try withNetworkNamespace(self.a) { try ReplicationTransport(paths: pathsA, segmentation: segmentation) }
         let b = try withNetworkNamespace(self.b) { try ReplicationTransport(paths: pathsB) }
         return (a, b)
     }
@@ -389,9 +390,7 @@ struct ReplicationTransportTests {
     @Test(arguments: [true, false]) func chunksOfThePathMTUGoAsTrains(_ segmentation: Bool) throws {
         let net = try TwoLinkNetns()
         defer { net.remove() }
-        let pathsA = net.paths(side: 0)
-        let a = try withNetworkNamespace(net.a) { try ReplicationTransport(paths: pathsA, segmentation: segmentation) }
-        let (_, b) = try net.transports()
+        let (a, b) = try net.transports(segmentation: segmentation)
         let size = ReplicationConfiguration.chunkSize(fitting: a.datagramPayloadMax)
         func chunk(_ index: UInt32, _ count: Int) -> ReplicationMessage {
             let bytes = (0..<count).map { UInt8(truncatingIfNeeded: Int(index) &* 31 &+ $0) }
@@ -425,9 +424,7 @@ struct ReplicationTransportTests {
     @Test(arguments: [true, false]) func chunksAreSentFromTheirOwnRecords(_ segmentation: Bool) throws {
         let net = try TwoLinkNetns()
         defer { net.remove() }
-        let pathsA = net.paths(side: 0)
-        let a = try withNetworkNamespace(net.a) { try ReplicationTransport(paths: pathsA, segmentation: segmentation) }
-        let (_, b) = try net.transports()
+        let (a, b) = try net.transports(segmentation: segmentation)
         let size = ReplicationConfiguration.chunkSize(fitting: a.datagramPayloadMax)
         #expect(size >= ReplicationTransport.gatheredRecordsMin)
         func chunk(_ index: UInt32) -> ReplicationMessage {

@@ -90,11 +90,7 @@ extension ReplicationMessage {
         precondition(size <= Limits.replicationMessageSizeMax, "a message within its size bound")
         precondition(buffer.count >= size, "room for the message")
         var writer = ByteWriter(UnsafeMutableRawBufferPointer(rebasing: buffer[0..<size]))
-        writer.write(Self.magic)
-        writer.write(Self.version)
-        writer.write(kind.rawValue)
-        writer.write(UInt32(size))
-        writer.write(epoch)
+        encodeHeader(size: size, into: &writer)
         encodeBody(into: &writer)
         writer.write(CRC32C.checksum(UnsafeRawBufferPointer(rebasing: buffer[0..<(size - 4)])))
         assert(writer.offset == size, "encodedSize and encode agree")
@@ -115,15 +111,8 @@ extension ReplicationMessage {
         let headSize = size - chunk.bytes.count - 4
         precondition(buffer.count >= headSize, "room for the message's head")
         var writer = ByteWriter(UnsafeMutableRawBufferPointer(rebasing: buffer[0..<headSize]))
-        writer.write(Self.magic)
-        writer.write(Self.version)
-        writer.write(kind.rawValue)
-        writer.write(UInt32(size))
-        writer.write(epoch)
-        writer.write(chunk.snapshot)
-        writer.write(chunk.index)
-        writer.write(chunk.total)
-        writer.write(UInt16(chunk.bytes.count))
+        encodeHeader(size: size, into: &writer)
+        Self.encodeChunkFields(chunk, into: &writer)
         assert(writer.offset == headSize, "the head is the message before its records")
         return headSize
     }
@@ -131,6 +120,23 @@ extension ReplicationMessage {
     /// The CRC-32C that ends a chunk's message: of its head (`encodeChunkHead`) and records.
     public static func chunkTrailer(head: UnsafeRawBufferPointer, records: UnsafeRawBufferPointer) -> UInt32 {
         CRC32C.update(CRC32C.update(0, head), records)
+    }
+
+    /// Magic, version, kind, the whole message's `size` and the epoch.
+    private func encodeHeader(size: Int, into writer: inout ByteWriter) {
+        writer.write(Self.magic)
+        writer.write(Self.version)
+        writer.write(kind.rawValue)
+        writer.write(UInt32(size))
+        writer.write(epoch)
+    }
+
+    /// A chunk's fields before its records.
+    private static func encodeChunkFields(_ chunk: SnapshotChunk, into writer: inout ByteWriter) {
+        writer.write(chunk.snapshot)
+        writer.write(chunk.index)
+        writer.write(chunk.total)
+        writer.write(UInt16(chunk.bytes.count))
     }
 
     private func encodeBody(into writer: inout ByteWriter) {
@@ -153,10 +159,7 @@ extension ReplicationMessage {
             writer.write(replicaSequence)
         case .snapshotChunk(let chunk):
             precondition(chunk.bytes.count <= Limits.checkpointChunkSizeMax, "a chunk within its bound")
-            writer.write(chunk.snapshot)
-            writer.write(chunk.index)
-            writer.write(chunk.total)
-            writer.write(UInt16(chunk.bytes.count))
+            Self.encodeChunkFields(chunk, into: &writer)
             chunk.bytes.withUnsafeBytes { writer.write(bytes: $0) }
         case .snapshotDone(let summary):
             writer.write(summary.snapshot)
