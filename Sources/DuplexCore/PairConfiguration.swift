@@ -173,9 +173,7 @@ public struct PairConfiguration: Sendable, Hashable {
     /// and 3 missed), so that a board stepping every interval notices the same stalls as by
     /// the gap between its steps.
     public var stallLateness: Duration {
-        var shortest = Duration(nanoseconds: .max)
-        for path in paths { shortest = min(shortest, path.interval) }  // no allocation: hot path
-        return stallThreshold - shortest
+        stallThreshold - shortestInterval
     }
 
     /// How late a step may come after the deadline the core asked for and still count its
@@ -183,9 +181,14 @@ public struct PairConfiguration: Sendable, Hashable {
     /// above a real-time thread's scheduling delay. Later steps (up to `stallLateness`) do not
     /// hold their lateness against the mate.
     public var latenessForgiven: Duration {
+        shortestInterval / 2
+    }
+
+    /// The shortest path interval.
+    var shortestInterval: Duration {
         var shortest = Duration(nanoseconds: .max)
         for path in paths { shortest = min(shortest, path.interval) }  // no allocation: hot path
-        return shortest / 2
+        return shortest
     }
 
     /// The shortest path timeout: an event gap longer than this means the board itself stalled.
