@@ -36,12 +36,12 @@ public enum Allocator {
     }
 
     /// The room `duplexd` makes at start (see `reserve`): a quarter of the board's memory, at most
-    /// 1 GiB, above a 16 MiB nursery. Checkpoints and replicas up to that size live in huge pages
+    /// 1 GiB, above a 4 MiB nursery. Checkpoints and replicas up to that size live in huge pages
     /// on both boards; beyond it the heap grows as usual.
     public static var startRoom: (bytes: Int, nursery: Int) {
         let pages = sysconf(Int32(_SC_PHYS_PAGES))
         let pageSize = sysconf(Int32(_SC_PAGESIZE))
         let memory = pages > 0 && pageSize > 0 ? pages.multipliedReportingOverflow(by: pageSize).partialValue : 0
-        return (bytes: min(memory / 4, (1 << 30) - (2 << 20)), nursery: 16 << 20)
+        return (bytes: min(memory / 4, (1 << 30) - (2 << 20)), nursery: 4 << 20)
     }
 }
