@@ -81,8 +81,9 @@ public enum Limits {
     public static let replicationResendBatchMax = 64
     /// Snapshot chunks sent and not yet acknowledged (and held out of order by the standby).
     public static let snapshotChunksInFlightMax = 512
-    /// Bytes of those chunks: 16 chunks of the largest size.
-    public static let snapshotBytesInFlightMax = 512 * 1024
+    /// Bytes of those chunks: 64 chunks of the largest size, 234 of a 9,000-byte MTU's (the
+    /// window stays open while the standby acknowledges; 512 KiB held the sender back).
+    public static let snapshotBytesInFlightMax = 2048 * 1024
     /// Actions one call to `ReplicationCore.handle` may return.
     public static let replicationActionsMax = 8192
 }

@@ -74,9 +74,12 @@ import Testing
         var configuration = ReplicationConfiguration(incarnation: 1)
         configuration.chunkSizeMax = ReplicationConfiguration.chunkSize(fitting: 1_472)
         #expect(configuration.isValid)
+        // 1,462 chunks of this size would fit the bytes: the count bounds it.
+        #expect(configuration.chunksInFlightMax == Limits.snapshotChunksInFlightMax)
+        configuration.chunkSizeMax = ReplicationConfiguration.chunkSize(fitting: 8_972)
         #expect(configuration.chunksInFlightMax == Limits.snapshotBytesInFlightMax / configuration.chunkSizeMax)
         configuration.chunkSizeMax = Limits.checkpointChunkSizeMax
-        #expect(configuration.chunksInFlightMax == 16)
+        #expect(configuration.chunksInFlightMax == 64)
         configuration.chunkSizeMax = Limits.checkpointChunkSizeMin - 1
         #expect(!configuration.isValid)
     }

@@ -81,7 +81,7 @@ public struct ReplicationConfiguration: Sendable, Hashable {
     }
 
     /// Snapshot chunks sent and not acknowledged, at most: `Limits.snapshotBytesInFlightMax`
-    /// of chunks of `chunkSizeMax` (16 of the largest).
+    /// of chunks of `chunkSizeMax` (64 of the largest).
     public var chunksInFlightMax: Int {
         min(Limits.snapshotChunksInFlightMax, max(1, Limits.snapshotBytesInFlightMax / chunkSizeMax))
     }
