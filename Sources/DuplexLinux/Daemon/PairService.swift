@@ -107,6 +107,15 @@ public final class PairService: @unchecked Sendable {
     private var nextDeadline = Instant(nanoseconds: .max)
     /// When the timer expires next, `.max` when it is disarmed.
     private var armedAt = Instant(nanoseconds: .max)
+    /// The period the timer was armed with (`timerPeriod`, or `startingPoll` while starting).
+    private var armedPeriod: DuplexCore.Duration
+    /// The core's role is still `starting` (after the last `handle`, as `nextDeadline`).
+    private var starting = true
+    /// How often a starting board reads its heartbeat sockets. Heartbeats never wake the pair
+    /// thread (they are read at each tick); while the board waits to hear its mate, a tick every
+    /// millisecond lets it take its role (a restarted standby: its snapshot request) within a
+    /// millisecond of the mate's first heartbeat instead of up to an interval later.
+    static let startingPoll = DuplexCore.Duration.milliseconds(1)
     /// The timer's period: the shortest heartbeat interval. Re-armed at each deadline, the
     /// timer keeps this period, so that the steady heartbeat cadence needs no `timerfd_settime`.
     private let timerPeriod: DuplexCore.Duration
@@ -179,6 +188,7 @@ public final class PairService: @unchecked Sendable {
         // A miss: a tick one full heartbeat interval late.
         lateness = LatenessHistogram(missThreshold: configuration.paths.map(\.interval).min() ?? .milliseconds(4))
         timerPeriod = configuration.paths.map(\.interval).min() ?? .milliseconds(4)
+        armedPeriod = timerPeriod
         stallThreshold = configuration.stallThreshold
         watchdogFeed = watchdog
         commands = BoundedQueue(capacity: 64)
@@ -348,13 +358,20 @@ public final class PairService: @unchecked Sendable {
     }
 
     private func arm() throws(Errno) {
-        let deadline = nextDeadline
-        guard deadline != armedAt else { return }
+        var deadline = nextDeadline
+        var period = timerPeriod
+        if starting, timerPeriod > Self.startingPoll {
+            period = Self.startingPoll
+            let poll = MonotonicClock.now() + period
+            if poll < deadline { deadline = poll }
+        }
+        guard deadline != armedAt || period != armedPeriod else { return }
         armedAt = deadline
+        armedPeriod = period
         if deadline.nanoseconds == .max {
             try timer.disarm()
         } else {
-            try timer.arm(at: deadline, interval: timerPeriod)
+            try timer.arm(at: deadline, interval: period)
         }
     }
 
@@ -363,7 +380,7 @@ public final class PairService: @unchecked Sendable {
     private func timerExpired() throws(Errno) {
         let expirations = try timer.readExpirations()
         guard armedAt.nanoseconds != .max else { return }
-        let (advance, overflow) = expirations.multipliedReportingOverflow(by: timerPeriod.nanoseconds)
+        let (advance, overflow) = expirations.multipliedReportingOverflow(by: armedPeriod.nanoseconds)
         let (next, overflowNext) = armedAt.nanoseconds.addingReportingOverflow(advance)
         armedAt = Instant(nanoseconds: overflow || overflowNext ? .max - 1 : next)
     }
@@ -542,6 +559,7 @@ public final class PairService: @unchecked Sendable {
         lastStepAt = max(lastStepAt, now)
         let actions = core.handle(event, now: now)
         nextDeadline = core.nextDeadline
+        starting = core.role == .starting
         // Address orders first: moving the address is on the failover's critical path, the
         // heartbeats sent in the same step are not. By index: `for action in actions` would
         // copy the whole inline action buffer.
