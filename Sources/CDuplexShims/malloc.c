@@ -15,10 +15,6 @@ int CDuplexShims_malloc_single_arena(void) {
 /// The transparent huge page size of x86-64 and of arm64 with 4 KiB pages.
 #define HUGE_PAGE ((uintptr_t)2 << 20)
 
-/// Blocks this large and larger are mappings of their own (glibc's largest mmap threshold on
-/// 64-bit: HEAP_MAX_SIZE / 2).
-#define MMAP_THRESHOLD (32 << 20)
-
 /// The trim threshold this file set last (0: glibc's own, dynamic).
 static size_t trim_threshold;
 
@@ -36,13 +32,6 @@ int CDuplexShims_malloc_reserve(size_t nursery, size_t bytes) {
             return -1;
         }
         trim_threshold = keep;
-    }
-    // Large blocks (a replica's section table: 12.6 MB for 100,000 sections) from the heap
-    // too, so in the room's huge pages: as mappings of their own they would fault in 4 KiB
-    // pages, about 3,000 for that table, one zeroed page at a time while the snapshot arrives.
-    if (mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) != 1) {
-        errno = EINVAL;
-        return -1;
     }
     // Blocks from the heap itself (not mappings of their own, which free would unmap), one
     // after the other at its top: the nursery, then the room.

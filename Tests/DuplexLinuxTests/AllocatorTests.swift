@@ -35,22 +35,4 @@ struct AllocatorTests {
         }
         #expect(blocks.indices.allSatisfy { index in blocks[index].allSatisfy { $0 == UInt8(truncatingIfNeeded: index) } })
     }
-
-    /// A large block allocated after the room is made (a replica's section table: 12.6 MB for
-    /// 100,000 sections) comes from the heap, where the room's huge pages are, not from a
-    /// mapping of its own (which the kernel backs with 4 KiB pages, faulted one at a time).
-    /// glibc marks a block that is a mapping of its own with bit 1 (`IS_MMAPPED`) of the size
-    /// word just before the block.
-    @Test func largeBlocksAfterARoomComeFromTheHeap() throws {
-        let mode = (try? String(contentsOfFile: "/sys/kernel/mm/transparent_hugepage/enabled", encoding: .utf8)) ?? ""
-        guard mode.contains("[always]") || mode.contains("[madvise]") else { return }
-        try Allocator.reserve(bytes: 32 << 20, nursery: 1 << 20)
-        for size in [1 << 20, 6 << 20, 13 << 20] {
-            let block = try #require(malloc(size))
-            defer { free(block) }
-            let sizeWord = block.load(fromByteOffset: -8, as: UInt64.self)
-            #expect(sizeWord & 2 == 0, "a block of \(size) bytes is not a mapping of its own")
-            #expect(Int(sizeWord & ~7) >= size)
-        }
-    }
 }
