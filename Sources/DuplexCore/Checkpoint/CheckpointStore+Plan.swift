@@ -100,8 +100,9 @@ extension CheckpointStore {
         }
         plan.operations = update.operations.count
         plan.index = index
-        for operation in update.operations {
-            try fold(operation, into: &plan, existing: existing, checkpoint: name)
+        // By index: `for operation in` would copy each operation (its bytes retained).
+        for index in update.operations.indices {
+            try fold(update.operations[index], into: &plan, existing: existing, checkpoint: name)
         }
         try checkBounds(plan, checkpoint: name)
         let encoded = update.encodedSize

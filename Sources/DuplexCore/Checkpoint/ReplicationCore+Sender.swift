@@ -268,8 +268,7 @@ extension ReplicationCore {
         }
         if configuration.batchSizeMax > 0 { batch.reserveCapacity(min(range.count, Limits.replicationBatchUpdatesMax)) }
         for index in range {
-            sender.session!.window[index].sentAt = now
-            let entry = sender.session!.window[index]
+            let entry = sender.session!.window.markSent(index, at: now)
             var entrySize = ReplicationMessage.batchEntrySize(entry.update, after: batch.last, recordSize: entry.size)
             if !batch.isEmpty,
                 size + entrySize > configuration.batchSizeMax || batch.count == Limits.replicationBatchUpdatesMax
@@ -345,8 +344,7 @@ extension ReplicationCore {
     private mutating func release(through received: UInt64) {
         let count = Int(received - sender.session!.acked)
         precondition(count <= sender.session!.window.count, "an ack within the window")
-        var bytes = 0
-        for entry in sender.session!.window.prefix(count) { bytes += entry.size }
+        let bytes = sender.session!.window.size(ofFirst: count)
         sender.session!.window.removeFirst(count)
         sender.session!.windowBytes -= bytes
         sender.session!.acked = received
@@ -387,7 +385,7 @@ extension ReplicationCore {
         var run: Range<Int>?
         for index in Int(low - acked - 1)...Int(high - acked - 1) {
             guard resent < Limits.replicationResendBatchMax else { break }
-            guard sender.session!.window[index].sentAt + configuration.resendHoldoff <= now else {
+            guard sender.session!.window.sentAt(index) + configuration.resendHoldoff <= now else {
                 resend(&run, now: now, into: &actions)
                 continue
             }
@@ -462,13 +460,13 @@ extension ReplicationCore {
         let sent = sender.session!.window.count - sender.session!.unsent
         for index in sender.session!.window.indices {
             if index < sent, resent < Limits.replicationResendBatchMax,
-                sender.session!.window[index].sentAt + configuration.retransmitTimeout <= now
+                sender.session!.window.sentAt(index) + configuration.retransmitTimeout <= now
             {
                 extend(&run, with: index, now: now, into: &actions)
                 resent += 1
                 floor = min(floor, now)  // sent again now, when its run goes
             } else {
-                floor = min(floor, sender.session!.window[index].sentAt)
+                floor = min(floor, sender.session!.window.sentAt(index))
             }
         }
         resend(&run, now: now, into: &actions)

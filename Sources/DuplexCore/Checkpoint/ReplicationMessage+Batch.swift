@@ -26,12 +26,16 @@ extension ReplicationMessage {
         return size - CheckpointUpdate.headerSize - (repeated ? update.checkpoint.utf8.count : 0)
     }
 
+    // The batch's updates are read in place, by index: `for update in updates` copies each one
+    // (a retain and a release of its name and its operations), a measurable share of the
+    // active's checkpoint thread under asynchronous writes.
+
     static func batchBodySize(_ updates: [CheckpointUpdate]) -> Int {
         var total = 1 + 8 + 2
-        var previous: CheckpointUpdate?
-        for update in updates {
-            total += batchEntrySize(update, after: previous)
-            previous = update
+        for index in updates.indices {
+            let repeated = index > 0 && updates[index - 1].checkpoint == updates[index].checkpoint
+            total += updates[index].encodedSize - CheckpointUpdate.headerSize
+                - (repeated ? updates[index].checkpoint.utf8.count : 0)
         }
         return total
     }
@@ -45,17 +49,15 @@ extension ReplicationMessage {
         writer.write(UInt8(ackNow ? 1 : 0))
         writer.write(first)
         writer.write(UInt16(updates.count))
-        var previous: CheckpointUpdate?
-        for (offset, update) in updates.enumerated() {
-            precondition(update.sequence == first + UInt64(offset), "consecutive sequences in a batch")
-            writer.write(update.checksum)
-            if let previous, previous.checkpoint == update.checkpoint {
+        for offset in updates.indices {
+            precondition(updates[offset].sequence == first + UInt64(offset), "consecutive sequences in a batch")
+            writer.write(updates[offset].checksum)
+            if offset > 0, updates[offset - 1].checkpoint == updates[offset].checkpoint {
                 writer.write(UInt8(0))
             } else {
-                writer.write(name: update.checkpoint)
+                writer.write(name: updates[offset].checkpoint)
             }
-            update.encodeOperations(into: &writer)
-            previous = update
+            updates[offset].encodeOperations(into: &writer)
         }
     }
 

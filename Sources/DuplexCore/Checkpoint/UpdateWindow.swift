@@ -31,6 +31,23 @@ struct UpdateWindow: Sendable, RandomAccessCollection, MutableCollection {
         return storage[start + position].sentAt
     }
 
+    /// Marks the entry at `position` sent at `at`, in place, and returns what a message needs
+    /// of it. (Through the subscript, `window[i].sentAt = at` copies the entry out and back,
+    /// retaining and releasing its update's storage each time.)
+    mutating func markSent(_ position: Int, at: Instant) -> (update: CheckpointUpdate, size: Int, ackNow: Bool) {
+        precondition(position >= 0 && position < endIndex, "an index within the window")
+        storage[start + position].sentAt = at
+        return (storage[start + position].update, storage[start + position].size, storage[start + position].ackNow)
+    }
+
+    /// The encoded bytes of the `count` oldest entries (read in place).
+    func size(ofFirst count: Int) -> Int {
+        precondition(count >= 0 && count <= endIndex, "at most the whole window")
+        var bytes = 0
+        for index in start..<(start + count) { bytes += storage[index].size }
+        return bytes
+    }
+
     mutating func append(_ entry: WindowEntry) {
         storage.append(entry)
     }
