@@ -67,3 +67,22 @@ public struct ByteReader {
         return true
     }
 }
+
+extension UnsafeRawBufferPointer {
+    /// Whether `other` holds the same bytes (and as many), compared eight at a time.
+    func holdsSameBytes(as other: UnsafeRawBufferPointer) -> Bool {
+        guard count == other.count else { return false }
+        var offset = 0
+        while offset + 8 <= count {
+            guard loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+                == other.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+            else { return false }
+            offset += 8
+        }
+        while offset < count {
+            guard self[offset] == other[offset] else { return false }
+            offset += 1
+        }
+        return true
+    }
+}

@@ -146,12 +146,12 @@ import Testing
     @Test func bytesCompareEightAtATimeAndTheRest() {
         let a: [UInt8] = Array(0..<21)
         var b = a
-        #expect(a.withUnsafeBytes { x in b.withUnsafeBytes { SnapshotAssembler.equal(x, $0) } })
+        #expect(a.withUnsafeBytes { x in b.withUnsafeBytes { x.holdsSameBytes(as: $0) } })
         for index in [0, 7, 8, 15, 16, 20] {
             b = a
             b[index] ^= 1
-            #expect(!a.withUnsafeBytes { x in b.withUnsafeBytes { SnapshotAssembler.equal(x, $0) } }, "byte \(index)")
+            #expect(!a.withUnsafeBytes { x in b.withUnsafeBytes { x.holdsSameBytes(as: $0) } }, "byte \(index)")
         }
-        #expect(!a.withUnsafeBytes { x in Array(a.dropLast()).withUnsafeBytes { SnapshotAssembler.equal(x, $0) } })
+        #expect(!a.withUnsafeBytes { x in Array(a.dropLast()).withUnsafeBytes { x.holdsSameBytes(as: $0) } })
     }
 }

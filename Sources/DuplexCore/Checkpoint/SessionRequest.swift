@@ -170,9 +170,11 @@ public enum SessionRequest: Sendable, Hashable {
         guard let known else { return try reader.checkpointName() }
         var peek = reader
         guard let count = peek.read(UInt8.self), let bytes = peek.readBytes(Int(count)), known.utf8.count == bytes.count,
-            // A native string's bytes in one comparison (a generic walk of `utf8` was 3.8 % of
-            // the active's checkpoint thread under 64 B async writes).
-            known.utf8.withContiguousStorageIfAvailable({ $0.elementsEqual(bytes) }) ?? known.utf8.elementsEqual(bytes)
+            // A native string's bytes eight at a time (a generic walk of `utf8` was 3.8 % of
+            // the active's checkpoint thread under 64 B async writes, `elementsEqual` over its
+            // contiguous storage, a byte at a time, still 3.9 %).
+            known.utf8.withContiguousStorageIfAvailable({ UnsafeRawBufferPointer($0).holdsSameBytes(as: bytes) })
+                ?? known.utf8.elementsEqual(bytes)
         else { return try reader.checkpointName() }
         reader = peek
         return known

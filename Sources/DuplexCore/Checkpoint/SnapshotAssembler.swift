@@ -164,27 +164,10 @@ struct SnapshotAssembler: Sendable {
     /// and its CRC (of the same key and bytes) serve again.
     private mutating func reused(_ key: SectionKey, _ part: UnsafeRawBufferPointer) -> Section? {
         guard let old = previousSections?[key], old.bytes.count == part.count,
-            old.bytes.withUnsafeBytes({ Self.equal($0, part) })
+            old.bytes.withUnsafeBytes({ $0.holdsSameBytes(as: part) })
         else { return nil }
         sectionsReused += 1
         return old
-    }
-
-    /// Whether two buffers of the same length hold the same bytes, eight at a time.
-    static func equal(_ lhs: UnsafeRawBufferPointer, _ rhs: UnsafeRawBufferPointer) -> Bool {
-        guard lhs.count == rhs.count else { return false }
-        var offset = 0
-        while offset + 8 <= lhs.count {
-            guard lhs.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
-                == rhs.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
-            else { return false }
-            offset += 8
-        }
-        while offset < lhs.count {
-            guard lhs[offset] == rhs[offset] else { return false }
-            offset += 1
-        }
-        return true
     }
 
     /// Checks that a new section may start in the open checkpoint: room left.
