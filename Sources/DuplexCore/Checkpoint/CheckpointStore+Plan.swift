@@ -142,12 +142,17 @@ extension CheckpointStore {
         _ operation: CheckpointUpdate.Operation, into plan: inout UpdatePlan, existing: Checkpoint?,
         checkpoint name: String
     ) throws(CheckpointError) {
-        func current(_ key: SectionKey) -> Section? {
-            if let index = plan.changeIndex(key) { return plan.changes[index].section }
+        // What `retract` needs of the section `key` holds now: its length and CRC, read in place
+        // (returning the section would copy it, a retain and a release of its bytes).
+        func current(_ key: SectionKey) -> (count: Int, checksum: UInt32)? {
+            if let index = plan.changeIndex(key) {
+                guard let section = plan.changes[index].section else { return nil }
+                return (Int(section.valueLength), section.checksum)
+            }
             guard let index = existing?.sections.index(forKey: key) else { return nil }
             // The first key touched: an update of that key alone applies at this index.
             if plan.changes.isEmpty { plan.sectionIndex = index }
-            return existing!.sections.values[index]
+            return (Int(existing!.sections.values[index].valueLength), existing!.sections.values[index].checksum)
         }
         func change(_ key: SectionKey, _ section: Section?) {
             if let index = plan.changeIndex(key) {
@@ -156,8 +161,8 @@ extension CheckpointStore {
                 plan.changes.append((key, section), capacity: plan.operations)
             }
         }
-        func retract(_ key: SectionKey, _ old: Section) {
-            let footprint = Checkpoint.footprint(key: key, count: old.bytes.count)
+        func retract(_ key: SectionKey, _ old: (count: Int, checksum: UInt32)) {
+            let footprint = Checkpoint.footprint(key: key, count: old.count)
             plan.size -= footprint
             plan.storeSize -= footprint
             plan.sections -= 1
