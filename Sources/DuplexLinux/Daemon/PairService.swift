@@ -116,6 +116,10 @@ public final class PairService: @unchecked Sendable {
     /// millisecond lets it take its role (a restarted standby: its snapshot request) within a
     /// millisecond of the mate's first heartbeat instead of up to an interval later.
     static let startingPoll = DuplexCore.Duration.milliseconds(1)
+    /// Until when a starting board reads them so often: the end of its discovery window (a
+    /// board that waits longer for its mate, `standby-start-wait`, then ticks at its interval).
+    private var startingPollEnds = Instant.zero
+    private let discoveryWindow: DuplexCore.Duration
     /// The timer's period: the shortest heartbeat interval. Re-armed at each deadline, the
     /// timer keeps this period, so that the steady heartbeat cadence needs no `timerfd_settime`.
     private let timerPeriod: DuplexCore.Duration
@@ -189,6 +193,7 @@ public final class PairService: @unchecked Sendable {
         lateness = LatenessHistogram(missThreshold: configuration.paths.map(\.interval).min() ?? .milliseconds(4))
         timerPeriod = configuration.paths.map(\.interval).min() ?? .milliseconds(4)
         armedPeriod = timerPeriod
+        discoveryWindow = configuration.discoveryWindow
         stallThreshold = configuration.stallThreshold
         watchdogFeed = watchdog
         commands = BoundedQueue(capacity: 64)
@@ -293,6 +298,7 @@ public final class PairService: @unchecked Sendable {
         running = true
         try monitor.requestDump()
         startedAt = MonotonicClock.now()
+        startingPollEnds = startedAt + discoveryWindow
         step(.started, now: startedAt)
         var settleAt: Instant? = settleHook == nil ? nil : startedAt + settleDelay
         while running {
@@ -361,9 +367,11 @@ public final class PairService: @unchecked Sendable {
         var deadline = nextDeadline
         var period = timerPeriod
         if starting, timerPeriod > Self.startingPoll {
-            period = Self.startingPoll
-            let poll = MonotonicClock.now() + period
-            if poll < deadline { deadline = poll }
+            let now = MonotonicClock.now()
+            if now < startingPollEnds {
+                period = Self.startingPoll
+                deadline = min(deadline, now + period)
+            }
         }
         guard deadline != armedAt || period != armedPeriod else { return }
         armedAt = deadline
