@@ -169,20 +169,29 @@ func pairConfiguration(_ configuration: Configuration, logger: Logger) -> PairCo
 /// `/var/lib/duplex/incarnation-BOARD`, so that the mate can tell late frames of a previous
 /// start from a restart (serial-number order). Without a writable state directory, the
 /// wall-clock time in 1/16 s stands in (it too grows from one start to the next).
+///
+/// The file is read, counted on and written under an exclusive lock (`flock`): two daemons
+/// with one board id that start together on one filesystem (a misconfigured pair in the lab)
+/// once both read the same count and took the same incarnation, so each took the other's
+/// frames for reflections of its own and both became active instead of failing.
 func incarnation(board: UInt16, logger: Logger) -> UInt32 {
     let directory = "/var/lib/duplex"
     let path = "\(directory)/incarnation-\(board)"
-    let previous = readTextFile(path).flatMap { UInt32($0.split(separator: "\n").first ?? "") } ?? 0
-    var next = previous &+ 1
-    if next == 0 { next = 1 }
     _ = mkdir(directory, 0o755)  // EEXIST is fine; the open below reports the rest
-    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
     if fd >= 0 {
-        let text = "\(next)\n"
-        let written = text.withCString { write(fd, $0, strlen($0)) }
-        let synced = fsync(fd) == 0
-        close(fd)
-        if written == text.utf8.count, synced { return next }
+        defer { close(fd) }  // which releases the lock
+        if flock(fd, LOCK_EX) == 0 {
+            var buffer = [UInt8](repeating: 0, count: 32)
+            let count = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
+            let text = count > 0 ? String(decoding: buffer[0..<count], as: UTF8.self) : ""
+            let previous = UInt32(text.split(separator: "\n").first ?? "") ?? 0
+            var next = previous &+ 1
+            if next == 0 { next = 1 }
+            let line = "\(next)\n"
+            let written = line.withCString { pwrite(fd, $0, strlen($0), 0) }
+            if written == line.utf8.count, ftruncate(fd, off_t(line.utf8.count)) == 0, fsync(fd) == 0 { return next }
+        }
     }
     var now = timespec()
     clock_gettime(CLOCK_REALTIME, &now)
