@@ -23,7 +23,13 @@ extension ReplicationMessage {
         let repeated = previous.map { $0.checkpoint == update.checkpoint } ?? false
         let size = recordSize ?? update.encodedSize
         assert(size == update.encodedSize, "the record's size")
-        return size - CheckpointUpdate.headerSize - (repeated ? update.checkpoint.utf8.count : 0)
+        return batchEntrySize(recordSize: size, name: update.checkpoint, repeated: repeated)
+    }
+
+    /// An update's record less its header, and less its checkpoint's name when the entry
+    /// before it names the same checkpoint (the batch then writes a 0 instead).
+    private static func batchEntrySize(recordSize: Int, name: String, repeated: Bool) -> Int {
+        recordSize - CheckpointUpdate.headerSize - (repeated ? name.utf8.count : 0)
     }
 
     // The batch's updates are read in place, by index: `for update in updates` copies each one
@@ -34,8 +40,8 @@ extension ReplicationMessage {
         var total = 1 + 8 + 2
         for index in updates.indices {
             let repeated = index > 0 && updates[index - 1].checkpoint == updates[index].checkpoint
-            total += updates[index].encodedSize - CheckpointUpdate.headerSize
-                - (repeated ? updates[index].checkpoint.utf8.count : 0)
+            total += batchEntrySize(
+                recordSize: updates[index].encodedSize, name: updates[index].checkpoint, repeated: repeated)
         }
         return total
     }
