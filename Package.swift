@@ -74,6 +74,10 @@ let package = Package(
         .executableTarget(
             name: "duplex-frame-bench", dependencies: ["DuplexCore"],
             path: "Tools/bench/lib/frames", swiftSettings: strict),
+        // The CPU of an asynchronous checkpoint write on both boards, without I/O (Tools/bench/core).
+        .executableTarget(
+            name: "duplex-core-bench", dependencies: ["DuplexCore", "DuplexLinux"],
+            path: "Tools/bench/lib/core", swiftSettings: strict),
         // The measuring client of the checkpoint benchmark against Redis (Tools/bench/checkpoint).
         .executableTarget(
             name: "duplex-ckbench", dependencies: ["Duplex", "DuplexCore"],
