@@ -80,7 +80,7 @@ extension CheckpointStore {
         let name = update.checkpoint
         try checkShape(update)
         // Found once: `apply` changes the checkpoint at this index, without hashing its name again.
-        let index = checkpoints.index(forKey: name)
+        let index = index(of: name)
         let existing = index.map { checkpoints.values[$0] }
         var plan: UpdatePlan
         if case .create(let limits) = update.operations[0] {
@@ -110,7 +110,7 @@ extension CheckpointStore {
             throw CheckpointError(
                 .updateTooLarge, checkpoint: name, value: UInt64(encoded), limit: UInt64(Limits.checkpointUpdateSizeMax))
         }
-        return plan
+        return consume plan  // moved out: a plain `return plan` copied it and destroyed the original
     }
 
     /// The name, the number of operations, `create` only first and `remove` only alone.
@@ -229,16 +229,15 @@ extension CheckpointStore {
         precondition(update.sequence == sequence + 1, "updates apply in sequence")
         let name = update.checkpoint
         if plan.removes {
-            checkpoints[name] = nil
+            removeCheckpoint(name)
         } else {
             if plan.creates {
-                checkpoints[name] = Checkpoint(name: name, limits: plan.limits, sequence: update.sequence)
+                insert(Checkpoint(name: name, limits: plan.limits, sequence: update.sequence))
             }
             // Changed in place: by the index the plan found, or by name once created.
-            if let index = plan.index {
+            if let index = plan.index ?? checkpoints.index(forKey: name) {
+                lastChanged.value = LastChanged(name: name, index: index)
                 Self.apply(plan, sequence: update.sequence, to: &checkpoints.values[index])
-            } else {
-                Self.apply(plan, sequence: update.sequence, to: &checkpoints[name]!)
             }
         }
         size = plan.storeSize

@@ -17,7 +17,7 @@ extension CheckpointStore {
                 .storeTooLarge, checkpoint: name, value: UInt64(size + checkpoint.size),
                 limit: UInt64(Limits.checkpointStoreSizeMax))
         }
-        checkpoints[name] = checkpoint
+        insert(checkpoint)
         size += checkpoint.size
         sequence = max(sequence, checkpoint.sequence)
     }

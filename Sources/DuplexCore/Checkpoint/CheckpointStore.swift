@@ -9,9 +9,40 @@ public struct CheckpointStore: Sendable, Hashable {
     public internal(set) var sequence: UInt64 = 0
     /// Bytes of every checkpoint together.
     public internal(set) var size: Int = 0
+    /// Changed only through `insert(_:)`, `removeCheckpoint(_:)` and `apply` (in place, at an
+    /// index), which keep `lastChanged` valid.
     var checkpoints: [String: Checkpoint] = [:]
+    /// The checkpoint the last update changed in place and where it is in `checkpoints`: most
+    /// updates go to the checkpoint of the update before, and a name compares (the same
+    /// string: its storage) faster than it hashes. Reset whenever a checkpoint is added or
+    /// removed (its index is valid until then).
+    var lastChanged = Bookkeeping<LastChanged?>(nil)
+
+    struct LastChanged: Sendable {
+        var name: String
+        var index: Dictionary<String, Checkpoint>.Index
+    }
 
     public init() {}
+
+    /// Where checkpoint `name` is in `checkpoints`.
+    func index(of name: String) -> Dictionary<String, Checkpoint>.Index? {
+        if let last = lastChanged.value, last.name == name { return last.index }
+        return checkpoints.index(forKey: name)
+    }
+
+    /// Adds or replaces a whole checkpoint (restored from a file or a snapshot); the caller
+    /// accounts for its size.
+    mutating func insert(_ checkpoint: Checkpoint) {
+        lastChanged.value = nil
+        checkpoints[checkpoint.name] = checkpoint
+    }
+
+    /// Removes checkpoint `name`.
+    mutating func removeCheckpoint(_ name: String) {
+        lastChanged.value = nil
+        checkpoints[name] = nil
+    }
 
     /// Number of checkpoints.
     public var count: Int { checkpoints.count }

@@ -195,7 +195,7 @@ struct SnapshotAssembler: Sendable {
         guard partial == nil, current.checkpoint.sectionCount == current.sections else { throw .malformed }
         // Paired with the active's running checksum: computed here from the bytes received.
         guard current.checkpoint.checksum == current.checksum else { throw .badChecksum }
-        store.checkpoints[current.checkpoint.name] = current.checkpoint
+        store.insert(current.checkpoint)
         store.size += current.checkpoint.size
         open = nil
         previousSections = nil
