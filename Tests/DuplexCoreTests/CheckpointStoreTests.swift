@@ -181,7 +181,10 @@ import Testing
 
     @Test func readRefusesBytesThatNoLongerMatchTheirChecksum() throws {
         var store = CheckpointSamples.store()
-        store.checkpoints["calls"]!.sections["b"]!.bytes[0] ^= 0x10
+        let section = store.checkpoints["calls"]!.sections["b"]!
+        var corrupted = section.bytes
+        corrupted[0] ^= 0x10
+        store.checkpoints["calls"]!.sections["b"] = Section(key: "b", bytes: corrupted, checksum: section.checksum)
         #expect(throws: CheckpointError.self) { try store.read("calls", "b") }
         #expect(throws: CheckpointError.self) { try store.sections(of: "calls") }
         #expect(throws: CheckpointError.self) { try store.verify() }

@@ -134,14 +134,14 @@ public struct Checkpoint: Sendable, Hashable {
 /// order the sections by address without touching each value's storage (reading it through the
 /// reference would retain it: one cache and TLB miss per section). 24 bytes a section in all.
 struct Section: Sendable, Hashable {
-    /// Changed in place only by tests that corrupt a replica (same length: the lengths below
-    /// stay true).
-    var bytes: [UInt8]
+    /// Never changed: `storageAddress` stays where these bytes lie for the section's life (a
+    /// snapshot reads them there).
+    let bytes: [UInt8]
     let checksum: UInt32
     let keyLength: UInt16
     let valueLength: UInt16
-    /// `SnapshotWriter.storageAddress(of: bytes)` when the section was made: an ordering hint
-    /// only (an in-place change that copies the bytes leaves it stale), outside equality.
+    /// `SnapshotWriter.storageAddress(of: bytes)`: where the bytes lie, for a snapshot's order
+    /// and its copy (the section's own reference keeps them there), outside equality.
     let storageAddress: Bookkeeping<UInt64>
 
     init(key: SectionKey, bytes: [UInt8]) {

@@ -16,7 +16,8 @@ struct SnapshotWriter: Sendable {
     private(set) var summary: SnapshotSummary
     /// The checkpoints' header records in name order.
     private let checkpoints: [Header]
-    /// Each checkpoint's section table, frozen (see the type's description).
+    /// Each checkpoint's section table, frozen (see the type's description): what keeps the
+    /// values that `orders` points into alive and unchanged until the writer goes.
     private let tables: [Table]
     /// Each checkpoint's sections in the order they go in.
     private let orders: [[Entry]]
@@ -25,11 +26,16 @@ struct SnapshotWriter: Sendable {
     /// Bytes of records per chunk, at most.
     let capacity: Int
 
-    /// A section's place in its frozen table and the lengths its records need.
+    /// A section's place in its frozen table and what its records need: its key, its value's
+    /// length and where the value's bytes lie (the frozen table's reference keeps them there
+    /// and unchanged), so that writing a chunk reads no table entry: in the values' memory
+    /// order those are scattered over the table, a cache miss each.
     struct Entry: Sendable {
         var position: Table.Index
+        var key: SectionKey
         var keyLength: Int
         var valueLength: Int
+        var valueAddress: UInt64
     }
 
     /// Where the next record starts.
@@ -102,23 +108,28 @@ struct SnapshotWriter: Sendable {
         words.reserveCapacity(sections.count)
         let values = sections.values
         var position = values.startIndex
+        let keys = sections.keys
         for _ in 0..<values.count {
-            // Trivial fields only: no copy of the value's reference.
+            // Trivial fields only: no copy of the value's reference (a key of up to
+            // `SectionKey.inlineMax` bytes is one too).
             let keyLength = values[position].keyLength
             let valueLength = values[position].valueLength
-            entries.append(Entry(position: position, keyLength: Int(keyLength), valueLength: Int(valueLength)))
-            words.append(values[position].storageAddress.value)
+            let address = values[position].storageAddress.value
+            entries.append(
+                Entry(
+                    position: position, key: keys[position], keyLength: Int(keyLength), valueLength: Int(valueLength),
+                    valueAddress: address))
+            words.append(address)
             values.formIndex(after: &position)
         }
         assert(position == values.endIndex, "every section once")
         return radixSorted(words).map { entries[Int($0)] }
     }
 
-    /// Where an array's storage starts, from the array's one reference alone (0 where an array
-    /// is not one reference: the table's order then stands).
+    /// Where an array's bytes lie (its storage is not read). Valid for as long as the array
+    /// is alive and unchanged: a section's `let` bytes, held by its table.
     static func storageAddress(of bytes: [UInt8]) -> UInt64 {
-        guard MemoryLayout<[UInt8]>.size == MemoryLayout<UInt>.size else { return 0 }
-        return UInt64(unsafeBitCast(bytes, to: UInt.self))
+        bytes.withUnsafeBufferPointer { UInt64(UInt(bitPattern: $0.baseAddress)) }
     }
 
     /// The table's sections in key order: sorted by the first eight bytes of their keys as a
@@ -133,7 +144,10 @@ struct SnapshotWriter: Sendable {
         for _ in 0..<sections.count {
             // One visit per section: its key's bytes and its value's length.
             let (key, section) = sections[position]
-            entries.append(Entry(position: position, keyLength: Int(section.keyLength), valueLength: Int(section.valueLength)))
+            entries.append(
+                Entry(
+                    position: position, key: key, keyLength: Int(section.keyLength), valueLength: Int(section.valueLength),
+                    valueAddress: section.storageAddress.value))
             words.append(prefix(of: key))
             sections.formIndex(after: &position)
         }
@@ -294,14 +308,17 @@ struct SnapshotWriter: Sendable {
             if sink.measuring {
                 sink.skip(SnapshotChunk.sectionHeaderSize(keyLength: entry.keyLength) + part)
             } else {
-                let (key, section) = tables[cursor.checkpoint][entry.position]
                 sink.write(SnapshotChunk.Tag.section.rawValue)
                 sink.write(UInt16(entry.keyLength))
-                key.withUnsafeBytes { sink.write($0) }
+                entry.key.withUnsafeBytes { sink.write($0) }
                 sink.write(UInt32(entry.valueLength))
                 sink.write(UInt32(cursor.offset))
                 sink.write(UInt16(part))
-                sink.write(section.bytes[cursor.offset..<(cursor.offset + part)])
+                if part > 0 {
+                    // The value where the frozen table holds it (see `Entry`).
+                    let start = UnsafeRawPointer(bitPattern: UInt(entry.valueAddress))! + cursor.offset
+                    sink.write(UnsafeRawBufferPointer(start: start, count: part))
+                }
             }
             cursor.offset += part
             if cursor.offset == entry.valueLength {
