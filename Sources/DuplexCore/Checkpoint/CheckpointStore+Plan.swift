@@ -76,15 +76,17 @@ extension CheckpointStore {
     /// of a test quadratic).
     static let verifiedAfterEachUpdateMax = 8
 
-    func plan(_ update: CheckpointUpdate) throws(CheckpointError) -> UpdatePlan {
+    /// Mutating only to read the checkpoint in place: the store does not change. (A read
+    /// through the dictionary copies the whole checkpoint out, a retain and a release of each
+    /// of its references per update; the in-place access borrows it.)
+    mutating func plan(_ update: CheckpointUpdate) throws(CheckpointError) -> UpdatePlan {
         let name = update.checkpoint
         try checkShape(update)
         // Found once: `apply` changes the checkpoint at this index, without hashing its name again.
         let index = index(of: name)
-        let existing = index.map { checkpoints.values[$0] }
         var plan: UpdatePlan
         if case .create(let limits) = update.operations[0] {
-            guard existing == nil else { throw CheckpointError(.checkpointExists, checkpoint: name) }
+            guard index == nil else { throw CheckpointError(.checkpointExists, checkpoint: name) }
             guard checkpoints.count < Limits.checkpointsMax else {
                 throw CheckpointError(
                     .tooManyCheckpoints, checkpoint: name, value: UInt64(checkpoints.count + 1),
@@ -92,17 +94,20 @@ extension CheckpointStore {
             }
             try limits.validate(checkpoint: name)
             plan = UpdatePlan(limits: limits, creates: true, size: 0, sections: 0, checksum: 0, storeSize: size)
+            plan.operations = update.operations.count
+            try Self.fold(update, into: &plan, existing: nil)
         } else {
-            guard let existing else { throw CheckpointError(.noSuchCheckpoint, checkpoint: name) }
-            plan = UpdatePlan(
-                limits: existing.limits, size: existing.size, sections: existing.sectionCount,
-                checksum: existing.checksum, storeSize: size)
-        }
-        plan.operations = update.operations.count
-        plan.index = index
-        // By index: `for operation in` would copy each operation (its bytes retained).
-        for index in update.operations.indices {
-            try fold(update.operations[index], into: &plan, existing: existing, checkpoint: name)
+            guard let index else { throw CheckpointError(.noSuchCheckpoint, checkpoint: name) }
+            let storeSize = size
+            plan = try withUnsafeMutablePointer(to: &checkpoints.values[index]) { existing throws(CheckpointError) in
+                var plan = UpdatePlan(
+                    limits: existing.pointee.limits, size: existing.pointee.size, sections: existing.pointee.sectionCount,
+                    checksum: existing.pointee.checksum, storeSize: storeSize)
+                plan.operations = update.operations.count
+                plan.index = index
+                try Self.fold(update, into: &plan, existing: UnsafePointer(existing))
+                return consume plan
+            }
         }
         try checkBounds(plan, checkpoint: name)
         let encoded = update.encodedSize
@@ -111,6 +116,17 @@ extension CheckpointStore {
                 .updateTooLarge, checkpoint: name, value: UInt64(encoded), limit: UInt64(Limits.checkpointUpdateSizeMax))
         }
         return consume plan  // moved out: a plain `return plan` copied it and destroyed the original
+    }
+
+    /// Folds every operation of `update` into `plan`; `existing`: the checkpoint as it is (nil
+    /// when the update creates it), valid for the call.
+    private static func fold(
+        _ update: CheckpointUpdate, into plan: inout UpdatePlan, existing: UnsafePointer<Checkpoint>?
+    ) throws(CheckpointError) {
+        // By index: `for operation in` would copy each operation (its bytes retained).
+        for index in update.operations.indices {
+            try fold(update.operations[index], into: &plan, existing: existing, checkpoint: update.checkpoint)
+        }
     }
 
     /// The name, the number of operations, `create` only first and `remove` only alone.
@@ -138,8 +154,8 @@ extension CheckpointStore {
         }
     }
 
-    private func fold(
-        _ operation: CheckpointUpdate.Operation, into plan: inout UpdatePlan, existing: Checkpoint?,
+    private static func fold(
+        _ operation: CheckpointUpdate.Operation, into plan: inout UpdatePlan, existing: UnsafePointer<Checkpoint>?,
         checkpoint name: String
     ) throws(CheckpointError) {
         // What `retract` needs of the section `key` holds now: its length and CRC, read in place
@@ -149,10 +165,10 @@ extension CheckpointStore {
                 guard let section = plan.changes[index].section else { return nil }
                 return (Int(section.valueLength), section.checksum)
             }
-            guard let index = existing?.sections.index(forKey: key) else { return nil }
+            guard let existing, let index = existing.pointee.sections.index(forKey: key) else { return nil }
             // The first key touched: an update of that key alone applies at this index.
             if plan.changes.isEmpty { plan.sectionIndex = index }
-            return (Int(existing!.sections.values[index].valueLength), existing!.sections.values[index].checksum)
+            return (Int(existing.pointee.sections.values[index].valueLength), existing.pointee.sections.values[index].checksum)
         }
         func change(_ key: SectionKey, _ section: Section?) {
             if let index = plan.changeIndex(key) {
@@ -198,7 +214,7 @@ extension CheckpointStore {
         }
     }
 
-    private func checkKey(_ key: SectionKey, checkpoint name: String) throws(CheckpointError) {
+    private static func checkKey(_ key: SectionKey, checkpoint name: String) throws(CheckpointError) {
         guard key.count <= Limits.sectionKeySizeMax else {
             throw CheckpointError(
                 .keyTooLarge, checkpoint: name, key: SectionKey(Array(key.bytes.prefix(16))),

@@ -113,7 +113,8 @@ public struct CheckpointStore: Sendable, Hashable {
     /// Checks an update against every limit without applying it.
     /// - Throws: the `CheckpointError` that `commit` would throw.
     public func validate(_ update: CheckpointUpdate) throws(CheckpointError) {
-        _ = try plan(update)
+        var copy = self  // `plan` reads the checkpoint in place; this store stays as it is
+        _ = try copy.plan(update)
     }
 
     /// Applies an update made on this board (the active): stamps it with the next sequence
