@@ -80,7 +80,7 @@ public struct Checkpoint: Sendable, Hashable {
     }
 
     /// `set` for the section at `index` (found with no change since): no hashing.
-    mutating func set(at index: Dictionary<SectionKey, Section>.Index, _ section: Section?) {
+    mutating func set(at index: Dictionary<SectionKey, Section>.Index, _ section: consuming Section?) {
         let key = sections.keys[index]
         let old = sections.values[index]
         size -= Checkpoint.footprint(key: key, count: old.bytes.count)
@@ -109,7 +109,7 @@ public struct Checkpoint: Sendable, Hashable {
     }
 
     /// Sets or removes one section and keeps the size and checksum up to date.
-    mutating func set(_ key: SectionKey, _ section: Section?) {
+    mutating func set(_ key: SectionKey, _ section: consuming Section?) {
         // One hash lookup each way: the old value comes back from the change itself.
         let old: Section?
         if let section {

@@ -59,8 +59,16 @@ struct PlanChanges: Sendable, RandomAccessCollection {
         return rest.firstIndex { $0.key == key }.map { $0 + 1 }
     }
 
+    /// Moves the section of change `position` out (nil left in its place): applying a plan
+    /// takes its sections instead of copying them.
+    mutating func takeSection(_ position: Int) -> Section? {
+        precondition(position >= 0 && position < endIndex, "a change of the plan")
+        if position == 0 { return first!.section.take() }
+        return rest[position - 1].section.take()
+    }
+
     /// Adds the change of a key not in the plan yet; `capacity` is the most the plan can hold.
-    mutating func append(_ change: Element, capacity: Int) {
+    mutating func append(_ change: consuming Element, capacity: Int) {
         guard first != nil else {
             first = change
             return
@@ -170,7 +178,9 @@ extension CheckpointStore {
             if plan.changes.isEmpty { plan.sectionIndex = index }
             return (Int(existing.pointee.sections.values[index].valueLength), existing.pointee.sections.values[index].checksum)
         }
-        func change(_ key: SectionKey, _ section: Section?) {
+        // Takes the section: it moves into the plan instead of being copied (a retain and a
+        // release of its bytes per write).
+        func change(_ key: SectionKey, _ section: consuming Section?) {
             if let index = plan.changeIndex(key) {
                 plan.changes[index].section = section
             } else {
@@ -241,7 +251,7 @@ extension CheckpointStore {
     }
 
     /// Applies a plan made by `plan(_:)` for this update; it cannot fail.
-    mutating func apply(_ plan: UpdatePlan, of update: CheckpointUpdate) {
+    mutating func apply(_ plan: consuming UpdatePlan, of update: CheckpointUpdate) {
         precondition(update.sequence == sequence + 1, "updates apply in sequence")
         let name = update.checkpoint
         if plan.removes {
@@ -253,19 +263,20 @@ extension CheckpointStore {
             // Changed in place: by the index the plan found, or by name once created.
             if let index = plan.index ?? checkpoints.index(forKey: name) {
                 lastChanged.value = LastChanged(name: name, index: index)
-                Self.apply(plan, sequence: update.sequence, to: &checkpoints.values[index])
+                Self.apply(&plan, sequence: update.sequence, to: &checkpoints.values[index])
             }
         }
         size = plan.storeSize
         sequence = update.sequence
     }
 
-    private static func apply(_ plan: UpdatePlan, sequence: UInt64, to checkpoint: inout Checkpoint) {
+    /// Moves the plan's sections into the checkpoint (the plan keeps its figures).
+    private static func apply(_ plan: inout UpdatePlan, sequence: UInt64, to checkpoint: inout Checkpoint) {
         if plan.changes.count == 1, let index = plan.sectionIndex {
-            checkpoint.set(at: index, plan.changes[0].section)
+            checkpoint.set(at: index, plan.changes.takeSection(0))
         } else {
-            for change in plan.changes {
-                checkpoint.set(change.key, change.section)
+            for position in plan.changes.indices {
+                checkpoint.set(plan.changes[position].key, plan.changes.takeSection(position))
             }
         }
         checkpoint.sequence = sequence
