@@ -107,13 +107,18 @@ for run in 1...runs {
             }
             active.handle(.tick, now: now, into: &activeActions)  // a batch goes at the end of a wake-up
         }
-        for index in activeActions.indices {
-            if case .send(let message) = activeActions[index] {
+        // As duplexd's `perform`: each action borrowed, a switch on it.
+        func send(_ action: ReplicationAction) {
+            switch action {
+            case .send(let message):
                 let length = message.encode(into: UnsafeMutableRawBufferPointer(rebasing: buffer[used...]))
                 toStandby.append(UnsafeRawBufferPointer(rebasing: buffer[used..<(used + length)]))
                 used += length
+            default:
+                break
             }
         }
+        for index in activeActions.indices { send(activeActions[index]) }
         activeActions.removeAll()
         activeNanoseconds += nanoseconds() - start
         // The standby: decode and apply, encode its acknowledgement.
@@ -124,9 +129,13 @@ for run in 1...runs {
             standby.handle(.messageReceived(message), now: now, into: &standbyActions)
         }
         standby.handle(.tick, now: now + .milliseconds(1), into: &standbyActions)
-        for index in standbyActions.indices {
-            if case .send(let message) = standbyActions[index] { acks = message.encoded() }
+        func acknowledge(_ action: ReplicationAction) {
+            switch action {
+            case .send(let message): acks = message.encoded()
+            default: break
+            }
         }
+        for index in standbyActions.indices { acknowledge(standbyActions[index]) }
         standbyActions.removeAll()
         standbyNanoseconds += nanoseconds() - start
         // The active takes the acknowledgement (its time, counted on its side).
