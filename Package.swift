@@ -72,11 +72,13 @@ let package = Package(
             path: "Tools/bench/lib/transport", swiftSettings: strict),
         // The CPU cost of a pair frame's codec, with and without its HMAC tag (Tools/bench/frames).
         .executableTarget(
-            name: "duplex-frame-bench", dependencies: ["DuplexCore"],
+            name: "duplex-frame-bench", dependencies: ["DuplexCore", "DuplexBenchSupport"],
             path: "Tools/bench/lib/frames", swiftSettings: strict),
+        // The clock and the arguments of the CPU benchmarks above and below.
+        .target(name: "DuplexBenchSupport", path: "Tools/bench/lib/support", swiftSettings: strict),
         // The CPU of an asynchronous checkpoint write on both boards, without I/O (Tools/bench/core).
         .executableTarget(
-            name: "duplex-core-bench", dependencies: ["DuplexCore", "DuplexLinux"],
+            name: "duplex-core-bench", dependencies: ["DuplexCore", "DuplexLinux", "DuplexBenchSupport"],
             path: "Tools/bench/lib/core", swiftSettings: strict),
         // The measuring client of the checkpoint benchmark against Redis (Tools/bench/checkpoint).
         .executableTarget(

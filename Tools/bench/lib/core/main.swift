@@ -1,5 +1,6 @@
 import DuplexCore
 import DuplexLinux
+import DuplexBenchSupport
 import Glibc
 
 // duplex-core-bench RUNS COUNT: the CPU an asynchronous 64-byte checkpoint write costs the two
@@ -10,19 +11,7 @@ import Glibc
 // hardware CRC-32C and the batch size that duplexd uses on links of MTU 9,000. One JSON line per
 // run: nanoseconds per write on each side.
 
-func nanoseconds() -> UInt64 {
-    var time = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &time)
-    return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
-}
-
-let arguments = CommandLine.arguments.dropFirst().compactMap { Int($0) }
-guard arguments.count == 2, (1...50).contains(arguments[0]), (1_000...10_000_000).contains(arguments[1]) else {
-    let usage = "usage: duplex-core-bench RUNS(1...50) COUNT(1000...10000000)\n"
-    _ = usage.withCString { write(2, $0, strlen($0)) }
-    exit(2)
-}
-let (runs, count) = (arguments[0], arguments[1])
+let (runs, count) = runsAndCount(program: "duplex-core-bench", counts: 1_000...10_000_000)
 ChecksumAcceleration.install()  // as duplexd does
 let batch = 64
 let name = "bench-async-64"
@@ -86,7 +75,7 @@ for run in 1...runs {
                 bytes: values[index % values.count], sync: false, into: &frames)
         }
         // The active: decode each frame, hand the write to the core, encode what it sends.
-        var start = nanoseconds()
+        var start = monotonicNanoseconds()
         var used = 0
         toStandby.removeAll(keepingCapacity: true)
         frames.withUnsafeBytes { raw in
@@ -120,9 +109,9 @@ for run in 1...runs {
         }
         for index in activeActions.indices { send(activeActions[index]) }
         activeActions.removeAll()
-        activeNanoseconds += nanoseconds() - start
+        activeNanoseconds += monotonicNanoseconds() - start
         // The standby: decode and apply, encode its acknowledgement.
-        start = nanoseconds()
+        start = monotonicNanoseconds()
         var acks: [UInt8] = []
         for bytes in toStandby {
             let message = try! ReplicationMessage(decoding: bytes)
@@ -137,14 +126,14 @@ for run in 1...runs {
         }
         for index in standbyActions.indices { acknowledge(standbyActions[index]) }
         standbyActions.removeAll()
-        standbyNanoseconds += nanoseconds() - start
+        standbyNanoseconds += monotonicNanoseconds() - start
         // The active takes the acknowledgement (its time, counted on its side).
-        start = nanoseconds()
+        start = monotonicNanoseconds()
         if !acks.isEmpty {
             active.handle(.messageReceived(try! ReplicationMessage(decoding: acks)), now: now, into: &activeActions)
             activeActions.removeAll()
         }
-        activeNanoseconds += nanoseconds() - start
+        activeNanoseconds += monotonicNanoseconds() - start
         written += inBatch
         now = now + .microseconds(50)
     }

@@ -1,23 +1,12 @@
 import DuplexCore
+import DuplexBenchSupport
 import Glibc
 
 // duplex-frame-bench RUNS COUNT: nanoseconds per pair frame to encode and to decode, without a
 // key and with one (`[cluster] key-file`: HMAC-SHA-256 tag), each run timing COUNT frames of
 // each kind; prints one JSON line per run.
 
-func nanoseconds() -> UInt64 {
-    var time = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &time)
-    return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
-}
-
-let arguments = CommandLine.arguments.dropFirst().compactMap { Int($0) }
-guard arguments.count == 2, (1...50).contains(arguments[0]), (1_000...10_000_000).contains(arguments[1]) else {
-    let usage = "usage: duplex-frame-bench RUNS(1...50) COUNT(1000...10000000)\n"
-    _ = usage.withCString { write(2, $0, strlen($0)) }
-    exit(2)
-}
-let (runs, count) = (arguments[0], arguments[1])
+let (runs, count) = runsAndCount(program: "duplex-frame-bench", counts: 1_000...10_000_000)
 let authentication = PairAuthentication(key: PairFrameKey(bytes: (0..<32).map { UInt8($0) &* 37 })!)
 var frame = PairFrame(
     kind: .heartbeat, cluster: 7, sender: 1, flags: [.rotating], epoch: 3, sequence: 0, incarnation: 11,
@@ -29,9 +18,9 @@ var checksum: UInt64 = 0  // what the loops computed, printed so that none is op
 
 /// Nanoseconds per frame of `body` over `count` frames (the sequence number changes each time).
 func timed(_ body: (Int) -> Void) -> Double {
-    let start = nanoseconds()
+    let start = monotonicNanoseconds()
     for index in 0..<count { body(index) }
-    return Double(nanoseconds() - start) / Double(count)
+    return Double(monotonicNanoseconds() - start) / Double(count)
 }
 
 for run in 1...runs {
