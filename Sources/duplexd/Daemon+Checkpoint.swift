@@ -20,6 +20,8 @@ func startCheckpointService(
     if let transport { replication.chunkSizeMax = ReplicationConfiguration.chunkSize(fitting: transport.datagramPayloadMax) }
     // Consecutive updates share a message that fits one datagram (one header, checksum and step each).
     if let transport { replication.batchSizeMax = ReplicationConfiguration.batchSize(fitting: transport.datagramPayloadMax) }
+    // Only persistent checkpoints are kept anywhere else (the journal): no `.apply` for the others.
+    replication.reportsTransientApplies = false
     let journal: CheckpointJournal?
     do {
         journal = try CheckpointJournal(directory: configuration.checkpoint.directory)

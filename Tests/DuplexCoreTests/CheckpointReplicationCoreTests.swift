@@ -139,6 +139,40 @@ import Testing
         #expect(pair.boards[1].store == pair.boards[0].store)
     }
 
+    /// With `reportsTransientApplies` false (the daemon's setting), `.apply` reports the
+    /// updates of persistent checkpoints only, on the active and on the replica; the default
+    /// reports every update. Either way the replica holds every update.
+    @Test(arguments: [false, true])
+    func appliesOfTransientCheckpointsAreReportedOnlyWhenAsked(reported: Bool) {
+        var pair = Pair { index in
+            var configuration = ReplicationConfiguration(incarnation: UInt32(index + 1))
+            configuration.reportsTransientApplies = reported
+            return configuration
+        }
+        pair.handle(0, .roleChanged(.active, epoch: 1))
+        pair.handle(1, .roleChanged(.standby, epoch: 0))
+        pair.handle(0, .mateReachable(true))
+        pair.handle(1, .mateReachable(true))
+        pair.deliverAll()
+        pair.write(CheckpointUpdate(checkpoint: "t", operations: [.create(.maximal)]), sync: false)
+        pair.write(CheckpointUpdate(checkpoint: "p", operations: [.create(CheckpointLimits.maximal.persistent(true))]), sync: false)
+        pair.write(Pair.set("a", [1], in: "t"), sync: false)
+        pair.write(Pair.set("a", [2], in: "p"), sync: false)
+        pair.write(CheckpointUpdate(checkpoint: "t", operations: [.remove]), sync: false)
+        pair.write(CheckpointUpdate(checkpoint: "p", operations: [.remove]), sync: false)
+        pair.advance(by: .milliseconds(1))
+        pair.deliverAll()
+        for board in 0..<2 {
+            let applied = pair.log[board].compactMap { action -> String? in
+                guard case .apply(let update) = action else { return nil }
+                return "\(update.checkpoint) \(update.sequence)"
+            }
+            let expected = reported ? ["t 1", "p 2", "t 3", "p 4", "t 5", "p 6"] : ["p 2", "p 4", "p 6"]
+            #expect(applied == expected, "board \(board)")
+        }
+        #expect(pair.boards[1].store == pair.boards[0].store && pair.boards[1].store.sequence == 6)
+    }
+
     // MARK: - Acks, gaps, retransmission
 
     @Test func asyncAcksAreDelayedAndCoalesced() {

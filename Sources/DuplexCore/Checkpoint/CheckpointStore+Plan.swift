@@ -254,6 +254,7 @@ extension CheckpointStore {
     mutating func apply(_ plan: consuming UpdatePlan, of update: CheckpointUpdate) {
         precondition(update.sequence == sequence + 1, "updates apply in sequence")
         let name = update.checkpoint
+        lastAppliedPersistent.value = plan.limits.persistent
         if plan.removes {
             removeCheckpoint(name)
         } else {

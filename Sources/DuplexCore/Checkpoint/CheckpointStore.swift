@@ -17,6 +17,9 @@ public struct CheckpointStore: Sendable, Hashable {
     /// string: its storage) faster than it hashes. Reset whenever a checkpoint is added or
     /// removed (its index is valid until then).
     var lastChanged = Bookkeeping<LastChanged?>(nil)
+    /// Whether the checkpoint the last update applied to is persistent (its limits say so;
+    /// for a removal, the removed checkpoint's). Outside equality.
+    var lastAppliedPersistent = Bookkeeping(false)
 
     struct LastChanged: Sendable {
         var name: String

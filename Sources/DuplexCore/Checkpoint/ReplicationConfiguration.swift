@@ -61,6 +61,11 @@ public struct ReplicationConfiguration: Sendable, Hashable {
     /// batch. The daemon sets it with `batchSize(fitting:)` so that a batch fits a datagram.
     /// 0 or `Limits.checkpointChunkSizeMin ... Limits.replicationMessageSizeMax`.
     public var batchSizeMax = 0
+    /// Whether `.apply` actions report updates of checkpoints that are not persistent. The
+    /// daemon keeps only persistent checkpoints anywhere else (their journals) and sets it
+    /// false: an update of a transient checkpoint then makes no action to build, copy and
+    /// destroy on either board. True by default (the simulation watches every update).
+    public var reportsTransientApplies = true
 
     public init(incarnation: UInt32, syncPolicy: SyncPolicy = .fail) {
         self.incarnation = incarnation

@@ -204,7 +204,7 @@ extension ReplicationCore {
         }
         counters.updatesApplied += 1
         receiver.appliedSinceAck += 1
-        actions.append(.apply(update))
+        if configuration.reportsTransientApplies || store.lastAppliedPersistent.value { actions.append(.apply(update)) }
         return true
     }
 

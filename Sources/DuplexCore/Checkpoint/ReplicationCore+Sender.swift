@@ -138,7 +138,7 @@ extension ReplicationCore {
         } catch {
             return refuse(.invalid(error))
         }
-        actions.append(.apply(committed))
+        if configuration.reportsTransientApplies || store.lastAppliedPersistent.value { actions.append(.apply(committed)) }
         if sender.session != nil {
             enqueue(committed, ackNow: waits, now: now, into: &actions)
         } else if sender.retained != nil {

@@ -27,7 +27,8 @@ public enum ReplicationAction: Sendable, Hashable {
     /// Answer a write or flush request.
     case complete(request: UInt64, WriteOutcome)
     /// The core's store applied this update: apply it to the board's other copies (a
-    /// persistent file, local readers' views).
+    /// persistent file, local readers' views). Only for persistent checkpoints when
+    /// `ReplicationConfiguration.reportsTransientApplies` is false.
     case apply(CheckpointUpdate)
     /// The core's replica was replaced by a snapshot: reload the other copies from the store.
     case replaceReplica(SnapshotSummary)
