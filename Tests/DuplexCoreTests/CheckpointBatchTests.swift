@@ -16,15 +16,7 @@ import Testing
 
     /// A hot pair whose active batches up to `batchSizeMax` bytes.
     static func hotPair(batchSizeMax: Int = 8_972) -> Pair {
-        var pair = Pair { index in
-            var configuration = ReplicationConfiguration(incarnation: UInt32(index + 1))
-            configuration.batchSizeMax = batchSizeMax
-            return configuration
-        }
-        pair.handle(0, .roleChanged(.active, epoch: 1))
-        pair.handle(1, .roleChanged(.standby, epoch: 0))
-        pair.handle(0, .mateReachable(true))
-        pair.handle(1, .mateReachable(true))
+        var pair = Pair.started { $0.batchSizeMax = batchSizeMax }
         pair.deliverAll()
         precondition(pair.boards[1].isHot && pair.boards[0].mateIsHot, "the pair settles hot")
         pair.write(Pair.create, sync: true)  // a sync write goes at once

@@ -144,15 +144,7 @@ import Testing
     /// reports every update. Either way the replica holds every update.
     @Test(arguments: [false, true])
     func appliesOfTransientCheckpointsAreReportedOnlyWhenAsked(reported: Bool) {
-        var pair = Pair { index in
-            var configuration = ReplicationConfiguration(incarnation: UInt32(index + 1))
-            configuration.reportsTransientApplies = reported
-            return configuration
-        }
-        pair.handle(0, .roleChanged(.active, epoch: 1))
-        pair.handle(1, .roleChanged(.standby, epoch: 0))
-        pair.handle(0, .mateReachable(true))
-        pair.handle(1, .mateReachable(true))
+        var pair = Pair.started { $0.reportsTransientApplies = reported }
         pair.deliverAll()
         pair.write(CheckpointUpdate(checkpoint: "t", operations: [.create(.maximal)]), sync: false)
         pair.write(CheckpointUpdate(checkpoint: "p", operations: [.create(CheckpointLimits.maximal.persistent(true))]), sync: false)

@@ -19,9 +19,17 @@ struct ReplicationPair {
 
     /// Board 0 active at epoch 1, board 1 standby, both reachable; nothing delivered yet.
     static func started(policy: ReplicationConfiguration.SyncPolicy = .fail, windowMax: Int? = nil) -> ReplicationPair {
-        var pair = ReplicationPair { index in
-            var configuration = ReplicationConfiguration(incarnation: UInt32(index + 1), syncPolicy: policy)
+        started { configuration in
+            configuration.syncPolicy = policy
             if let windowMax { configuration.windowMax = windowMax }
+        }
+    }
+
+    /// Started as above, both boards' configurations changed by `configure`.
+    static func started(configure: (inout ReplicationConfiguration) -> Void) -> ReplicationPair {
+        var pair = ReplicationPair { index in
+            var configuration = ReplicationConfiguration(incarnation: UInt32(index + 1))
+            configure(&configuration)
             return configuration
         }
         pair.handle(0, .roleChanged(.active, epoch: 1))
