@@ -262,10 +262,11 @@ extension CheckpointStore {
                 insert(Checkpoint(name: name, limits: plan.limits, sequence: update.sequence))
             }
             // Changed in place: by the index the plan found, or by name once created.
-            if let index = plan.index ?? checkpoints.index(forKey: name) {
-                lastChanged.value = LastChanged(name: name, index: index)
-                Self.apply(&plan, sequence: update.sequence, to: &checkpoints.values[index])
+            guard let index = plan.index ?? checkpoints.index(forKey: name) else {
+                preconditionFailure("a planned update's checkpoint exists once created")
             }
+            lastChanged.value = LastChanged(name: name, index: index)
+            Self.apply(&plan, sequence: update.sequence, to: &checkpoints.values[index])
         }
         size = plan.storeSize
         sequence = update.sequence
