@@ -60,6 +60,13 @@ public struct SectionKey: Sendable, Hashable, Comparable, ExpressibleByStringLit
         set { self = SectionKey(newValue) }
     }
 
+    /// The two words of a key kept inline (its bytes in memory order, zero-padded), nil for a
+    /// longer key: plain data that a snapshot's order can carry without reference counting.
+    var inlineWords: (UInt64, UInt64)? {
+        if case .inline(let first, let second, _) = storage { return (first, second) }
+        return nil
+    }
+
     /// The number of bytes.
     public var count: Int {
         switch storage {

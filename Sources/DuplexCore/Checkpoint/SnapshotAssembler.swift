@@ -178,7 +178,7 @@ struct SnapshotAssembler: Sendable {
     /// Adds a complete section to the open checkpoint, within its limits and the store's. The
     /// sections come in any order (key order from an older build); a key that came before
     /// makes the snapshot malformed.
-    private mutating func add(_ key: SectionKey, _ section: Section) throws(ReplicationDecodeError) {
+    private mutating func add(_ key: SectionKey, _ section: consuming Section) throws(ReplicationDecodeError) {
         let count = section.bytes.count
         // Mutated in place: a copy of the open checkpoint would copy its every section.
         guard open!.checkpoint.insertNew(key, section) else { throw .malformed }

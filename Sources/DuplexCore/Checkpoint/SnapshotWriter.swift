@@ -26,13 +26,18 @@ struct SnapshotWriter: Sendable {
     /// Bytes of records per chunk, at most.
     let capacity: Int
 
-    /// A section's place in its frozen table and what its records need: its key, its value's
-    /// length and where the value's bytes lie (the frozen table's reference keeps them there
-    /// and unchanged), so that writing a chunk reads no table entry: in the values' memory
-    /// order those are scattered over the table, a cache miss each.
+    /// A section's place in its frozen table and what its records need: its key (inline keys:
+    /// the key's two words), its value's length and where the value's bytes lie (the frozen
+    /// table's reference keeps them there and unchanged), so that writing a chunk reads no
+    /// table entry: in the values' memory order those are scattered over the table, a cache
+    /// miss each. Plain data (no reference), so that putting 100,000 of them in order is a
+    /// gather of independent loads, not a call per entry that copies a key.
     struct Entry: Sendable {
         var position: Table.Index
-        var key: SectionKey
+        /// The bytes of a key of up to `SectionKey.inlineMax` bytes, zero-padded; zero for a
+        /// longer key, which is read from the table at `position` (rare, and not kept inline
+        /// anywhere either).
+        var keyWords: (UInt64, UInt64)
         var keyLength: Int
         var valueLength: Int
         var valueAddress: UInt64
@@ -117,8 +122,8 @@ struct SnapshotWriter: Sendable {
             let address = values[position].storageAddress.value
             entries.append(
                 Entry(
-                    position: position, key: keys[position], keyLength: Int(keyLength), valueLength: Int(valueLength),
-                    valueAddress: address))
+                    position: position, keyWords: keys[position].inlineWords ?? (0, 0), keyLength: Int(keyLength),
+                    valueLength: Int(valueLength), valueAddress: address))
             words.append(address)
             values.formIndex(after: &position)
         }
@@ -146,8 +151,8 @@ struct SnapshotWriter: Sendable {
             let (key, section) = sections[position]
             entries.append(
                 Entry(
-                    position: position, key: key, keyLength: Int(section.keyLength), valueLength: Int(section.valueLength),
-                    valueAddress: section.storageAddress.value))
+                    position: position, keyWords: key.inlineWords ?? (0, 0), keyLength: Int(section.keyLength),
+                    valueLength: Int(section.valueLength), valueAddress: section.storageAddress.value))
             words.append(prefix(of: key))
             sections.formIndex(after: &position)
         }
@@ -310,7 +315,11 @@ struct SnapshotWriter: Sendable {
             } else {
                 sink.write(SnapshotChunk.Tag.section.rawValue)
                 sink.write(UInt16(entry.keyLength))
-                entry.key.withUnsafeBytes { sink.write($0) }
+                if entry.keyLength <= SectionKey.inlineMax {
+                    withUnsafeBytes(of: entry.keyWords) { sink.write(UnsafeRawBufferPointer(rebasing: $0[0..<entry.keyLength])) }
+                } else {
+                    tables[cursor.checkpoint][entry.position].key.withUnsafeBytes { sink.write($0) }
+                }
                 sink.write(UInt32(entry.valueLength))
                 sink.write(UInt32(cursor.offset))
                 sink.write(UInt16(part))
