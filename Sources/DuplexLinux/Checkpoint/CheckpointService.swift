@@ -59,6 +59,7 @@ public final class CheckpointService: @unchecked Sendable {
     /// A write the core refused because the window to the mate was full: taken again at
     /// `.windowOpened`; until then no client request is read.
     var stalled: StalledWrite?
+    /// The instant the timer is armed at; `.max` when it is not (it fired, or none was due).
     var armedAt = Instant(nanoseconds: .max)
     var pathsUp: Set<Int> = []
     var running = false
@@ -301,15 +302,17 @@ public final class CheckpointService: @unchecked Sendable {
         for serial in serials { serveFrames(serial) }
     }
 
+    /// Arms the timer for the core's next deadline, lazily: a timer armed at or before that
+    /// deadline stays armed (at worst it wakes the thread early, once, and the loop arms it
+    /// for the deadline then), and one that is no longer needed is left to fire. A synchronous
+    /// write moved the active's deadline twice (sent: the retransmission timeout; acknowledged:
+    /// none) and every acknowledgement the standby's (its keepalive): a `timerfd_settime`
+    /// each, which reprograms the CPU's timer, on a VM through the hypervisor.
     private func arm() throws(Errno) {
         let deadline = core.nextDeadline
-        guard deadline != armedAt else { return }
+        guard deadline < armedAt else { return }
         armedAt = deadline
-        if deadline.nanoseconds == .max {
-            try timer.disarm()
-        } else {
-            try timer.arm(at: deadline)
-        }
+        try timer.arm(at: deadline)
     }
 
     private func drainCommands() {
