@@ -40,12 +40,13 @@ public enum RealTime: Sendable {
         }
     }
 
-    /// The priorities `SCHED_FIFO` accepts (1...99 on Linux).
+    /// The priorities `SCHED_FIFO` accepts (1...99 on Linux), asked once: the kernel's range
+    /// does not change, and a standby's checkpoint thread changes its priority twice per
+    /// synchronous write it polls for (two system calls each time saved).
     ///
     /// The corresponding C functions are `sched_get_priority_min` and `sched_get_priority_max`.
-    public static var fifoPriorityRange: ClosedRange<Int32> {
+    public static let fifoPriorityRange: ClosedRange<Int32> =
         CDuplexShims_fifo_priority_min()...CDuplexShims_fifo_priority_max()
-    }
 
     /// Puts the calling thread (only) under `SCHED_FIFO` at `priority`.
     ///

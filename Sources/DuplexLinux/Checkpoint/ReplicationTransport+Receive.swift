@@ -5,13 +5,19 @@ import Synchronization
 import SystemPackage
 
 extension ReplicationTransport {
-    /// Reads up to `max` datagrams from the paths, starting with a different path each call so
-    /// that a busy one cannot starve the others, and hands each to `handler` as the event for
+    /// Reads up to `max` datagrams from the paths and hands each to `handler` as the event for
     /// the core: `.messageReceived`, or `.messageMalformed` for bytes that do not decode
     /// (counted on the path and dropped; never trusted).
     ///
-    /// Call it when `fileDescriptor` is readable; what is left after `max` keeps it readable.
-    /// Receive errors other than `EAGAIN` are counted and move on to the next path.
+    /// It starts with the path that delivered last and, when that path delivers and is
+    /// drained, stops there: the mate sends on one path at a time, and reading the others
+    /// (nothing there, a system call each) cost every synchronous write one `recvmmsg` per
+    /// board. Every `otherPathsEvery`-th call still reads them all, and a path that fills the
+    /// budget goes last in the next call, so no path is starved; what is left keeps
+    /// `fileDescriptor` readable, and the owner's next wait returns at once.
+    ///
+    /// Call it when `fileDescriptor` is readable. Receive errors other than `EAGAIN` are
+    /// counted and move on to the next path.
     ///
     /// The corresponding C function is `recvmmsg(MSG_DONTWAIT)`.
     /// - Parameters:
@@ -22,13 +28,27 @@ extension ReplicationTransport {
     @discardableResult
     public func receiveAll(max: Int, _ handler: (_ path: Int, _ event: ReplicationEvent) -> Void) -> Int {
         precondition(max >= 1, "a positive receive budget")
+        receiveCalls &+= 1
+        let everyPath = receiveCalls % Self.otherPathsEvery == 0
+        let first = receiveStart
         var total = 0
         for step in 0..<paths.count where total < max {
-            total += receive(path: (receiveStart + step) % paths.count, budget: max - total, handler)
+            let path = (first + step) % paths.count
+            let read = receive(path: path, budget: max - total, handler)
+            guard read > 0 else { continue }
+            total += read
+            if total >= max {
+                receiveStart = (path + 1) % paths.count  // busy: the others first next time
+                break
+            }
+            receiveStart = path
+            if !everyPath { break }
         }
-        receiveStart = (receiveStart + 1) % paths.count
         return total
     }
+
+    /// How often (in calls) `receiveAll` reads every path even when the first one delivered.
+    static let otherPathsEvery: UInt64 = 8
 
     /// Drains one path until `budget` datagrams (see `receiveAll`); returns how many it read.
     private func receive(path: Int, budget: Int, _ handler: (Int, ReplicationEvent) -> Void) -> Int {

@@ -135,8 +135,11 @@ public final class ReplicationTransport: @unchecked Sendable {
     /// The path sends go to.
     public internal(set) var currentPath: Int
     var downReasons: [DownReason?]
-    /// Where the next `receiveAll` starts, so that one busy path cannot starve the others.
+    /// Where the next `receiveAll` starts: the path that delivered last, or the one after a
+    /// path that filled the budget (so that one busy path cannot starve the others).
     var receiveStart = 0
+    /// `receiveAll` calls so far (see `otherPathsEvery`).
+    var receiveCalls: UInt64 = 0
     let receiveArena: UnsafeMutableRawPointer
     let receiveLengths: UnsafeMutablePointer<Int>
     /// Per received entry: the size of the datagrams the kernel handed over together (0: one).
