@@ -18,6 +18,10 @@ LAB_ROOT=${DUPLEX_LAB_ROOT:-/run/duplex-lab}
 LAB_NODES=(a b c sw)
 # The dedicated links' MTU (a backplane's jumbo frames); the service LAN keeps 1500.
 LAB_LINK_MTU=${LAB_LINK_MTU:-1500}
+# 1: each board's processes (those started with lab_exec and lab_spawn in a or b) run on a
+# CPU set of their own, half of the machine's CPUs each (one each on two), as two boards
+# have; the client and the switch are not pinned. 0 (the default): the scheduler places them.
+LAB_BOARD_CPUS=${LAB_BOARD_CPUS:-0}
 LAB_ID_MAX=11          # root-side veth names are v + ID + 2 characters <= 15
 LAB_STOP_POLLS=60      # 60 x 50 ms: how long a process gets between SIGTERM and SIGKILL
 
@@ -254,7 +258,22 @@ lab_exec() {
     local id=$1 node=$2 ns
     shift 2
     ns=$(lab_ns "$id" "$node") || return 1
-    ip netns exec "$ns" "$@"
+    ip netns exec "$ns" $(lab_board_pinning "$node") "$@"
+}
+
+# With LAB_BOARD_CPUS=1, the taskset prefix that keeps NODE's processes on the board's own
+# CPUs (board a the first half, board b the second); nothing otherwise, for other nodes and
+# on a machine with a single CPU.
+lab_board_pinning() {
+    local node=$1 cpus half
+    [[ $LAB_BOARD_CPUS == 1 ]] || return 0
+    cpus=$(nproc)
+    ((cpus >= 2)) || return 0
+    half=$((cpus / 2))
+    case $node in
+        a) echo "taskset -c 0-$((half - 1))" ;;
+        b) echo "taskset -c $half-$((cpus - 1))" ;;
+    esac
 }
 
 # Starts CMD in the background in NODE's namespace, output to log/LABEL.log, records it in
@@ -267,7 +286,7 @@ lab_spawn() {
     ns=$(lab_ns "$id" "$node") || return 1
     dir=$(lab_dir "$id")
     [[ -d $dir ]] || lab_die "no lab '$id'" || return 1
-    ip netns exec "$ns" "$@" >"$dir/log/$label.log" 2>&1 </dev/null &
+    ip netns exec "$ns" $(lab_board_pinning "$node") "$@" >"$dir/log/$label.log" 2>&1 </dev/null &
     pid=$!
     start=$(lab_proc_start "$pid")
     echo "$pid ${start:-0} $node $label" >>"$dir/pids"
