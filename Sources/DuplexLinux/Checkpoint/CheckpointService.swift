@@ -73,8 +73,6 @@ public final class CheckpointService: @unchecked Sendable {
     var waitedUpdatesFlowing = false
     /// This thread's `SCHED_FIFO` priority at the start of `run` (nil: another policy).
     var fifoPriority: Int32?
-    /// The thread runs at the normal priority for the standby's poll (see `waitForEvents`).
-    var pollingAtNormalPriority = false
     /// The last status published for other threads.
     let published: Mutex<CheckpointServiceStatus>
     /// Operator events (losses of state, discarded writes) for `duplexctl events`, oldest
@@ -240,38 +238,27 @@ public final class CheckpointService: @unchecked Sendable {
     private func waitForEvents() throws(Errno) -> Int {
         let blocking = resumeLater.isEmpty || stalled != nil
         guard blocking else { return try epoll.wait(into: events, timeout: .zero) }
-        if sentToMate, waitedUpdatesFlowing, core.pendingCount == 0 {
+        if sentToMate, core.pendingCount > 0 {
+            sentToMate = false
+            if let ready = try poll(for: Self.syncSpin) { return ready }
+        } else if sentToMate, waitedUpdatesFlowing {
             // Standby: acknowledged an update a synchronous writer waits for, and the one before
             // came just before it: the next is due within a round trip of the writer. Polled at
             // the normal priority: under SCHED_FIFO `sched_yield` yields to real-time threads
             // only, and a process woken on this CPU (a line-card process; in the lab, the writer
             // itself) would wait for the whole poll (measured: a cluster of writes at +180 µs
-            // with a 150 µs poll under SCHED_FIFO). The thread stays at the normal priority
-            // while such updates keep coming (two `sched_setscheduler` calls per write saved,
-            // one of them between the update's arrival and its acknowledgement) and goes back
-            // to SCHED_FIFO before it sleeps or does anything else.
+            // with a 150 µs poll under SCHED_FIFO).
             sentToMate = false
             waitedUpdatesFlowing = false
-            if fifoPriority != nil, !pollingAtNormalPriority {
-                if case .failure = RealTime.setNormalScheduling() { fifoPriority = nil } else { pollingAtNormalPriority = true }
+            if fifoPriority != nil, case .failure = RealTime.setNormalScheduling() { fifoPriority = nil }
+            defer {
+                if let priority = fifoPriority, case .failure = RealTime.setFIFOPriority(priority) {
+                    fifoPriority = nil  // stays at the normal priority; the pair thread is unaffected
+                }
             }
             if let ready = try poll(for: Self.standbySpin) { return ready }
         }
-        restoreFIFOPriority()
-        if sentToMate, core.pendingCount > 0 {
-            sentToMate = false
-            if let ready = try poll(for: Self.syncSpin) { return ready }
-        }
         return try epoll.wait(into: events, timeout: nil)
-    }
-
-    /// Back to SCHED_FIFO after the standby's poll at the normal priority (see
-    /// `waitForEvents`); a failure leaves the thread at the normal priority for good (the
-    /// pair thread is unaffected).
-    private func restoreFIFOPriority() {
-        guard pollingAtNormalPriority else { return }
-        pollingAtNormalPriority = false
-        if let priority = fifoPriority, case .failure = RealTime.setFIFOPriority(priority) { fifoPriority = nil }
     }
 
     /// Polls the epoll set without sleeping, yielding the CPU between polls, for up to
