@@ -522,6 +522,46 @@ struct ReplicationTransportTests {
         #expect(received.count == chunks.count && received == chunks.map { .messageReceived($0) })
     }
 
+    /// The receiver reads the path that delivered last and stops there once it drained it (the
+    /// mate sends on one path), yet a datagram waiting on the other path is not starved by a
+    /// flow that keeps the first one busy: it comes within a few calls.
+    @Test func aBusyPathDoesNotStarveAnother() throws {
+        let net = try TwoLinkNetns()
+        defer { net.remove() }
+        let (a, b) = try net.transports()
+        func update(_ sequence: UInt64) -> ReplicationMessage {
+            ReplicationMessage(epoch: 3, .update(CheckpointUpdate(checkpoint: "x", operations: [.remove], sequence: sequence), ackNow: false))
+        }
+        // Path 0 delivers first, so that the receiver starts there.
+        #expect(a.send(update(1)) == .sent(path: 0))
+        #expect(waitReadable(b.fileDescriptor, timeoutMilliseconds: 2_000))
+        var paths: [Int] = []
+        var events: [ReplicationEvent] = []
+        #expect(b.receiveAll(max: 8) { paths.append($0); events.append($1) } == 1)
+        // One datagram on path 1, then path 0 again, with a new datagram before every call.
+        a.markDown(path: 0, reason: .carrierLost)
+        let lonely = ReplicationSamples.messages[3]
+        #expect(a.send(lonely) == .sent(path: 1))
+        a.markUp(path: 0)
+        a.markDown(path: 1, reason: .carrierLost)
+        var calls = 0
+        for sequence in 2...40 where !events.contains(.messageReceived(lonely)) {
+            #expect(a.send(update(UInt64(sequence))) == .sent(path: 0))
+            #expect(waitReadable(b.fileDescriptor, timeoutMilliseconds: 2_000))
+            b.receiveAll(max: 8) { paths.append($0); events.append($1) }
+            calls += 1
+        }
+        let lonelyCame = events.contains(.messageReceived(lonely))
+        #expect(lonelyCame, "the datagram on path 1 never came in \(calls) calls")
+        #expect(calls <= 9, "path 1 read within \(calls) calls")
+        // Nothing lost or reordered on path 0.
+        for _ in 0..<10 where waitReadable(b.fileDescriptor, timeoutMilliseconds: 0) {
+            b.receiveAll(max: 8) { paths.append($0); events.append($1) }
+        }
+        let onPath0 = zip(paths, events).filter { $0.0 == 0 }.map(\.1)
+        #expect(onPath0 == (1...(calls + 1)).map { .messageReceived(update(UInt64($0))) })
+    }
+
     @Test func theDescriptorNestsInTheOwnersEpollSet() throws {
         let net = try TwoLinkNetns()
         defer { net.remove() }
