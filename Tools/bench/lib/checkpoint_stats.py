@@ -102,6 +102,16 @@ def main():
         verdict = f"target {target}  {'met' if met else 'MISSED'}" if loss == 0 else f"({loss} % loss: no target)"
         each = f"  (per run: {' '.join(f'{x:.2f}' for x in runs_ratio)})" if len(runs_ratio) > 1 else ""
         print(f"{name:<44} {ratio:6.3f}  {verdict}{each}")
+    noise = [r for r in records if r["kind"] == "cpu-noise"]
+    if noise:
+        # Each run's CPUs: gaps per second and the share of time they took, median over CPUs.
+        rates = [r["gaps_per_s"] for r in noise]
+        shares = [r["lost_percent"] for r in noise]
+        gap = [c["gap_median_us"] for r in noise for c in r["cpus"] if c["gaps_per_s"] > 0]
+        longest = max(c["gap_max_us"] for r in noise for c in r["cpus"])
+        print(f"CPU noise before each run (gaps >= {noise[0]['threshold_us']} us, every CPU spinning): "
+              f"{cell(rates)} per s per CPU, {cell(shares, 2)} % of the time, gap median {cell(gap, 1)} us, "
+              f"longest {longest:,.1f} us")
     unreplicated = sum(r.get("unreplicated", 0) for r in records)
     print(f"sync writes not acknowledged as replicated: {unreplicated}")
 
