@@ -27,6 +27,7 @@ func runDaemon(configuration: Configuration, authentication: PairAuthentication?
         announceCount: configuration.announce.count, announceInterval: configuration.announce.interval,
         virtualRefreshCount: configuration.announce.virtualRefreshCount,
         virtualRefreshInterval: configuration.announce.virtualRefreshInterval,
+        refreshInterval: configuration.announce.refreshInterval,
         pair: pair, logger: logger)
     let supervisor = try SupervisorService(
         components: configuration.components, supervisor: configuration.supervisor,

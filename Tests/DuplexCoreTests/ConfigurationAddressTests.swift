@@ -143,3 +143,33 @@ import Testing
         }
     }
 }
+
+/// `[announce] refresh-interval`: the periodic announcement while the addresses are held.
+@Suite struct PeriodicRefreshConfigurationTests {
+    @Test func theIntervalIsOffByDefaultAndZeroMeansNever() throws {
+        let base = CheckpointConfigurationTests.base
+        #expect(try Configuration.parse(text: base, file: "t.conf").announce.refreshInterval == nil)
+        for (value, expected) in [("1s", Duration.seconds(1)), ("10ms", .milliseconds(10)), ("3600s", .seconds(3600))] {
+            let announce = try Configuration.parse(text: base + "\n[announce]\nrefresh-interval = \(value)\n", file: "t.conf").announce
+            #expect(announce.refreshInterval == expected, "\(value)")
+        }
+        for value in ["0", "0ms", "0s"] {
+            let announce = try Configuration.parse(text: base + "\n[announce]\nrefresh-interval = \(value)\n", file: "t.conf").announce
+            #expect(announce.refreshInterval == nil, "\(value) means never")
+        }
+    }
+
+    @Test func aBadIntervalNamesTheFileLineAndKey() throws {
+        let base = CheckpointConfigurationTests.base
+        let line = base.split(separator: "\n", omittingEmptySubsequences: false).count + 2
+        for value in ["5ms", "3601s", "soon", "-1s", "1"] {
+            do {
+                _ = try Configuration.parse(text: base + "\n[announce]\nrefresh-interval = \(value)\n", file: "b.conf")
+                Issue.record("accepted: refresh-interval = \(value)")
+            } catch {
+                #expect(error.key == "refresh-interval" && error.line == line && error.file == "b.conf", "\(error)")
+                #expect("\(error)".contains("b.conf") && "\(error)".contains("refresh-interval"), "\(error)")
+            }
+        }
+    }
+}

@@ -244,6 +244,12 @@ public struct Configuration: Sendable, Hashable {
         /// `virtual-refresh-interval` (10ms...10s, default 20ms): at most this long on the
         /// wrong port, while the refresh lasts (1.2 s by default).
         public var virtualRefreshInterval: Duration = .milliseconds(20)
+        /// `refresh-interval` (0 or 10ms...1h, default 0: never): every address announced
+        /// once more at this interval for as long as the board holds the addresses (after the
+        /// burst), as a VRRP master's adverts keep reteaching the switch and the neighbours'
+        /// caches (keepalived's `garp_master_refresh`): a switch that aged the entry out, or a
+        /// neighbour that missed the burst, learns the active's MAC again within an interval.
+        public var refreshInterval: Duration?
 
         public init(count: Int = 3, interval: Duration = .milliseconds(2)) {
             self.count = count

@@ -104,7 +104,8 @@ struct ConfigurationBuilder {
     private func announce() throws(ConfigurationError) -> Configuration.Announce {
         let defaults = Configuration.Announce()
         guard let reader = try reader("announce", required: false) else { return defaults }
-        try reader.checkKeys(["count", "interval", "virtual-refresh-count", "virtual-refresh-interval"], context: "[announce]")
+        try reader.checkKeys(
+            ["count", "interval", "virtual-refresh-count", "virtual-refresh-interval", "refresh-interval"], context: "[announce]")
         var announce = Configuration.Announce(
             count: try reader.value("count", default: defaults.count, .integer(in: 0...50)),
             interval: try reader.value("interval", default: defaults.interval, .duration(in: .microseconds(100) ... .seconds(1)))
@@ -113,6 +114,8 @@ struct ConfigurationBuilder {
             "virtual-refresh-count", default: defaults.virtualRefreshCount, .integer(in: 0...100))
         announce.virtualRefreshInterval = try reader.value(
             "virtual-refresh-interval", default: defaults.virtualRefreshInterval, .duration(in: .milliseconds(10) ... .seconds(10)))
+        announce.refreshInterval = try reader.value(
+            "refresh-interval", default: defaults.refreshInterval, .durationOrNever(in: .milliseconds(10) ... .seconds(3600)))
         return announce
     }
 

@@ -75,6 +75,23 @@ extension ConfigurationValueParser where Value == Duration {
     }
 }
 
+extension ConfigurationValueParser where Value == Duration? {
+    /// A duration within `range`, or `0` for never (nil).
+    static func durationOrNever(in range: ClosedRange<Duration>) -> Self {
+        Self { (text: String) throws(ConfigurationValueProblem) -> Duration? in
+            if text == "0" { return nil }
+            guard let duration = Duration(parsing: text) else {
+                throw ConfigurationValueProblem("\"\(text)\" is not a duration (use e.g. 500ms, 1s, or 0 for never)")
+            }
+            if duration == .zero { return nil }
+            guard range.contains(duration) else {
+                throw ConfigurationValueProblem("\"\(text)\" is out of range (0 for never, or \(range.lowerBound)...\(range.upperBound))")
+            }
+            return duration
+        }
+    }
+}
+
 extension ConfigurationValueParser where Value == Bool {
     static var boolean: Self {
         Self { (text: String) throws(ConfigurationValueProblem) -> Bool in

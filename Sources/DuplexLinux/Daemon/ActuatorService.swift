@@ -58,6 +58,11 @@ public final class ActuatorService: @unchecked Sendable {
     private let refreshInterval: DuplexCore.Duration
     private var refreshRemaining = 0
     private var refreshNextAt = Instant.zero
+    /// Every address announced once more at this interval while the board holds them
+    /// (`Configuration.Announce.refreshInterval`; nil: never), and when the next is due (nil:
+    /// the addresses are not held).
+    private let periodicInterval: DuplexCore.Duration?
+    private var periodicNextAt: Instant?
     private let stopSignal: EventFD
     /// The interfaces announced on, by name (see `announce`).
     private var interfaces: [String: NetworkInterface] = [:]
@@ -69,10 +74,11 @@ public final class ActuatorService: @unchecked Sendable {
     public init(
         addresses: [Address], announceCount: Int, announceInterval: DuplexCore.Duration,
         virtualRefreshCount: Int = 0, virtualRefreshInterval: DuplexCore.Duration = .milliseconds(100),
-        pair: PairService, logger: Logger
+        refreshInterval: DuplexCore.Duration? = nil, pair: PairService, logger: Logger
     ) throws {
         precondition(addresses.count <= Limits.addressesMax, "too many logical addresses")
         precondition(virtualRefreshInterval > .zero, "a refresh interval")
+        precondition(refreshInterval.map { $0 > .zero } ?? true, "a periodic refresh interval")
         self.addresses = addresses
         virtuals = addresses.reduce(into: []) { seen, address in
             if let virtual = address.virtual, !seen.contains(virtual) { seen.append(virtual) }
@@ -80,7 +86,8 @@ public final class ActuatorService: @unchecked Sendable {
         self.announceCount = announceCount
         self.announceInterval = announceInterval
         refreshCount = addresses.contains { $0.virtual != nil } ? virtualRefreshCount : 0
-        refreshInterval = virtualRefreshInterval
+        self.refreshInterval = virtualRefreshInterval
+        periodicInterval = refreshInterval
         self.pair = pair
         self.logger = logger
         actuator = try AddressActuator()
@@ -164,6 +171,10 @@ public final class ActuatorService: @unchecked Sendable {
                 let refresh = millisecondsUntil(refreshNextAt)
                 timeout = timeout < 0 ? refresh : min(timeout, refresh)
             }
+            if let due = periodicNextAt {
+                let periodic = millisecondsUntil(due)
+                timeout = timeout < 0 ? periodic : min(timeout, periodic)
+            }
             _ = poll(&fds, 2, timeout)
             if fds[1].revents != 0 { return }
             if fds[0].revents != 0 {
@@ -180,6 +191,14 @@ public final class ActuatorService: @unchecked Sendable {
                 refreshRemaining -= 1
                 refreshNextAt = MonotonicClock.now() + refreshInterval
                 for address in addresses where address.virtual != nil { announce(address) }
+            }
+            if let due = periodicNextAt, let interval = periodicInterval, MonotonicClock.now() >= due {
+                // From the due time, not from now: the refresh keeps its cadence; a thread that
+                // was held up longer than an interval starts again from now.
+                let next = due + interval
+                let now = MonotonicClock.now()
+                periodicNextAt = next > now ? next : now + interval
+                for address in addresses { announce(address) }
             }
         }
     }
@@ -216,6 +235,8 @@ public final class ActuatorService: @unchecked Sendable {
                 // The refresh follows the burst (the virtual MAC's addresses only).
                 refreshRemaining = refreshCount
                 refreshNextAt = addedAt + announceInterval * UInt64(max(0, announceCount - 1)) + refreshInterval
+                // The periodic refresh, for as long as the addresses are held, after the burst.
+                periodicNextAt = periodicInterval.map { addedAt + announceInterval * UInt64(max(0, announceCount - 1)) + $0 }
                 // duplex.at (CLOCK_MONOTONIC ns, shared by every namespace of the machine) lets the
                 // failover benchmark measure how long the address was on neither board.
                 logger.info("logical addresses added", metadata: [
@@ -226,6 +247,7 @@ public final class ActuatorService: @unchecked Sendable {
         case .release:
             burstRemaining = 0
             refreshRemaining = 0
+            periodicNextAt = nil
             var ok = true
             for address in addresses {
                 do throws(NetlinkError) {
