@@ -55,7 +55,7 @@ let package = Package(
         .executableTarget(
             name: "duplexctl",
             dependencies: [
-                "Duplex", "DuplexCore",
+                "Duplex", "DuplexCore", "CDuplexShims",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict

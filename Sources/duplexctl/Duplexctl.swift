@@ -13,7 +13,7 @@ struct Duplexctl: ParsableCommand {
             """,
         subcommands: [Status.self, Events.self, Components.self, Switchover.self, Lock.self, Unlock.self,
                       StartComponent.self, StopComponent.self, RestartComponent.self, WatchdogCommand.self,
-                      Checkpoints.self, CheckpointCommand.self, Resync.self],
+                      Checkpoints.self, CheckpointCommand.self, Resync.self, NoiseCommand.self],
         defaultSubcommand: Status.self
     )
 

@@ -3,6 +3,8 @@ indirect enum JSONValue {
     case null
     case bool(Bool)
     case integer(UInt64)
+    /// A finite number (a non-finite one renders as null).
+    case number(Double)
     case string(String)
     case array([JSONValue])
     /// Members in the order given: output is stable for scripts and diffs.
@@ -19,6 +21,7 @@ indirect enum JSONValue {
         case .null: return "null"
         case .bool(let value): return value ? "true" : "false"
         case .integer(let value): return String(value)
+        case .number(let value): return value.isFinite ? "\(value)" : "null"
         case .string(let value): return Self.quote(value)
         case .array(let items):
             guard !items.isEmpty else { return "[]" }

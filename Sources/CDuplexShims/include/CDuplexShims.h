@@ -225,6 +225,11 @@ int CDuplexShims_trim_read_only_segments(void);
 pid_t CDuplexShims_gettid(void);
 /// `pthread_setname_np(pthread_self(), name)` (GNU); names are cut to 15 bytes.
 int CDuplexShims_set_thread_name(const char *name);
+/// The CPUs this process may run on (`sched_getaffinity`), in `cpus`, at most `capacity`;
+/// returns how many, or -1 with errno.
+int CDuplexShims_allowed_cpus(int *cpus, int capacity);
+/// Binds the calling thread to `cpu` (`pthread_setaffinity_np`, GNU); 0 or an errno value.
+int CDuplexShims_pin_current_thread(int cpu);
 
 // MARK: time and randomness
 
