@@ -603,3 +603,64 @@ int CDuplexShims_pin_current_thread(int cpu) {
     CPU_SET(cpu, &set);
     return pthread_setaffinity_np(pthread_self(), sizeof set, &set);
 }
+
+int CDuplexShims_memfd_create(const char *name) {
+    return memfd_create(name, MFD_CLOEXEC);
+}
+
+ssize_t CDuplexShims_send_descriptors(int socket, const void *bytes, size_t count, const int *descriptors, int fd_count) {
+    if (fd_count < 0 || fd_count > 8) {
+        errno = EINVAL;
+        return -1;
+    }
+    union {
+        struct cmsghdr header;
+        char space[CMSG_SPACE(8 * sizeof(int))];
+    } control;
+    memset(&control, 0, sizeof control);
+    struct iovec vector = { .iov_base = (void *)bytes, .iov_len = count };
+    struct msghdr message = { .msg_iov = &vector, .msg_iovlen = 1 };
+    if (fd_count > 0) {
+        message.msg_control = control.space;
+        message.msg_controllen = CMSG_SPACE((size_t)fd_count * sizeof(int));
+        struct cmsghdr *header = CMSG_FIRSTHDR(&message);
+        header->cmsg_level = SOL_SOCKET;
+        header->cmsg_type = SCM_RIGHTS;
+        header->cmsg_len = CMSG_LEN((size_t)fd_count * sizeof(int));
+        memcpy(CMSG_DATA(header), descriptors, (size_t)fd_count * sizeof(int));
+    }
+    return sendmsg(socket, &message, MSG_NOSIGNAL);
+}
+
+ssize_t CDuplexShims_receive_descriptors(int socket, void *bytes, size_t count, int *descriptors, int capacity,
+                                         int *fd_count, int flags) {
+    union {
+        struct cmsghdr header;
+        char space[CMSG_SPACE(16 * sizeof(int))];
+    } control;
+    struct iovec vector = { .iov_base = bytes, .iov_len = count };
+    struct msghdr message = { .msg_iov = &vector, .msg_iovlen = 1, .msg_control = control.space,
+                              .msg_controllen = sizeof control.space };
+    *fd_count = 0;
+    ssize_t received = recvmsg(socket, &message, MSG_DONTWAIT | MSG_CMSG_CLOEXEC | flags);
+    if (received < 0) return -1;
+    for (struct cmsghdr *header = CMSG_FIRSTHDR(&message); header != NULL; header = CMSG_NXTHDR(&message, header)) {
+        if (header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_RIGHTS) continue;
+        size_t n = (header->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        int *passed = (int *)CMSG_DATA(header);
+        for (size_t i = 0; i < n; i++) {
+            int fd;
+            memcpy(&fd, passed + i, sizeof fd);
+            if ((message.msg_flags & MSG_CTRUNC) == 0 && *fd_count < capacity) {
+                descriptors[(*fd_count)++] = fd;
+            } else {
+                close(fd);
+            }
+        }
+    }
+    if (message.msg_flags & MSG_CTRUNC) {
+        for (int i = 0; i < *fd_count; i++) close(descriptors[i]);
+        *fd_count = 0;
+    }
+    return received;
+}

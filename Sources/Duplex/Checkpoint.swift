@@ -47,6 +47,19 @@ public final class Checkpoint: Sendable {
 
     /// The limits the checkpoint was created with.
     public var limits: CheckpointLimits { openedInfo.limits }
+
+    /// How this checkpoint's session reaches `duplexd`.
+    public enum SessionTransport: Sendable, Hashable {
+        /// Two byte rings in memory shared with the daemon, an eventfd doorbell each way (the
+        /// default where the daemon allows it: `[checkpoint] shared-memory`).
+        case sharedMemory
+        /// The Unix stream socket (a daemon that refuses shared memory, or
+        /// `DUPLEX_CHECKPOINT_TRANSPORT=socket` in the environment).
+        case socket
+    }
+
+    /// How this checkpoint's session reaches `duplexd`.
+    public var transport: SessionTransport { connection.rings == nil ? .socket : .sharedMemory }
     /// Whether the board was active when the checkpoint was opened.
     public var isWritable: Bool { openedInfo.isWritable }
 

@@ -43,6 +43,7 @@ extension CheckpointConnection {
     /// `lock`). With a deadline, waits for data at most until then (`poll`); without one,
     /// blocks in `recv`. The end of the session fails everything that waits.
     func readOnce(until deadline: Instant?) {
+        if let rings { return readRings(rings, until: deadline) }
         if let deadline {
             let now = MonotonicClock.now()
             guard now < deadline else { return }
@@ -72,6 +73,42 @@ extension CheckpointConnection {
             sched_yield()
         }
         return false
+    }
+
+    /// `readOnce` for a session in shared rings: polls the answers' ring (no system call) for
+    /// up to `answerSpin` while a caller waits, then sleeps on the answers doorbell; the reader
+    /// thread (no deadline) sleeps at once. The end of the socket ends the session.
+    private func readRings(_ rings: SessionRingsClient, until deadline: Instant?) {
+        if let deadline {
+            let now = MonotonicClock.now()
+            guard now < deadline else { return }
+            let spinEnd = min(deadline, now + Self.answerSpin)
+            for _ in 0..<100_000 {  // bounded: the time runs out long before
+                if rings.answersWaiting != false { return takeAnswers(rings) }
+                guard MonotonicClock.now() < spinEnd else { break }
+                sched_yield()
+            }
+            let left = MonotonicClock.now()
+            guard left < deadline else { return }
+            switch rings.sleepUntilAnswers(socket: descriptor, milliseconds: Int32(clamping: (deadline.nanoseconds - left.nanoseconds + 999_999) / 1_000_000)) {
+            case .closed: return fail(reason: "closed by duplexd")
+            case .timedOut: return
+            case .ready: return takeAnswers(rings)
+            }
+        }
+        switch rings.sleepUntilAnswers(socket: descriptor, milliseconds: -1) {
+        case .closed: fail(reason: "closed by duplexd")
+        case .timedOut: return
+        case .ready: takeAnswers(rings)
+        }
+    }
+
+    /// Reads the answers waiting in the ring and delivers the whole ones.
+    private func takeAnswers(_ rings: SessionRingsClient) {
+        guard let count = rings.readAnswers(into: receiveBuffer) else {
+            return fail(reason: "the shared ring is corrupt")
+        }
+        if count > 0 { deliver(received: count) }
     }
 
     /// Reads what the spin saw arrive.

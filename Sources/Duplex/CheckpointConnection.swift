@@ -1,3 +1,5 @@
+import CDuplexShims
+import DuplexCore
 import Glibc
 
 /// One persistent session with the checkpoint service: a Unix stream socket, requests
@@ -23,6 +25,9 @@ final class CheckpointConnection: @unchecked Sendable {
 
     let descriptor: Int32
     let path: String
+    /// The session's shared rings, when the daemon took them (`SessionRings`): requests and
+    /// answers go through them, the socket only tells the end of the session.
+    let rings: SessionRingsClient?
     let lock = ConditionLock()
     /// Encoded requests not yet sent.
     var outgoing: [UInt8] = []
@@ -63,9 +68,10 @@ final class CheckpointConnection: @unchecked Sendable {
     static let outgoingSizeMax = 256 * 1024
     static let asyncFailuresMax = 64
 
-    private init(descriptor: Int32, path: String) {
+    private init(descriptor: Int32, path: String, rings: SessionRingsClient?) {
         self.descriptor = descriptor
         self.path = path
+        self.rings = rings
     }
 
     deinit {
@@ -94,13 +100,78 @@ final class CheckpointConnection: @unchecked Sendable {
         // the answers are taken meanwhile (see `sendOutgoingLocked`).
         var none = timeval(tv_sec: 0, tv_usec: 0)
         _ = setsockopt(descriptor, SOL_SOCKET, SO_SNDTIMEO, &none, socklen_t(MemoryLayout<timeval>.size))
-        let connection = CheckpointConnection(descriptor: descriptor, path: path)
+        let rings: SessionRingsClient?
+        do {
+            rings = try offerRings(descriptor: descriptor, path: path, deadline: MonotonicClock.now() + timeout, checkpoint: checkpoint)
+        } catch {
+            Glibc.close(descriptor)
+            throw error
+        }
+        let connection = CheckpointConnection(descriptor: descriptor, path: path, rings: rings)
         let started = ReaderThread.start { connection.readLoop() }
         guard started == 0 else {
             Glibc.close(descriptor)
             throw CheckpointClientError(.systemError, checkpoint: checkpoint, message: "cannot start the reader thread", errno: started)
         }
         return connection
+    }
+
+    /// Offers `duplexd` shared rings for the session, its first request (unless
+    /// `DUPLEX_CHECKPOINT_TRANSPORT=socket`), and reads the one answer on the socket.
+    /// - Returns: the rings when the daemon took them; nil when it refused (an older build, or
+    ///   `[checkpoint] shared-memory = no`) or this system cannot make them: the session then
+    ///   stays on the socket.
+    /// - Throws: `connectionLost`, `timeout` or `protocolError` when the socket breaks, the
+    ///   answer does not come by `deadline`, or is not one of those two.
+    static func offerRings(
+        descriptor: Int32, path: String, deadline: Instant, checkpoint: String
+    ) throws(CheckpointClientError) -> SessionRingsClient? {
+        if let choice = getenv("DUPLEX_CHECKPOINT_TRANSPORT"), String(cString: choice) == "socket" { return nil }
+        guard let rings = SessionRingsClient() else { return nil }
+        var frame: [UInt8] = []
+        do throws(ReplicationDecodeError) {
+            try SessionRequest.sharedRings(capacity: rings.capacity).encode(request: 0, into: &frame)
+        } catch {
+            return nil  // cannot be: the default capacity is valid
+        }
+        let descriptors = rings.descriptors
+        let sent = frame.withUnsafeBytes { raw in
+            descriptors.withUnsafeBufferPointer {
+                CDuplexShims_send_descriptors(descriptor, raw.baseAddress, raw.count, $0.baseAddress, CInt($0.count))
+            }
+        }
+        guard sent == frame.count else {
+            throw CheckpointClientError(
+                .connectionLost, checkpoint: checkpoint, message: "the connection to duplexd at \(path) broke (send)", errno: errno)
+        }
+        // The answer, and nothing after it (the daemon sends nothing else until asked).
+        var answer: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 512)
+        for _ in 0..<64 {
+            let header = answer.withUnsafeBytes { raw in Result { () throws(ReplicationDecodeError) in try SessionHeader.parse(raw) } }
+            guard case .success(let parsed) = header else { break }
+            if let parsed, answer.count >= parsed.length {
+                guard parsed.request == 0, answer.count == parsed.length else { break }
+                if parsed.type == .ringsReady { return rings }
+                if parsed.type == .failed { return nil }
+                break
+            }
+            let now = MonotonicClock.now()
+            guard now < deadline else {
+                throw CheckpointClientError(.timeout, checkpoint: checkpoint, message: "duplexd at \(path) did not answer the session's set-up")
+            }
+            var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            // The corresponding C function is `poll`; EINTR or nothing yet: look again.
+            guard poll(&entry, 1, Int32(clamping: (deadline.nanoseconds - now.nanoseconds + 999_999) / 1_000_000)) > 0 else { continue }
+            let count = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+            if count < 0, errno == EINTR || errno == EAGAIN { continue }
+            guard count > 0 else {
+                throw CheckpointClientError(
+                    .connectionLost, checkpoint: checkpoint, message: "the connection to duplexd at \(path) ended during the session's set-up")
+            }
+            answer.append(contentsOf: chunk[0..<count])
+        }
+        throw CheckpointClientError(.protocolError, checkpoint: checkpoint, message: "bad answer from duplexd to the session's set-up")
     }
 
     /// Ends the session: the reader thread sees the end, fails what waits and closes the socket.
@@ -176,7 +247,31 @@ final class CheckpointConnection: @unchecked Sendable {
             if waited { lock.broadcast() }  // callers waiting for room in `outgoing`
         }
         var offset = 0
-        while offset < outgoing.count {
+        while let rings, offset < outgoing.count {
+            guard let wrote = outgoing.withUnsafeBytes({ rings.writeRequests(UnsafeRawBufferPointer(rebasing: $0[offset...])) }) else {
+                let error = CheckpointClientError(
+                    .protocolError, checkpoint: checkpoint, message: "the session's shared ring with duplexd at \(path) is corrupt")
+                broken = broken ?? error
+                lock.signalReader()
+                throw error
+            }
+            offset += wrote
+            guard wrote == 0 else { continue }
+            // Full: wait for the daemon to take some, with the lock released (see above).
+            waited = true
+            lock.unlock()
+            let outcome = rings.sleepUntilRoom(socket: descriptor, milliseconds: 1_000)
+            lock.lock()
+            if let broken { throw broken }
+            if outcome == .closed {
+                let error = CheckpointClientError(
+                    .connectionLost, checkpoint: checkpoint, message: "the connection to duplexd at \(path) ended")
+                broken = broken ?? error
+                lock.signalReader()
+                throw error
+            }
+        }
+        while rings == nil, offset < outgoing.count {
             let sent = outgoing.withUnsafeBytes { raw in
                 send(descriptor, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
             }

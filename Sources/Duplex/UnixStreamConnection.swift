@@ -1,3 +1,4 @@
+import CDuplexShims
 import Glibc
 
 /// A connected Unix stream socket, closed when it goes out of scope.

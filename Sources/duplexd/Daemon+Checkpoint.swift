@@ -41,6 +41,7 @@ func startCheckpointService(
     // Before its thread starts: whether this start waits longer for the mate (see applyLastRole).
     service.startedBehindMate = markerBehindMate(configuration, checkpoints: service)  // reads the marker
     service.replicaInHugePages = configuration.checkpoint.hugePages
+    service.sharedMemorySessions = configuration.checkpoint.sharedMemory
     let priority = Int32(configuration.pair.realtimePriority)
     let thread = try PosixThread.start(name: "duplex-ckpt", stackSize: 1024 * 1024) {
         if priority > 1, case .failure(let error) = RealTime.setFIFOPriority(priority - 1) {

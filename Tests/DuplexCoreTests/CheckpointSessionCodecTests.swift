@@ -15,6 +15,8 @@ import Testing
         .sections(name: "calls", after: "m", countMax: 1),
         .flush,
         .remove(name: "calls"),
+        .sharedRings(capacity: SessionRings.defaultCapacity),
+        .sharedRings(capacity: 64 * 1024),
     ]
 
     static let responses: [SessionResponse] = [
@@ -33,6 +35,7 @@ import Testing
         .sections([], more: false),
         .flushed(sequence: 77, replicated: false),
         .removed(sequence: 78),
+        .ringsReady,
         .failed(SessionError(.notActive, message: "this board is standby")),
         .failed(SessionError(.unconfirmed, sequence: 12)),
         .failed(SessionError(
@@ -147,5 +150,21 @@ import Testing
                 _ = try? SessionResponse(type: .failed, payload: raw)  // likewise
             }
         }
+    }
+
+    @Test func sharedRingsTakeOnlyAPowerOfTwoWithinTheBounds() throws {
+        for capacity in [SessionRings.capacityRange.lowerBound / 2, 3 * 64 * 1024, SessionRings.capacityRange.upperBound * 2] {
+            var bytes: [UInt8] = [1, 2]
+            #expect(throws: ReplicationDecodeError.overLimit) {
+                try SessionRequest.sharedRings(capacity: capacity).encode(request: 1, into: &bytes)
+            }
+            #expect(bytes == [1, 2], "the buffer as it was")
+            // The same capacity, encoded by hand, is refused by the decoder.
+            let payload = withUnsafeBytes(of: UInt32(capacity).bigEndian) { Array($0) }
+            #expect(throws: ReplicationDecodeError.overLimit) {
+                try payload.withUnsafeBytes { _ = try SessionRequest(type: .sharedRings, payload: $0) }
+            }
+        }
+        #expect(SessionRings.regionSize(capacity: SessionRings.defaultCapacity) == 4096 + 2 * SessionRings.defaultCapacity)
     }
 }

@@ -234,8 +234,15 @@ final class FloodServer: @unchecked Sendable {
             guard client >= 0 else { return }
             clientDescriptor.store(client, ordering: .releasing)
             defer { Glibc.close(client) }
-            // The open request: answer it as writable.
-            guard let (openID, _) = Self.readFrame(client) else { return }
+            // The open request (after refusing the library's offer of shared rings, as a daemon
+            // that keeps sessions on the socket does): answer it as writable.
+            guard var (openID, _, type) = Self.readFrame(client) else { return }
+            if type == .sharedRings {
+                var refusal: [UInt8] = []
+                SessionResponse.failed(SessionError(.badRequest, message: "socket only")).encode(request: openID, into: &refusal)
+                guard Self.writeAll(client, refusal), let next = Self.readFrame(client) else { return }
+                (openID, _, type) = next
+            }
             let info = CheckpointInfo(
                 name: "flood", limits: .maximal, sequence: 0, size: 0, sectionCount: 0, role: .active, isWritable: true,
                 isReplicaHot: true)
@@ -282,15 +289,15 @@ final class FloodServer: @unchecked Sendable {
         return true
     }
 
-    /// One whole request frame: its id and length.
-    static func readFrame(_ descriptor: Int32) -> (UInt32, Int)? {
+    /// One whole request frame: its id, length and type.
+    static func readFrame(_ descriptor: Int32) -> (UInt32, Int, SessionMessageType)? {
         var frame = [UInt8](repeating: 0, count: SessionHeader.size)
         guard readExactly(descriptor, &frame, from: 0),
             let header = try? frame.withUnsafeBytes({ try SessionHeader.parse($0) })
         else { return nil }
         frame += [UInt8](repeating: 0, count: header.length - SessionHeader.size)
         guard readExactly(descriptor, &frame, from: SessionHeader.size) else { return nil }
-        return (header.request, header.length)
+        return (header.request, header.length, header.type)
     }
 
     static func readExactly(_ descriptor: Int32, _ bytes: inout [UInt8], from start: Int) -> Bool {

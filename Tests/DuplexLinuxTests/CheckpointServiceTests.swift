@@ -15,12 +15,13 @@ final class CheckpointServiceFixture: Sendable {
     let thread: PosixThread
     let path: String
 
-    init(policy: ReplicationConfiguration.SyncPolicy, role: Role? = .active) throws {
+    init(policy: ReplicationConfiguration.SyncPolicy, role: Role? = .active, sharedMemory: Bool = true) throws {
         let serial = Self.counter.add(1, ordering: .relaxed).newValue
         path = "/tmp/duplex-ckpt-\(getpid())-\(serial).sock"
         service = try CheckpointService(
             configuration: ReplicationConfiguration(incarnation: 1, syncPolicy: policy), socketPath: path,
             logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        service.sharedMemorySessions = sharedMemory
         let service = self.service
         thread = try PosixThread.start(name: "ckpt-test") {
             do {

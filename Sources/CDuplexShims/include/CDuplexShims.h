@@ -225,6 +225,19 @@ int CDuplexShims_trim_read_only_segments(void);
 pid_t CDuplexShims_gettid(void);
 /// `pthread_setname_np(pthread_self(), name)` (GNU); names are cut to 15 bytes.
 int CDuplexShims_set_thread_name(const char *name);
+/// `memfd_create(name, MFD_CLOEXEC)` (GNU): anonymous memory with a descriptor, to share.
+int CDuplexShims_memfd_create(const char *name);
+
+/// `sendmsg` of `count` bytes with `descriptors` (`fd_count`, at most 8) in one `SCM_RIGHTS`
+/// message, `MSG_NOSIGNAL`; returns the bytes sent or -1 with errno.
+ssize_t CDuplexShims_send_descriptors(int socket, const void *bytes, size_t count, const int *descriptors, int fd_count);
+/// `recvmsg` into `bytes` (`MSG_DONTWAIT | MSG_CMSG_CLOEXEC` and `flags`), the descriptors of
+/// an `SCM_RIGHTS` message into `descriptors` (at most `capacity`; more are closed, as are
+/// those of a truncated control message) with their number in `*fd_count`; returns the bytes
+/// received (0: the peer closed) or -1 with errno.
+ssize_t CDuplexShims_receive_descriptors(int socket, void *bytes, size_t count, int *descriptors, int capacity,
+                                         int *fd_count, int flags);
+
 /// The CPUs this process may run on (`sched_getaffinity`), in `cpus`, at most `capacity`;
 /// returns how many, or -1 with errno.
 int CDuplexShims_allowed_cpus(int *cpus, int capacity);
@@ -375,5 +388,50 @@ int CDuplexShims_malloc_single_arena(void);
 /// -1 with errno (EINVAL: a size out of range or a kernel without transparent huge pages;
 /// ENOMEM).
 int CDuplexShims_malloc_reserve(size_t nursery, size_t bytes);
+
+// MARK: byte rings in memory shared between two processes
+
+/// The control block of one single-producer, single-consumer byte ring, in shared memory: the
+/// bytes the producer has written and the consumer has read so far (each written by its side
+/// only, each on a cache line of its own), and the two sides' sleep flags. The data follow
+/// elsewhere in the mapping (`capacity` bytes, a power of two). Each side keeps its own count
+/// privately and only publishes it here: what it reads of the peer's it checks, since the
+/// peer is another process (a count that cannot be is `-1`: the session must end).
+typedef struct {
+    uint64_t written;
+    uint8_t padding0[56];
+    uint64_t read;
+    uint8_t padding1[56];
+    /// Set by a consumer about to sleep until the producer rings its doorbell.
+    uint32_t consumer_sleeping;
+    uint8_t padding2[60];
+    /// Set by a producer that found the ring full and sleeps until the consumer rings.
+    uint32_t producer_waiting;
+    uint8_t padding3[60];
+} CDuplexShims_ring_control;
+
+/// Copies up to `count` bytes into the ring after the producer's `*written` bytes, publishes the
+/// new count, and returns how many went in (0: full), or -1 when the consumer's published count
+/// is impossible.
+long CDuplexShims_ring_write(CDuplexShims_ring_control *control, unsigned char *data, uint64_t capacity,
+                             uint64_t *written, const void *bytes, uint64_t count);
+/// Copies up to `count` bytes out of the ring after the consumer's `*read` bytes, publishes the
+/// new count, and returns how many came out (0: empty), or -1 when the producer's published
+/// count is impossible.
+long CDuplexShims_ring_read(CDuplexShims_ring_control *control, const unsigned char *data, uint64_t capacity,
+                            uint64_t *read, void *bytes, uint64_t count);
+/// Bytes waiting for the consumer whose private count is `read`, or -1 (impossible count).
+long CDuplexShims_ring_readable(const CDuplexShims_ring_control *control, uint64_t capacity, uint64_t read);
+/// Room for the producer whose private count is `written`, or -1 (impossible count).
+long CDuplexShims_ring_writable(const CDuplexShims_ring_control *control, uint64_t capacity, uint64_t written);
+/// Sets (1) or clears (0) the consumer's sleep flag; setting it is followed by a full fence,
+/// so that the producer either sees the flag or the consumer sees the producer's bytes.
+void CDuplexShims_ring_set_consumer_sleeping(CDuplexShims_ring_control *control, uint32_t sleeping);
+/// The producer's side of that: a full fence after its bytes were published, then whether the
+/// consumer sleeps (then the producer rings the consumer's doorbell).
+int CDuplexShims_ring_consumer_sleeps(CDuplexShims_ring_control *control);
+/// The same pair for a producer waiting for room.
+void CDuplexShims_ring_set_producer_waiting(CDuplexShims_ring_control *control, uint32_t waiting);
+int CDuplexShims_ring_producer_waits(CDuplexShims_ring_control *control);
 
 #endif

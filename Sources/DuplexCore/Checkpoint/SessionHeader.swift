@@ -103,6 +103,13 @@ public struct SessionMessageType: RawRepresentable, Sendable, Hashable, CustomSt
     public static let flush = SessionMessageType(rawValue: 0x05)
     /// Request: remove a checkpoint and its sections. Payload: name. Answer: `removed`.
     public static let remove = SessionMessageType(rawValue: 0x06)
+    /// Request: carry the rest of the session in two byte rings in shared memory. Payload:
+    /// UInt32 capacity of each ring (a power of two, `SessionRings.capacityRange`). Sent alone
+    /// as the session's first frame, with four descriptors (`SCM_RIGHTS`): the memory (a
+    /// memfd of `SessionRings.regionSize(capacity:)` bytes), the daemon's doorbell, and the
+    /// process's doorbells for answers and for room to write (eventfds). Answer: `ringsReady` (on the socket; every later frame of either
+    /// side goes through the rings) or `failed` (the session stays on the socket).
+    public static let sharedRings = SessionMessageType(rawValue: 0x07)
 
     /// Payload: `CheckpointInfo`.
     public static let opened = SessionMessageType(rawValue: 0x81)
@@ -116,6 +123,8 @@ public struct SessionMessageType: RawRepresentable, Sendable, Hashable, CustomSt
     public static let flushed = SessionMessageType(rawValue: 0x85)
     /// Payload: UInt64 sequence.
     public static let removed = SessionMessageType(rawValue: 0x86)
+    /// Answers `sharedRings`; no payload.
+    public static let ringsReady = SessionMessageType(rawValue: 0x87)
     /// Payload: `SessionError`.
     public static let failed = SessionMessageType(rawValue: 0xFF)
 
@@ -129,12 +138,14 @@ public struct SessionMessageType: RawRepresentable, Sendable, Hashable, CustomSt
         case .sections: "sections"
         case .flush: "flush"
         case .remove: "remove"
+        case .sharedRings: "shared-rings"
         case .opened: "opened"
         case .written: "written"
         case .section: "section"
         case .sectionList: "section-list"
         case .flushed: "flushed"
         case .removed: "removed"
+        case .ringsReady: "rings-ready"
         case .failed: "failed"
         default: "type 0x" + String(rawValue, radix: 16)
         }

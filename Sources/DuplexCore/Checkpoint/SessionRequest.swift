@@ -15,6 +15,9 @@ public enum SessionRequest: Sendable, Hashable {
     case flush
     /// Removes a checkpoint and its sections (synchronous like a `sync` write).
     case remove(name: String)
+    /// Moves the rest of the session into two shared byte rings of `capacity` bytes each
+    /// (the descriptors travel with the frame; see `SessionMessageType.sharedRings`).
+    case sharedRings(capacity: Int)
 
     public var type: SessionMessageType {
         switch self {
@@ -24,6 +27,7 @@ public enum SessionRequest: Sendable, Hashable {
         case .sections: .sections
         case .flush: .flush
         case .remove: .remove
+        case .sharedRings: .sharedRings
         }
     }
 
@@ -71,6 +75,9 @@ public enum SessionRequest: Sendable, Hashable {
         case .remove(let name):
             guard name.utf8.count <= Int(UInt8.max) else { return try abandon(&bytes, start, .invalidName) }
             bytes.append(name: name)
+        case .sharedRings(let capacity):
+            guard SessionRings.isValidCapacity(capacity) else { return try abandon(&bytes, start, .overLimit) }
+            bytes.append(bigEndian: UInt32(capacity))
         }
         guard bytes.count - start <= SessionHeader.frameSizeMax else { return try abandon(&bytes, start, .tooLarge) }
         SessionHeader.finish(&bytes, at: start)
@@ -159,6 +166,10 @@ public enum SessionRequest: Sendable, Hashable {
             self = .flush
         case .remove:
             self = .remove(name: try reader.checkpointName())
+        case .sharedRings:
+            let capacity = Int(try reader.field(UInt32.self))
+            guard SessionRings.isValidCapacity(capacity) else { throw .overLimit }
+            self = .sharedRings(capacity: capacity)
         default:
             throw .unknownKind
         }

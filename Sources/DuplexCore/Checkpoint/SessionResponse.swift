@@ -29,6 +29,8 @@ public enum SessionResponse: Sendable, Hashable {
     case removed(sequence: UInt64)
     /// Answers any request that failed (an asynchronous write only this way).
     case failed(SessionError)
+    /// Answers `sharedRings`: the session goes on in the rings.
+    case ringsReady
 
     /// Bytes a `sectionList` payload may hold (its sections and its 3-byte head).
     public static let sectionListPayloadMax = SessionHeader.payloadSizeMax - 3
@@ -42,6 +44,7 @@ public enum SessionResponse: Sendable, Hashable {
         case .flushed: .flushed
         case .removed: .removed
         case .failed: .failed
+        case .ringsReady: .ringsReady
         }
     }
 
@@ -73,6 +76,8 @@ public enum SessionResponse: Sendable, Hashable {
             bytes.append(bigEndian: sequence)
         case .failed(let error):
             error.encode(into: &bytes)
+        case .ringsReady:
+            break
         }
         SessionHeader.finish(&bytes, at: start)
     }
@@ -110,6 +115,8 @@ public enum SessionResponse: Sendable, Hashable {
             self = .removed(sequence: try reader.field(UInt64.self))
         case .failed:
             self = .failed(try SessionError(decoding: &reader))
+        case .ringsReady:
+            self = .ringsReady
         default:
             throw .unknownKind
         }

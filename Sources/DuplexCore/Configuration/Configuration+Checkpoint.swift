@@ -35,6 +35,11 @@ extension Configuration {
         /// this project's test VM they made a restarted standby hot a third sooner and an
         /// operator's resync of a running standby slower (see the README's checkpoint figures).
         public var hugePages = true
+        /// `shared-memory` (default yes): a process may move its session from the socket into
+        /// two byte rings in memory it shares with `duplexd`, with an eventfd doorbell each way
+        /// (the library asks for it at open): a request and its answer then cost no socket
+        /// buffers and no system call on the answer's side. No: every session stays on the socket.
+        public var sharedMemory = true
 
         public static let defaultTakeoverBarrier = Duration.milliseconds(5)
         public static let defaultDirectory = "/var/lib/duplex/checkpoints"
@@ -61,7 +66,7 @@ extension ConfigurationBuilder {
         }
         guard let reader = try reader("checkpoint", required: false) else { return defaults }
         try reader.checkKeys(
-            ["socket", "sync-policy", "takeover-barrier", "directory", "standby-start-wait", "huge-pages"],
+            ["socket", "sync-policy", "takeover-barrier", "directory", "standby-start-wait", "huge-pages", "shared-memory"],
             context: "[checkpoint]")
         let policies: [(String, ReplicationConfiguration.SyncPolicy)] = [("fail", .fail), ("degrade", .degrade)]
         var settings = Configuration.CheckpointSettings(
@@ -73,6 +78,7 @@ extension ConfigurationBuilder {
         settings.standbyStartWait = try reader.value(
             "standby-start-wait", default: defaults.standbyStartWait, .duration(in: .zero...Duration.seconds(600)))
         settings.hugePages = try reader.value("huge-pages", default: defaults.hugePages, .boolean)
+        settings.sharedMemory = try reader.value("shared-memory", default: defaults.sharedMemory, .boolean)
         return settings
     }
 }

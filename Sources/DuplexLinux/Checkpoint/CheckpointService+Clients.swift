@@ -1,3 +1,4 @@
+import CDuplexShims
 import DuplexCore
 import Glibc
 import Logging
@@ -16,8 +17,13 @@ struct SessionClient {
     var waitsForRoom = false
     /// Whether EPOLLIN is removed (too much output waits: the client must read first).
     var readingPaused = false
+    /// The session's shared rings, once the process moved it there (`sharedRings`).
+    var rings: SessionRingMapping?
+    /// Descriptors the process passed (`SCM_RIGHTS`) for its `sharedRings` request, at most four.
+    var passedDescriptors: [CInt] = []
 
     var pendingOutput: Int { output.count - outputStart }
+    var pendingInput: Int { input.count - inputStart }
 }
 
 /// A write refused because the window to the mate was full, to be taken again.
@@ -34,6 +40,8 @@ extension CheckpointService {
     static let framesPerWakeMax = 4096
     /// Connected processes.
     static let clientsMax = 64
+    /// Requests taken from a client's ring and not yet served, at most (more wait in the ring).
+    static let ringInputMax = 256 * 1024
 
     func acceptClients() throws(Errno) {
         for _ in 0..<Self.clientsMax {
@@ -59,21 +67,99 @@ extension CheckpointService {
     func drop(_ serial: UInt32) {
         guard let client = clients.removeValue(forKey: serial) else { return }
         try? epoll.remove(client.fd)  // closing the descriptor removes it anyway
+        if let rings = client.rings { try? epoll.remove(rings.daemonDoorbell) }  // closed with the mapping
+        for fd in client.passedDescriptors { close(fd) }
         close(client.fd)
         dirty.remove(serial)
+        resumeLater.remove(serial)
     }
 
-    /// Reads what the client sent and serves its complete frames.
+    /// Reads what the client sent on its socket and serves its complete frames. Descriptors
+    /// passed with the bytes are kept for a `sharedRings` request (four at most; more are
+    /// closed). Once the session is in shared rings, the socket only tells that the process
+    /// went away: anything read on it ends the session.
     func readIn(_ serial: UInt32) {
-        guard clients[serial] != nil else { return }
-        let count = recv(clients[serial]!.fd, receiveBuffer.baseAddress, receiveBuffer.count, Int32(MSG_DONTWAIT))
+        guard let client = clients[serial] else { return }
+        var passed: (CInt, CInt, CInt, CInt, CInt) = (-1, -1, -1, -1, -1)
+        var passedCount: CInt = 0
+        let count = withUnsafeMutableBytes(of: &passed) { raw in
+            CDuplexShims_receive_descriptors(
+                client.fd, receiveBuffer.baseAddress, receiveBuffer.count, raw.baseAddress!.assumingMemoryBound(to: CInt.self),
+                5, &passedCount, 0)
+        }
+        let descriptors = withUnsafeBytes(of: &passed) { Array($0.bindMemory(to: CInt.self).prefix(Int(passedCount))) }
+        for fd in descriptors {
+            if clients[serial]!.passedDescriptors.count < 4 { clients[serial]!.passedDescriptors.append(fd) } else { close(fd) }
+        }
         if count < 0 {
             if errno == EAGAIN || errno == EINTR { return }
             return drop(serial)
         }
-        if count == 0 { return drop(serial) }
+        if count == 0 || client.rings != nil { return drop(serial) }
         clients[serial]!.input.append(contentsOf: UnsafeRawBufferPointer(rebasing: receiveBuffer[0..<count]))
         serveFrames(serial)
+    }
+
+    /// The process rang the daemon's doorbell: requests wait in its ring, or it read answers
+    /// while more waited for room.
+    func ringRang(_ serial: UInt32) {
+        guard let rings = clients[serial]?.rings else { return }
+        rings.drainDoorbell()
+        if clients[serial]!.pendingOutput > 0 { writeOut(serial) }
+        pullRequests(serial)
+        serveFrames(serial)
+    }
+
+    /// Takes requests from the client's ring into its input, up to `ringInputMax` not yet
+    /// served, unless its answers back up (`readingPaused`); tells a process waiting for room.
+    private func pullRequests(_ serial: UInt32) {
+        guard let rings = clients[serial]?.rings, !clients[serial]!.readingPaused else { return }
+        var took = false
+        for _ in 0..<(Self.ringInputMax / receiveBuffer.count + 1) {
+            let room = Self.ringInputMax - clients[serial]!.pendingInput
+            guard room > 0 else { break }
+            guard let count = rings.readRequests(into: UnsafeMutableRawBufferPointer(rebasing: receiveBuffer[0..<min(room, receiveBuffer.count)])) else {
+                logger.info("a checkpoint client's shared ring holds an impossible count; connection closed")
+                return drop(serial)
+            }
+            guard count > 0 else { break }
+            took = true
+            clients[serial]!.input.append(contentsOf: UnsafeRawBufferPointer(rebasing: receiveBuffer[0..<count]))
+        }
+        if took { rings.wakeWriterIfWaiting() }
+    }
+
+    /// Moves the session of `serial` into the shared rings its process offers: maps them,
+    /// watches the doorbell, answers `ringsReady` on the socket (the last frame there), and
+    /// from then on reads requests from the ring and writes answers to the other one.
+    func attachRings(_ serial: UInt32, id: UInt32, capacity: Int) {
+        guard let client = clients[serial] else { return }
+        let descriptors = client.passedDescriptors
+        clients[serial]!.passedDescriptors = []
+        func refuse(_ message: String) {
+            for fd in descriptors { close(fd) }
+            respond(serial, id, .failed(SessionError(.badRequest, message: message)))
+        }
+        guard sharedMemorySessions else { return refuse("this duplexd keeps checkpoint sessions on the socket") }
+        guard client.rings == nil, client.pendingOutput == 0 else { return refuse("shared rings only as the session's first request") }
+        let rings: SessionRingMapping
+        do throws(SessionRingMapping.Refusal) {
+            rings = try SessionRingMapping(capacity: capacity, descriptors: descriptors)
+        } catch {
+            respond(serial, id, .failed(SessionError(.badRequest, message: error.message)))
+            return
+        }
+        do throws(Errno) {
+            try epoll.add(rings.daemonDoorbell, token: Self.ringTokenBase + UInt64(serial))
+        } catch {
+            respond(serial, id, .failed(SessionError(.badRequest, message: "cannot watch the doorbell: \(error)")))
+            return
+        }
+        var ready: [UInt8] = []
+        SessionResponse.ringsReady.encode(request: id, into: &ready)
+        let sent = ready.withUnsafeBytes { send(client.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+        clients[serial]!.rings = rings
+        guard sent == ready.count else { return drop(serial) }  // a fresh socket takes 12 bytes, or the process is gone
     }
 
     /// Decodes and serves the frames buffered for one client, until none is complete, the
@@ -96,6 +182,11 @@ extension CheckpointService {
             (try? Self.hasWholeFrame(client)) == true  // a framing error shows on the next read
         {
             // More whole frames than one wake-up serves: go on at the next one.
+            resumeLater.insert(serial)
+        } else if let client = clients[serial], let rings = client.rings, !client.readingPaused,
+            client.pendingInput < Self.ringInputMax, (rings.requestsWaiting ?? 1) > 0
+        {
+            // Requests left in the ring (the input was full): take them at the next wake-up.
             resumeLater.insert(serial)
         }
     }
@@ -181,7 +272,23 @@ extension CheckpointService {
         guard let client = clients[serial] else { return }
         var start = client.outputStart
         let end = client.output.count
-        while start < end {
+        if let rings = client.rings {
+            // Into the answers' ring; what does not fit waits for the process to read (it
+            // rings the doorbell then).
+            var wrote = false
+            for _ in 0..<3 where start < end {
+                guard let count = client.output.withUnsafeBytes({ rings.writeAnswers(UnsafeRawBufferPointer(rebasing: $0[start..<end])) }) else {
+                    logger.info("a checkpoint client's shared ring holds an impossible count; connection closed")
+                    return drop(serial)
+                }
+                start += count
+                wrote = wrote || count > 0
+                if start < end, !rings.waitForAnswerRoom() { break }
+            }
+            if start == end { rings.answerRoomFound() }
+            if wrote { rings.wakeReaderIfSleeping() }
+        }
+        while client.rings == nil, start < end {
             let sent = client.output.withUnsafeBytes { raw in
                 send(client.fd, raw.baseAddress! + start, end - start, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
             }
@@ -202,9 +309,17 @@ extension CheckpointService {
         updateInterest(serial)
     }
 
-    /// EPOLLOUT while output waits; EPOLLIN only while the output is under its bound.
+    /// EPOLLOUT while output waits; EPOLLIN only while the output is under its bound. With
+    /// shared rings the socket stays watched for the end only, and the bound stops taking
+    /// requests from the ring instead.
     private func updateInterest(_ serial: UInt32) {
         guard let client = clients[serial] else { return }
+        if client.rings != nil {
+            let pause = client.pendingOutput > Self.clientOutputMax
+            if client.readingPaused, !pause { resumeLater.insert(serial) }  // requests may wait in the ring
+            clients[serial]!.readingPaused = pause
+            return
+        }
         let waits = client.pendingOutput > 0
         let pause = client.pendingOutput > Self.clientOutputMax
         guard waits != client.waitsForRoom || pause != client.readingPaused else { return }

@@ -53,6 +53,8 @@ extension CheckpointService {
         case .remove(let name):
             submit(RequestTag(.remove, serial: serial, request: id), CheckpointUpdate(checkpoint: name, operations: [.remove]),
                    sync: core.mateIsHot)
+        case .sharedRings(let capacity):
+            attachRings(serial, id: id, capacity: capacity)
         }
     }
 

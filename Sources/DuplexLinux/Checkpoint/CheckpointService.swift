@@ -112,6 +112,8 @@ public final class CheckpointService: @unchecked Sendable {
     /// Whether a replica a snapshot builds gets room in huge pages first (`[checkpoint]
     /// huge-pages`; set by the daemon before `run`).
     public var replicaInHugePages = false
+    /// Whether a process may move its session into shared rings (`[checkpoint] shared-memory`).
+    public var sharedMemorySessions = true
     /// The storage of the last step's actions, emptied, for the next step (nil while a step runs).
     var spareActions: ReplicationActions? = ReplicationActions()
     /// Frames served per clock reading.
@@ -124,6 +126,8 @@ public final class CheckpointService: @unchecked Sendable {
     /// Datagrams read from the transport per wake-up.
     static let receiveBatchMax = 256
     static let clientTokenBase: UInt64 = 1 << 32
+    /// The doorbells of sessions in shared rings: this plus the client's serial.
+    static let ringTokenBase: UInt64 = 2 << 32
 
     /// - Parameters:
     ///   - configuration: the replication core's settings (sync policy, timers, window).
@@ -287,6 +291,8 @@ public final class CheckpointService: @unchecked Sendable {
             drainCommands()
         case Self.transportToken:
             receiveFromMate()
+        case Self.ringTokenBase...:
+            ringRang(UInt32(truncatingIfNeeded: token - Self.ringTokenBase))
         default:
             let serial = UInt32(truncatingIfNeeded: token - Self.clientTokenBase)
             if ready.contains(.writable) { writeOut(serial) }
@@ -299,7 +305,9 @@ public final class CheckpointService: @unchecked Sendable {
         guard stalled == nil, !resumeLater.isEmpty else { return }
         let serials = resumeLater
         resumeLater.removeAll(keepingCapacity: true)
-        for serial in serials { serveFrames(serial) }
+        for serial in serials {
+            if clients[serial]?.rings != nil { ringRang(serial) } else { serveFrames(serial) }
+        }
     }
 
     /// Arms the timer for the core's next deadline, lazily: a timer armed at most

@@ -41,7 +41,9 @@ enum CheckpointRuns {
         }
         try checkpoint.remove()  // the resync measures the fill alone
         samples.writeIfAsked()
-        return "{\"kind\":\"duplex-sync\",\"size\":\(size),\"count\":\(count),\(samples.jsonFields()),\"unreplicated\":\(unreplicated)}"
+        let transport = checkpoint.transport == .sharedMemory ? "shared-memory" : "socket"
+        return "{\"kind\":\"duplex-sync\",\"size\":\(size),\"count\":\(count),\(samples.jsonFields()),\"unreplicated\":\(unreplicated),"
+            + "\"transport\":\"\(transport)\"}"
     }
 
     /// Asynchronous writes on one connection, then a flush; the mate's lag sampled on the way.
