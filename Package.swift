@@ -105,7 +105,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DuplexLinuxTests",
-            dependencies: ["DuplexTestSupport", "DuplexCore", "DuplexLinux", "CDuplexShims", "Duplex"],
+            dependencies: ["DuplexTestSupport", "DuplexCore", "DuplexLinux", "CDuplexShims", "Duplex", "DuplexSimulation"],
             swiftSettings: strict
         ),
         .testTarget(

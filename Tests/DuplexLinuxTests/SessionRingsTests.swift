@@ -2,6 +2,7 @@ import CDuplexShims
 import Duplex
 import DuplexCore
 import DuplexLinux
+import DuplexSimulation
 import Glibc
 import Synchronization
 import SystemPackage
@@ -42,7 +43,7 @@ final class TestRing: @unchecked Sendable {
 @Suite struct SharedByteRingTests {
     @Test func bytesComeOutInOrderAcrossTheWrap() throws {
         let ring = TestRing(capacity: 64)
-        var generator = SplitMix(seed: 7)
+        var generator = SplitMix64(seed: 7)
         var sent: [UInt8] = []
         var received: [UInt8] = []
         var next: UInt8 = 0
@@ -96,7 +97,7 @@ final class TestRing: @unchecked Sendable {
         let total = 4 << 20
         let producer = try PosixThread.start(name: "ring-producer") {
             var offset = 0
-            var generator = SplitMix(seed: 11)
+            var generator = SplitMix64(seed: 11)
             let deadline = MonotonicClock.now() + .seconds(20)
             // Bounded by the deadline; each pass writes or yields.
             while offset < total, MonotonicClock.now() < deadline {
@@ -118,19 +119,6 @@ final class TestRing: @unchecked Sendable {
         producer.join()
         #expect(received == total)
         #expect(mismatches == 0)
-    }
-}
-
-/// A small deterministic generator for the ring tests.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 
@@ -216,14 +204,7 @@ final class RawSessionClient {
     init(path: String) throws {
         fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw Errno(rawValue: errno) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (index, byte) in path.utf8.enumerated() where index < raw.count - 1 { raw[index] = byte }
-        }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
+        let connected = withUnixAddress(path) { connect(fd, $0, $1) }
         guard connected == 0 else {
             let error = Errno(rawValue: errno)
             close(fd)
@@ -258,5 +239,17 @@ final class RawSessionClient {
         guard poll(&entry, 1, milliseconds) > 0 else { return false }
         var byte: UInt8 = 0
         return recv(fd, &byte, 1, Int32(MSG_DONTWAIT)) == 0
+    }
+}
+
+/// Calls `body` with a `sockaddr_un` for `path` (cut to fit) and its size.
+func withUnixAddress<R>(_ path: String, _ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    withUnsafeMutableBytes(of: &address.sun_path) { raw in
+        for (index, byte) in path.utf8.enumerated() where index < raw.count - 1 { raw[index] = byte }
+    }
+    return withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
     }
 }
