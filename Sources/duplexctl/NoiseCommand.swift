@@ -93,10 +93,7 @@ struct NoiseCommand: ParsableCommand {
     /// `value` with `digits` decimals (no Foundation formatting).
     static func decimal(_ value: Double, digits: Int) -> String {
         guard value.isFinite else { return "-" }
-        var scale = 1.0
-        for _ in 0..<digits { scale *= 10 }
-        let rounded = (value * scale).rounded() / scale
-        var text = "\(rounded)"
+        var text = "\(rounded(value, digits: digits))"
         if digits == 0, text.hasSuffix(".0") { text.removeLast(2) }
         if let dot = text.firstIndex(of: "."), digits > 0 {
             let decimals = text.distance(from: dot, to: text.endIndex) - 1

@@ -5,7 +5,9 @@ import Synchronization
 import Glibc
 
 /// The checkpoint thread of `duplexd`: one epoll loop over the checkpoint socket (processes
-/// of the board, speaking the session protocol of `SessionHeader`), a timerfd armed at the
+/// of the board, speaking the session protocol of `SessionHeader`, on the socket or, once a
+/// process moved its session there, in shared rings whose doorbells are in the loop too:
+/// `SessionRings`, `SessionRingMapping`), a timerfd armed at the
 /// replication core's deadline, and an eventfd for commands from the control thread (role
 /// changes, mate reachability, `duplexctl` queries). It owns the board's `ReplicationCore`:
 /// the store on the active, the replica on the standby.
