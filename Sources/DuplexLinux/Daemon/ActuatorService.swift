@@ -232,11 +232,12 @@ public final class ActuatorService: @unchecked Sendable {
             if ok {
                 burstRemaining = max(0, announceCount - 1)
                 burstNextAt = addedAt + announceInterval
-                // The refresh follows the burst (the virtual MAC's addresses only).
+                // Both refreshes follow the burst: the virtual MAC's addresses' for a count, every
+                // address's periodically for as long as they are held.
+                let burstEnd = addedAt + announceInterval * UInt64(max(0, announceCount - 1))
                 refreshRemaining = refreshCount
-                refreshNextAt = addedAt + announceInterval * UInt64(max(0, announceCount - 1)) + refreshInterval
-                // The periodic refresh, for as long as the addresses are held, after the burst.
-                periodicNextAt = periodicInterval.map { addedAt + announceInterval * UInt64(max(0, announceCount - 1)) + $0 }
+                refreshNextAt = burstEnd + refreshInterval
+                periodicNextAt = periodicInterval.map { burstEnd + $0 }
                 // duplex.at (CLOCK_MONOTONIC ns, shared by every namespace of the machine) lets the
                 // failover benchmark measure how long the address was on neither board.
                 logger.info("logical addresses added", metadata: [
